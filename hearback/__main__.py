@@ -1,0 +1,5 @@
+import sys
+
+from hearback.cli import main
+
+sys.exit(main())

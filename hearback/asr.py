@@ -1,0 +1,87 @@
+"""Speech recognition: segments with word timestamps, behind one interface.
+
+Backends:
+- `faster-whisper` (embedded default): faster-whisper's batched pipeline on the VAD's speech chunks
+  (`asr_faster_whisper.py`).
+- `whisperx` (production, GPU): WhisperX transcription plus wav2vec2 word alignment
+  (`asr_whisperx.py`, optional extra).
+
+Whatever the backend, its raw segments (up to 30 s each) are cut into sentences here, and
+segments that look like Whisper's repetition loops are caught (`quality.py`).
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Optional, Protocol
+
+import numpy as np
+
+from hearback.errors import ConfigError, InputError
+from hearback.result import AsrResult, Segment, SpeechRegion, Word
+from hearback.settings import Settings
+
+LANGUAGES = ("fr", "en", "auto")
+SENTENCE_END = (".", "?", "!", "…", "。", "？", "！")
+MAX_SEGMENT_SECONDS = 15.0
+MAX_PAUSE = 1.2
+
+Progress = Callable[[float], None]
+
+
+class AsrBackend(Protocol):
+    name: str
+
+    def describe(self) -> dict: ...
+
+    def transcribe(self, samples: np.ndarray, chunks: list[SpeechRegion], language: Optional[str],
+                   progress: Optional[Progress] = None) -> AsrResult: ...
+
+
+def check_language(language: Optional[str]) -> Optional[str]:
+    """`fr` / `en` / `auto` (or None) → the code to force, or None to detect."""
+    value = (language or "auto").strip().lower()
+    if value not in LANGUAGES:
+        raise InputError(f"unknown language {language!r}: use one of {', '.join(LANGUAGES)}")
+    return None if value == "auto" else value
+
+
+def load_asr(settings: Settings) -> AsrBackend:
+    if settings.asr_backend == "faster-whisper":
+        from hearback.asr_faster_whisper import FasterWhisperAsr
+
+        return FasterWhisperAsr(settings)
+    if settings.asr_backend == "whisperx":
+        from hearback.asr_whisperx import WhisperXAsr
+
+        return WhisperXAsr(settings)
+    raise ConfigError(f"HEARBACK_ASR_BACKEND={settings.asr_backend!r}: use faster-whisper or whisperx")
+
+
+def split_sentences(segments: list[Segment]) -> list[Segment]:
+    """Cut long recognised segments at sentence ends, long pauses and MAX_SEGMENT_SECONDS, so that
+    each segment reads as one subtitle. Segments without words are kept as they are."""
+    out: list[Segment] = []
+    for segment in segments:
+        if not segment.words:
+            out.append(segment)
+            continue
+        current: list[Word] = []
+        for word in segment.words:
+            if current and (
+                word.start - current[-1].end > MAX_PAUSE
+                or word.end - current[0].start > MAX_SEGMENT_SECONDS
+            ):
+                out.append(segment_of(current))
+                current = []
+            current.append(word)
+            if word.word.strip().endswith(SENTENCE_END) and word.end - current[0].start > 1.0:
+                out.append(segment_of(current))
+                current = []
+        if current:
+            out.append(segment_of(current))
+    return out
+
+
+def segment_of(words: list[Word], speaker: Optional[str] = None) -> Segment:
+    text = "".join(w.word for w in words).strip()
+    return Segment(words[0].start, words[-1].end, text, list(words), speaker)

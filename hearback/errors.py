@@ -1,0 +1,22 @@
+"""Errors a user can act on.
+
+Every failure that reaches a user (CLI, RunPod worker, HTTP service) is a `HearbackError` with a
+one-line message saying what is wrong and what to do; anything else is a bug and is reported as an
+internal error without a traceback.
+"""
+
+
+class HearbackError(Exception):
+    """Base class: `str(error)` is the message shown to the user."""
+
+
+class InputError(HearbackError):
+    """The audio or the request is unusable (corrupt file, bad option, too long, ...)."""
+
+
+class FetchError(InputError):
+    """The audio could not be fetched (bad URL, refused address, too large, time-out)."""
+
+
+class ConfigError(HearbackError):
+    """A setting is invalid or a configured model cannot be loaded."""

@@ -1,0 +1,85 @@
+"""Write a transcript as json, srt, vtt or txt. Speakers are shown in every format:
+`[Alice] text` in SRT and txt, a `<v Alice>` voice span in WebVTT."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Mapping
+
+from hearback.errors import InputError
+from hearback.result import Transcript
+
+FORMATS = ("json", "srt", "vtt", "txt")
+
+
+def check_format(name: str | None) -> str:
+    value = (name or "json").strip().lower()
+    if value not in FORMATS:
+        raise InputError(f"unknown output format {name!r}: use one of {', '.join(FORMATS)}")
+    return value
+
+
+def render(transcript: Transcript | Mapping[str, Any], fmt: str) -> str:
+    """Render a `Transcript` (or its JSON dict, as stored by the service) in `fmt`."""
+    fmt = check_format(fmt)
+    data = transcript.to_dict() if isinstance(transcript, Transcript) else transcript
+    if fmt == "json":
+        return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    segments = [s for s in data["transcription"]["segments"] if s["text"].strip()]
+    if fmt == "srt":
+        return to_srt(segments)
+    if fmt == "vtt":
+        return to_vtt(segments)
+    return to_txt(segments)
+
+
+def to_srt(segments: list[Mapping[str, Any]]) -> str:
+    blocks = []
+    for i, s in enumerate(segments, 1):
+        text = f"[{s['speaker']}] {s['text'].strip()}" if s.get("speaker") else s["text"].strip()
+        blocks.append(f"{i}\n{timestamp(s['start'], ',')} --> {timestamp(s['end'], ',')}\n{text}\n")
+    return "\n".join(blocks)
+
+
+def to_vtt(segments: list[Mapping[str, Any]]) -> str:
+    blocks = ["WEBVTT\n"]
+    for s in segments:
+        text = _escape_vtt(s["text"].strip())
+        if s.get("speaker"):
+            text = f"<v {_escape_vtt(s['speaker'])}>{text}"
+        blocks.append(f"{timestamp(s['start'], '.')} --> {timestamp(s['end'], '.')}\n{text}\n")
+    return "\n".join(blocks)
+
+
+def to_txt(segments: list[Mapping[str, Any]]) -> str:
+    """One paragraph per speaker turn: consecutive segments of one speaker are joined."""
+    lines: list[str] = []
+    current, texts, start = None, [], 0.0
+    for s in segments:
+        if texts and s.get("speaker") != current:
+            lines.append(_txt_line(current, start, texts))
+            texts = []
+        if not texts:
+            current, start = s.get("speaker"), s["start"]
+        texts.append(s["text"].strip())
+    if texts:
+        lines.append(_txt_line(current, start, texts))
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def _txt_line(speaker, start: float, texts: list[str]) -> str:
+    body = " ".join(texts)
+    stamp = timestamp(start, ".")[:-4]
+    return f"[{stamp}] {speaker}: {body}" if speaker else f"[{stamp}] {body}"
+
+
+def timestamp(seconds: float, separator: str) -> str:
+    millis = int(round(max(0.0, seconds) * 1000))
+    h, rest = divmod(millis, 3_600_000)
+    m, rest = divmod(rest, 60_000)
+    s, ms = divmod(rest, 1000)
+    return f"{h:02d}:{m:02d}:{s:02d}{separator}{ms:03d}"
+
+
+def _escape_vtt(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("-->", "->")

@@ -1,0 +1,145 @@
+"""The transcript and the values passed between stages.
+
+Small dataclasses only; `Transcript.to_dict()` produces the documented JSON shape.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+import numpy as np
+
+
+@dataclass
+class Word:
+    word: str
+    start: float
+    end: float
+    probability: float = 1.0
+    speaker: Optional[str] = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"word": self.word, "start": _r(self.start), "end": _r(self.end)}
+        out["score"] = round(float(self.probability), 3)
+        if self.speaker is not None:
+            out["speaker"] = self.speaker
+        return out
+
+
+@dataclass
+class Segment:
+    start: float
+    end: float
+    text: str
+    words: list[Word] = field(default_factory=list)
+    speaker: Optional[str] = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"start": _r(self.start), "end": _r(self.end), "text": self.text}
+        if self.speaker is not None:
+            out["speaker"] = self.speaker
+        out["words"] = [w.to_dict() for w in self.words]
+        return out
+
+
+@dataclass
+class SpeechRegion:
+    """A stretch of speech found by the VAD, in seconds."""
+
+    start: float
+    end: float
+
+
+@dataclass
+class Turn:
+    """A diarized speaker turn: `speaker` is a cluster label such as SPEAKER_00."""
+
+    start: float
+    end: float
+    speaker: str
+
+
+@dataclass
+class Diarization:
+    turns: list[Turn]
+    # label -> L2-normalised embedding (mean of the cluster's windows)
+    embeddings: dict[str, np.ndarray]
+    embedder: str
+    # label -> seconds of speech
+    speech_time: dict[str, float] = field(default_factory=dict)
+    # how the speaker count was decided (for the output's quality metadata)
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class AsrResult:
+    segments: list[Segment]
+    language: str
+    language_probability: float
+    # segments re-decoded or dropped because they looked like hallucination loops
+    repaired: int = 0
+    dropped: int = 0
+
+
+@dataclass
+class Identification:
+    """Result of matching one cluster against enrolled voiceprints."""
+
+    label: str
+    name: Optional[str]
+    score: float
+    speaker_id: Optional[str] = None
+
+
+@dataclass
+class Transcript:
+    segments: list[Segment]
+    language: str
+    duration: float
+    processing_time: float = 0.0
+    speakers: list[str] = field(default_factory=list)
+    speaker_embeddings: dict[str, np.ndarray] = field(default_factory=dict)
+    embedder: str = ""
+    model: dict[str, Any] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+    identifications: list[Identification] = field(default_factory=list)
+    quality: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        return " ".join(s.text.strip() for s in self.segments if s.text.strip())
+
+    def to_dict(self, include_embeddings: bool = True) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "transcription": {"text": self.text, "segments": [s.to_dict() for s in self.segments]},
+            "speakers": list(self.speakers),
+            "language": self.language,
+            "duration": _r(self.duration),
+            "processing_time": _r(self.processing_time),
+        }
+        if include_embeddings:
+            out["speaker_embeddings"] = {
+                "model": self.embedder,
+                "dimension": _dimension(self.speaker_embeddings),
+                "vectors": {k: [round(float(x), 6) for x in v] for k, v in self.speaker_embeddings.items()},
+            }
+        if self.identifications:
+            out["identified_speakers"] = [
+                {"label": i.label, "name": i.name, "score": round(i.score, 4), "speaker_id": i.speaker_id}
+                for i in self.identifications
+            ]
+        out["model"] = self.model
+        out["timings"] = {k: _r(v) for k, v in self.timings.items()}
+        out["quality"] = self.quality
+        return out
+
+
+def _r(x: float) -> float:
+    return round(float(x), 3)
+
+
+def _dimension(vectors: dict[str, np.ndarray]) -> int:
+    for v in vectors.values():
+        return int(len(v))
+    return 0

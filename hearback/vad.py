@@ -1,0 +1,71 @@
+"""Speech regions from the Silero VAD that faster-whisper ships (ONNX, no download).
+
+The VAD runs once per recording; its regions feed both the ASR (merged into chunks of at most
+30 s, Whisper's window) and the diarization (speaker windows only where someone speaks). Audio is
+processed in blocks so that memory stays flat on long recordings.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+import numpy as np
+
+from hearback.decode import SAMPLE_RATE
+from hearback.result import SpeechRegion
+
+BLOCK_SECONDS = 600.0
+MAX_REGION_SECONDS = 29.0
+MIN_SILENCE_MS = 150
+SPEECH_PAD_MS = 50
+
+
+def speech_regions(samples: np.ndarray, offset: float = 0.0) -> list[SpeechRegion]:
+    """Regions of speech in `samples` (seconds, shifted by `offset`), in blocks of 10 minutes."""
+    regions: list[SpeechRegion] = []
+    block = int(BLOCK_SECONDS * SAMPLE_RATE)
+    for start in range(0, len(samples), block):
+        regions = join_regions(regions, _block_regions(samples[start:start + block], offset + start / SAMPLE_RATE))
+    return regions
+
+
+def _block_regions(block: np.ndarray, offset: float) -> list[SpeechRegion]:
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    if len(block) < SAMPLE_RATE // 10:
+        return []
+    options = VadOptions(
+        threshold=0.5,
+        min_speech_duration_ms=100,
+        max_speech_duration_s=MAX_REGION_SECONDS,
+        min_silence_duration_ms=MIN_SILENCE_MS,
+        speech_pad_ms=SPEECH_PAD_MS,
+    )
+    stamps = get_speech_timestamps(block, options, sampling_rate=SAMPLE_RATE)
+    return [SpeechRegion(offset + s["start"] / SAMPLE_RATE, offset + s["end"] / SAMPLE_RATE) for s in stamps]
+
+
+def join_regions(done: list[SpeechRegion], new: Iterable[SpeechRegion]) -> list[SpeechRegion]:
+    """Append `new` regions, fusing one that starts where the previous ended (a block seam)."""
+    out = list(done)
+    for region in new:
+        if out and region.start - out[-1].end < MIN_SILENCE_MS / 1000 and region.end - out[-1].start <= MAX_REGION_SECONDS:
+            out[-1] = SpeechRegion(out[-1].start, max(out[-1].end, region.end))
+        else:
+            out.append(region)
+    return out
+
+
+def asr_chunks(regions: list[SpeechRegion], max_seconds: float = 30.0) -> list[SpeechRegion]:
+    """Group consecutive speech regions into chunks no longer than Whisper's 30 s window."""
+    chunks: list[SpeechRegion] = []
+    for region in regions:
+        if chunks and region.end - chunks[-1].start <= max_seconds:
+            chunks[-1] = SpeechRegion(chunks[-1].start, region.end)
+        else:
+            chunks.append(SpeechRegion(region.start, min(region.end, region.start + max_seconds)))
+    return chunks
+
+
+def speech_seconds(regions: Iterable[SpeechRegion]) -> float:
+    return float(sum(r.end - r.start for r in regions))

@@ -1,0 +1,78 @@
+"""Shared fixtures: the real recordings of ../shared/audio, one loaded pipeline per test session,
+ffmpeg-made variants of the recordings, and a plain HTTP server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import shutil
+import subprocess
+import threading
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+AUDIO = ROOT.parent / "shared" / "audio"
+
+
+def audio(name: str) -> Path:
+    path = AUDIO / name
+    if not path.exists():
+        pytest.fail(f"test recording {path} is missing: the tests need ../shared/audio (see README)")
+    return path
+
+
+def ffmpeg(*args: str) -> None:
+    if shutil.which("ffmpeg") is None:
+        pytest.fail("ffmpeg is not installed: run scripts/test, which installs it")
+    subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", *args], check=True)
+
+
+@pytest.fixture(scope="session")
+def settings(tmp_path_factory):
+    from hearback.settings import Settings
+
+    # One model cache for the session: the joined Whisper base is verified once.
+    return Settings.from_env(data_dir=tmp_path_factory.mktemp("hearback-data"))
+
+
+@pytest.fixture(scope="session")
+def pipeline(settings):
+    from hearback.pipeline import Pipeline
+
+    return Pipeline(settings).load()
+
+
+@pytest.fixture(scope="session")
+def http_root(tmp_path_factory):
+    """A directory served over HTTP on 127.0.0.1; yields (directory, base URL)."""
+    root = tmp_path_factory.mktemp("served")
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):
+            if self.path.startswith("/redirect-to/"):
+                self.send_response(302)
+                self.send_header("Location", self.path[len("/redirect-to/"):].replace("__", "://", 1))
+                self.end_headers()
+                return
+            if self.path.startswith("/slow"):
+                self.send_response(200)
+                self.send_header("Content-Length", "1000000")
+                self.end_headers()
+                threading.Event().wait(5)
+                return
+            super().do_GET()
+
+    class Server(http.server.ThreadingHTTPServer):
+        def handle_error(self, request, client_address):
+            pass  # clients that hang up on purpose (time-out tests) are not errors
+
+    server = Server(("127.0.0.1", 0), functools.partial(Quiet, directory=str(root)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield root, f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()

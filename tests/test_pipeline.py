@@ -1,0 +1,183 @@
+"""The whole pipeline on real recordings with the real bundled models (no mocks)."""
+
+import re
+
+import numpy as np
+import pytest
+
+from conftest import audio, ffmpeg
+from hearback.decode import Audio, decode
+from hearback.errors import InputError
+from hearback.evaluation import diarization_error_rate, read_rttm
+from hearback.pipeline import Options
+
+
+def words_of(transcript):
+    return [w for s in transcript.segments for w in s.words]
+
+
+def normalised(text):
+    return re.sub(r"[^\w' ]", "", text.lower())
+
+
+@pytest.fixture(scope="module")
+def jfk(pipeline):
+    return pipeline.transcribe_file(audio("jfk.flac"), Options(language="auto"))
+
+
+@pytest.fixture(scope="module")
+def conversation(pipeline):
+    return pipeline.transcribe_file(audio("pyannote_sample.wav"))
+
+
+def test_jfk_words(jfk):
+    text = normalised(jfk.text)
+    assert "ask not what your country can do for you" in text
+    assert "ask what you can do for your country" in text
+    assert jfk.language == "en"
+    assert abs(jfk.duration - 11.0) < 0.1
+
+
+def test_word_timestamps_are_monotonic_and_in_range(jfk, conversation):
+    for transcript in (jfk, conversation):
+        words = words_of(transcript)
+        assert len(words) > 15
+        for w in words:
+            assert 0.0 <= w.start <= w.end <= transcript.duration + 0.01
+        starts = [w.start for w in words]
+        assert starts == sorted(starts)
+        for s in transcript.segments:
+            assert s.start == s.words[0].start and s.end == s.words[-1].end
+
+
+def test_jfk_word_timings_match_the_speech(jfk):
+    words = {normalised(w.word).strip(): w for w in words_of(jfk)}
+    # "Americans" is said around 1.2-2.1 s, the final "country" ends near 10.3 s
+    assert 1.0 < words["americans"].start < 2.2
+    assert 9.5 < words["country"].end <= 11.0
+
+
+def test_output_shape_and_model_named(jfk):
+    data = jfk.to_dict()
+    assert set(data) >= {"transcription", "speakers", "language", "duration", "processing_time", "speaker_embeddings"}
+    segment = data["transcription"]["segments"][0]
+    assert set(segment) >= {"start", "end", "text", "speaker", "words"}
+    assert set(segment["words"][0]) >= {"word", "start", "end", "speaker"}
+    assert data["speakers"] == ["SPEAKER_00"]
+    assert data["model"]["asr"]["name"] == "base"
+    assert "bundled" in data["model"]["asr"]["source"]
+    embeddings = data["speaker_embeddings"]
+    assert embeddings["model"] == "resemblyzer-ge2e-256" and embeddings["dimension"] == 256
+    vector = np.array(embeddings["vectors"]["SPEAKER_00"])
+    assert abs(np.linalg.norm(vector) - 1.0) < 1e-3
+
+
+def test_two_speakers_found_in_the_conversation(conversation):
+    assert conversation.speakers == ["SPEAKER_00", "SPEAKER_01"]
+    by_speaker = {}
+    for s in conversation.segments:
+        by_speaker.setdefault(s.speaker, []).append(normalised(s.text))
+    # Sheila (Texas) and Diane (New Jersey) land on different speakers
+    texas = [k for k, texts in by_speaker.items() if any("sheila" in t for t in texts)]
+    jersey = [k for k, texts in by_speaker.items() if any("diane" in t for t in texts)]
+    assert texas and jersey and texas != jersey
+
+
+def test_no_segment_mixes_two_speakers(conversation):
+    for s in conversation.segments:
+        assert {w.speaker for w in s.words} == {s.speaker}
+
+
+def _der(transcript_turns):
+    return diarization_error_rate(read_rttm(audio("pyannote_sample.rttm")), transcript_turns)
+
+
+def test_der_on_the_reference_conversation_free_count(pipeline):
+    samples = decode(audio("pyannote_sample.wav")).samples
+    from hearback.vad import speech_regions
+
+    result = pipeline.diarizer.diarize(samples, speech_regions(samples), None, None)
+    der = _der([(t.start, t.end, t.speaker) for t in result.turns])
+    print(f"DER free count: {der:.3f}")
+    assert len(result.embeddings) == 2
+    assert der <= 0.12
+
+
+def test_der_on_the_reference_conversation_known_count(pipeline):
+    samples = decode(audio("pyannote_sample.wav")).samples
+    from hearback.vad import speech_regions
+
+    result = pipeline.diarizer.diarize(samples, speech_regions(samples), 2, 2)
+    der = _der([(t.start, t.end, t.speaker) for t in result.turns])
+    print(f"DER known count: {der:.3f}")
+    assert der <= 0.10
+
+
+def test_the_two_readers_of_the_stereo_recording(pipeline):
+    """The stereo file has one reader per channel: played one after the other they are two people."""
+    left = decode(audio("stereo_diarization.wav"), channel=0).samples
+    right = decode(audio("stereo_diarization.wav"), channel=1).samples
+    pause = np.zeros(8000, np.float32)
+    both = Audio(np.concatenate([left, pause, right, pause, left, pause, right]))
+    transcript = pipeline.transcribe_audio(both, Options(language="en"))
+    assert len(transcript.speakers) == 2
+    first, second = transcript.segments[0], transcript.segments[-1]
+    assert "wizard" in normalised(" ".join(s.text for s in transcript.segments if s.speaker == first.speaker))
+    assert first.speaker != second.speaker
+
+
+def test_french_is_detected_and_transcribed(pipeline):
+    transcript = pipeline.transcribe_file(audio("french.aiff"), Options(language="auto"))
+    assert transcript.language == "fr"
+    text = normalised(transcript.text)
+    assert "dictée" in text and "numéro" in text
+
+
+def test_forced_language(pipeline):
+    transcript = pipeline.transcribe_file(audio("english.wav"), Options(language="en"))
+    assert transcript.language == "en"
+    assert re.search(r"one.*two.*three|1.*2.*3", normalised(transcript.text))
+
+
+def test_silence_gives_an_empty_transcript(pipeline):
+    transcript = pipeline.transcribe_audio(Audio(np.zeros(16000 * 10, np.float32)))
+    assert transcript.segments == [] and transcript.text == "" and transcript.speakers == []
+
+
+def test_quiet_noise_is_not_transcribed_as_words(pipeline):
+    rng = np.random.default_rng(0)
+    transcript = pipeline.transcribe_audio(Audio((rng.standard_normal(16000 * 8) * 0.001).astype(np.float32)))
+    assert transcript.text == ""
+
+
+@pytest.mark.parametrize("options, message", [
+    (Options(min_speakers=3, max_speakers=2), "greater than max_speakers"),
+    (Options(language="de"), "unknown language"),
+    (Options(min_speakers=0), "min_speakers"),
+    (Options(max_speakers=100), "max_speakers"),
+])
+def test_bad_options_are_refused_before_any_work(pipeline, options, message):
+    with pytest.raises(InputError, match=message):
+        pipeline.transcribe_file(audio("jfk.flac"), options)
+
+
+def test_corrupt_file_through_the_pipeline(pipeline, tmp_path):
+    path = tmp_path / "bad.wav"
+    path.write_bytes(b"RIFF" + bytes(100))
+    with pytest.raises(InputError):
+        pipeline.transcribe_file(path)
+
+
+def test_progress_is_reported_in_order(pipeline):
+    seen = []
+    pipeline.transcribe_file(audio("hotwords.mp3"), progress=lambda stage, f: seen.append((stage, f)))
+    fractions = [f for _, f in seen]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+    assert {"transcribing", "diarizing"} <= {stage for stage, _ in seen}
+
+
+def test_a_model_loads_once_for_many_recordings(pipeline):
+    before = pipeline.load_count
+    pipeline.transcribe_file(audio("english.wav"))
+    pipeline.transcribe_file(audio("hotwords.mp3"))
+    assert pipeline.load_count == before == 2
