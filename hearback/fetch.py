@@ -47,9 +47,8 @@ def fetched(
     """Yield a local file for `source` (path or URL); a downloaded file is removed on exit."""
     text = str(source)
     if _is_url(text):
-        with _temp_path(suffix=_suffix_of(urlsplit(text).path)) as path:
-            size = download(text, path, settings, progress)
-            yield FetchedAudio(path, text, size)
+        with downloaded(text, settings, progress) as audio:
+            yield audio
         return
     path = Path(text).expanduser()
     if not path.exists():
@@ -60,6 +59,16 @@ def fetched(
     if size > settings.max_bytes:
         raise InputError(f"audio file is {size} bytes, over the limit of {settings.max_bytes} (HEARBACK_MAX_BYTES)")
     yield FetchedAudio(path, text, size)
+
+
+@contextlib.contextmanager
+def downloaded(url: str, settings: Settings,
+               progress: Optional[Callable[[float], None]] = None) -> Iterator[FetchedAudio]:
+    """Yield a temporary local copy of an http(s) `url` (never a local path); removed on exit."""
+    _check_url(url)
+    with _temp_path(suffix=_suffix_of(urlsplit(url).path)) as path:
+        size = download(url, path, settings, progress)
+        yield FetchedAudio(path, url, size)
 
 
 @contextlib.contextmanager

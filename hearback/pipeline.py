@@ -145,8 +145,8 @@ class Pipeline:
         if voiceprints is not None and transcript.speaker_embeddings:
             with _timed(timings, "identify"):
                 report("identifying", 0.0)
-                kwargs = {} if threshold is None else {"threshold": threshold}
-                apply_names(transcript, match_clusters(transcript.speaker_embeddings, voiceprints, **kwargs))
+                threshold = self.settings.identify_threshold if threshold is None else threshold
+                apply_names(transcript, match_clusters(transcript.speaker_embeddings, voiceprints, threshold))
         report("done", 1.0)
         transcript.timings = timings
         transcript.processing_time = time.perf_counter() - started

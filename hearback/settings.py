@@ -41,6 +41,9 @@ class Settings:
         "HEARBACK_DIARIZATION_MODEL", "pyannote/speaker-diarization-community-1",
         "pyannote backend: a Hugging Face pipeline name or a local directory with `config.yaml`.")
     hf_token: str = _setting("HF_TOKEN", "", "Hugging Face token for gated pyannote models (production only).")
+    identify_threshold: float = _setting(
+        "HEARBACK_IDENTIFY_THRESHOLD", 0.75,
+        "Cosine similarity a cluster needs to an enrolled voiceprint to take its name (see README).")
     # Storage
     data_dir: Path = _setting(
         "HEARBACK_DATA_DIR", Path.home() / ".hearback", "Home of the model cache and the SQLite database.")

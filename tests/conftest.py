@@ -76,3 +76,34 @@ def http_root(tmp_path_factory):
     thread.start()
     yield root, f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
+
+
+def write_wav(path: Path, samples, rate: int = 16000) -> Path:
+    """16-bit PCM WAV of float samples in [-1, 1]."""
+    import wave
+
+    import numpy as np
+
+    pcm = (np.clip(samples, -1.0, 1.0) * 32767).astype("<i2")
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(pcm.tobytes())
+    return path
+
+
+def clip(name: str, start: float, end: float):
+    """Seconds `start`..`end` of a shared recording, decoded to 16 kHz mono."""
+    from hearback.decode import decode
+
+    samples = decode(audio(name)).samples
+    return samples[int(start * 16000):int(end * 16000)]
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

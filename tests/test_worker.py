@@ -1,0 +1,181 @@
+"""The RunPod worker through the real RunPod SDK: --test_input, and its local API server driven
+over HTTP on 127.0.0.1 (/runsync, /run + /status), audio served from loopback."""
+
+import base64
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+
+from conftest import ROOT, audio, clip, free_port, write_wav
+from hearback.decode import Audio
+
+
+def worker_env(tmp_path: Path, **extra) -> dict:
+    (tmp_path / "tmp").mkdir(exist_ok=True)
+    return {**os.environ, "HEARBACK_DATA_DIR": str(tmp_path / "data"), "TMPDIR": str(tmp_path / "tmp"),
+            "HEARBACK_URL_ALLOWLIST": "127.0.0.1", "HEARBACK_MAX_BYTES": "3000000", **extra}
+
+
+def leftovers(tmp: Path) -> list[str]:
+    """Downloaded or decoded audio left behind (onnxruntime's own `.ses` session file is not ours)."""
+    return sorted(p.name for p in tmp.iterdir() if p.name.startswith("hearback-"))
+
+
+def test_test_input_runs_one_job(tmp_path):
+    payload = {"input": {"audio_base64": base64.b64encode(audio("hotwords.mp3").read_bytes()).decode(),
+                         "language": "en", "output_format": "srt"}}
+    run = subprocess.run([sys.executable, "handler.py", "--test_input", json.dumps(payload)], cwd=ROOT,
+                         env=worker_env(tmp_path), capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    # The SDK prints the result, cutting the middle of long ones: the head has the transcript,
+    # the tail the SRT string.
+    printed = run.stdout.split("Job result: ", 1)[1].split("Local testing complete", 1)[0]
+    assert re.search(r"'transcription': \{'text': 'Then you go into your .* folder again", printed)
+    assert re.search(r"'srt': '1\\n00:00:00,\d{3} --> 00:00:0\d,\d{3}\\n\[SPEAKER_00\] Then you go", printed)
+    assert "'output_format': 'srt'" in printed
+    assert leftovers(tmp_path / "tmp") == []
+
+
+def test_test_input_reports_a_bad_job_without_traceback(tmp_path):
+    run = subprocess.run([sys.executable, "handler.py", "--test_input", json.dumps({"input": {"language": "fr"}})],
+                         cwd=ROOT, env=worker_env(tmp_path), capture_output=True, text=True, timeout=300)
+    assert run.returncode == 1
+    assert "give exactly one of audio_url or audio_base64" in run.stdout
+    assert "Traceback" not in run.stdout + run.stderr
+
+
+# ---------------------------------------------------------------- the local API server, kept warm
+
+
+@pytest.fixture(scope="module")
+def voices(pipeline):
+    """Voiceprints from one part of two real voices, and a recording made of other parts of them
+    plus a third, never-enrolled voice."""
+    kennedy = pipeline.embed_voice(Audio(clip("jfk.flac", 5.5, 11.0)))[0]
+    reader = pipeline.embed_voice(Audio(clip("multilingual.mp3", 15.0, 29.0)))[0]
+    pause = np.zeros(12000, np.float32)
+    recording = np.concatenate([clip("jfk.flac", 0.0, 5.5), pause, clip("multilingual.mp3", 0.0, 14.5), pause,
+                                clip("pyannote_sample.wav", 21.8, 27.8)])
+    speakers = [{"name": "Kennedy", "embedding": kennedy.tolist(), "model": "resemblyzer-ge2e-256"},
+                {"name": "Reader", "embedding": reader.tolist(), "model": "resemblyzer-ge2e-256"}]
+    return speakers, recording
+
+
+@pytest.fixture(scope="module")
+def served_audio(http_root, voices):
+    root, base = http_root
+    write_wav(root / "meeting.wav", voices[1])
+    (root / "corrupt.wav").write_bytes(b"RIFF" + os.urandom(5000))
+    (root / "big.wav").write_bytes(bytes(3_500_000))
+    return base
+
+
+@pytest.fixture(scope="module")
+def api(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("worker")
+    port = free_port()
+    log_path = tmp / "worker.log"
+    log = open(log_path, "w")
+    process = subprocess.Popen(
+        [sys.executable, "handler.py", "--rp_serve_api", "--rp_api_host", "127.0.0.1", "--rp_api_port", str(port)],
+        cwd=ROOT, env=worker_env(tmp), stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 180
+    while time.time() < deadline:
+        try:
+            if httpx.get(f"{base}/openapi.json", timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if process.poll() is not None:
+            pytest.fail("worker exited: " + log_path.read_text()[-3000:])
+        time.sleep(0.5)
+    else:
+        pytest.fail("worker did not start: " + log_path.read_text()[-3000:])
+    client = httpx.Client(base_url=base, timeout=300)
+    yield client, log_path, tmp / "tmp"
+    client.close()
+    process.terminate()
+    process.wait(timeout=30)
+    log.close()
+
+
+def runsync(api, **job):
+    client = api[0]
+    return client.post("/runsync", json={"input": job}).json()
+
+
+def test_runsync_names_the_enrolled_voices(api, served_audio, voices):
+    speakers, _ = voices
+    result = runsync(api, audio_url=f"{served_audio}/meeting.wav", language="en", output_format="vtt",
+                     speakers=speakers)
+    assert result["status"] == "COMPLETED", result
+    out = result["output"]
+    names = {i["label"]: i for i in out["identified_speakers"]}
+    named = sorted(i["name"] for i in names.values() if i["name"])
+    assert named == ["Kennedy", "Reader"]
+    assert len(out["speakers"]) == 3 and re.fullmatch(r"SPEAKER_\d\d", sorted(out["speakers"])[-1])
+    by_name = {}
+    for s in out["transcription"]["segments"]:
+        by_name.setdefault(s["speaker"], []).append(s["text"].lower())
+        assert all(w["speaker"] == s["speaker"] for w in s["words"])
+    assert any("fellow americans" in t for t in by_name["Kennedy"])
+    assert any("permission" in t for t in by_name["Reader"])
+    assert "<v Kennedy>" in out["vtt"] and "<v Reader>" in out["vtt"]
+    assert all(0.0 <= i["score"] <= 1.0 for i in names.values())
+    assert out["processing_time"] >= sum(v for k, v in out["timings"].items() if k != "decode") - 0.05
+
+
+def test_run_then_status(api, served_audio):
+    client = api[0]
+    queued = client.post("/run", json={"input": {"audio_url": f"{served_audio}/meeting.wav", "language": "en"}}).json()
+    assert queued["status"] == "IN_PROGRESS"
+    done = client.get(f"/status/{queued['id']}").json()
+    assert done["status"] == "COMPLETED"
+    assert "ask not what your country" in done["output"]["transcription"]["text"].lower()
+
+
+@pytest.mark.parametrize("job, message", [
+    ({"language": "fr"}, "exactly one of audio_url or audio_base64"),
+    ({"audio_url": "AUDIO/meeting.wav", "audio_base64": "AAAA"}, "exactly one of audio_url or audio_base64"),
+    ({"audio_base64": "%%% not base64 %%%"}, "not valid base64"),
+    ({"audio_url": "http://10.1.2.3/meeting.wav"}, "private, loopback or reserved"),
+    ({"audio_url": "http://169.254.169.254/latest/meta-data/"}, "private, loopback or reserved"),
+    ({"audio_url": "/etc/passwd"}, "unsupported URL scheme"),
+    ({"audio_url": "AUDIO/missing.wav"}, "HTTP 404"),
+    ({"audio_url": "AUDIO/big.wav"}, "over the limit"),
+    ({"audio_url": "AUDIO/corrupt.wav"}, "corrupt|not a readable audio"),
+    ({"audio_url": "AUDIO/meeting.wav", "language": "klingon"}, "unknown language"),
+    ({"audio_url": "AUDIO/meeting.wav", "output_format": "docx"}, "output_format"),
+    ({"audio_url": "AUDIO/meeting.wav", "min_speakers": 5, "max_speakers": 2}, "greater than max_speakers"),
+    ({"audio_url": "AUDIO/meeting.wav", "speakers": [{"name": "X", "embedding": [0.1] * 192, "model": "ecapa"}]},
+     "embedding model 'ecapa'"),
+    ({"audio_url": "AUDIO/meeting.wav", "colour": "blue"}, "colour"),
+])
+def test_each_bad_input_gets_a_clear_error_and_the_worker_goes_on(api, served_audio, job, message):
+    job = {k: (v.replace("AUDIO", served_audio) if isinstance(v, str) else v) for k, v in job.items()}
+    result = runsync(api, **job)
+    assert result["status"] == "FAILED"
+    assert re.search(message, result["error"]), result["error"]
+    assert "Traceback" not in result["error"]
+    good = runsync(api, audio_base64=base64.b64encode(audio("english.wav").read_bytes()).decode(), language="en")
+    assert good["status"] == "COMPLETED"
+
+
+def test_models_load_once_and_temp_files_are_removed(api):
+    _, log_path, tmp = api
+    log = log_path.read_text()
+    assert log.count("models loaded in") == 1
+    loads = {int(n) for n in re.findall(r"model loads in this worker: (\d+)", log)}
+    assert loads == {2}  # ASR + diarizer, loaded once, then reused by every job
+    assert len(re.findall(r"job \S+ done in", log)) >= 3
+    assert "progress: transcribing" in log and "progress: diarizing" in log and "progress: identifying" in log
+    assert leftovers(tmp) == []
