@@ -23,7 +23,6 @@ from hearback.decode import SAMPLE_RATE, decode  # noqa: E402
 from hearback.diarize import EmbeddedDiarizer  # noqa: E402
 from hearback.embed import Ge2eEmbedder  # noqa: E402
 from hearback.evaluation import diarization_error_rate as der, read_rttm  # noqa: E402
-from hearback.result import SpeechRegion  # noqa: E402
 from hearback.vad import speech_regions  # noqa: E402
 
 AUDIO = Path(__file__).resolve().parents[2] / "shared" / "audio"

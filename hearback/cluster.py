@@ -26,6 +26,7 @@ MIN_CLUSTER_SHARE = 0.05
 SAME_VOICE_COSINE = 0.90  # raw-space centroids this close are one voice split by content
 SAME_VOICE_COSINE_SHORT = 0.85  # the same, when a cluster has too few windows for a steady mean
 SHORT_CLUSTER_WINDOWS = 20
+CLEARLY_DISTINCT_COSINE = 0.70  # raw-space centroids this far apart are different people
 MAX_CLUSTER_POINTS = 1500
 
 
@@ -68,7 +69,7 @@ def cluster_windows(
     coherence, pairs = turn_coherence(two_way, starts, region_ids)
     if low == 1 and (pairs < MIN_COHERENCE_PAIRS or coherence < SINGLE_SPEAKER_COHERENCE):
         return Clustering(np.zeros(n, int), coherence, pairs)
-    best = _best_k(centred, labels_for, max(2, low), high, fixed=(low == high))
+    best = _best_k(embeddings, centred, labels_for, max(2, low), high, fixed=(low == high))
     labels = _drop_small(centred, best, keep_at_least=max(low, 2))
     return Clustering(_merge_same_voice(embeddings, labels, keep_at_least=low), coherence, pairs)
 
@@ -91,12 +92,15 @@ def turn_coherence(labels: np.ndarray, starts: np.ndarray, region_ids: np.ndarra
     return kappa, len(first)
 
 
-def _best_k(centred: np.ndarray, labels_for, low: int, high: int, fixed: bool) -> np.ndarray:
-    """The first local maximum of the silhouette, going up from `low` speakers.
+def _best_k(embeddings: np.ndarray, centred: np.ndarray, labels_for, low: int, high: int,
+            fixed: bool) -> np.ndarray:
+    """Going up from `low` speakers, keep splitting while the split is worth it.
 
-    A further split is kept only while it separates the windows at least as well as the last one
-    and gives a cluster of at least MIN_CLUSTER_SHARE: the global maximum tends to come from
-    peeling off a few outlier windows as extra "speakers".
+    A further split is kept when it separates the windows at least as well as the last one
+    (silhouette), or when every cluster it leaves is a clearly different voice in the raw space
+    (all centroid cosines under CLEARLY_DISTINCT_COSINE): the silhouette alone undervalues a
+    speaker who talks briefly. Either way the new clusters must hold MIN_CLUSTER_SHARE of the
+    windows, so peeling off a few outlier windows never counts as a new speaker.
     """
     best = labels_for(low)
     if fixed:
@@ -108,10 +112,18 @@ def _best_k(centred: np.ndarray, labels_for, low: int, high: int, fixed: bool) -
         if len(counts) < k or counts.min() < MIN_CLUSTER_SHARE * len(labels):
             break
         score = _silhouette(centred, labels)
-        if score < best_score:
+        if score < best_score and _closest_pair(embeddings, labels) >= CLEARLY_DISTINCT_COSINE:
             break
-        best, best_score = labels, score
+        best, best_score = labels, max(score, best_score)
     return best
+
+
+def _closest_pair(embeddings: np.ndarray, labels: np.ndarray) -> float:
+    """Highest cosine between the raw mean embeddings of two clusters."""
+    centroids = np.stack([_unit(embeddings[labels == k].mean(axis=0)) for k in np.unique(labels)])
+    sims = centroids @ centroids.T
+    np.fill_diagonal(sims, -1.0)
+    return float(sims.max())
 
 
 def _silhouette(x: np.ndarray, labels: np.ndarray) -> float:

@@ -86,7 +86,7 @@ class EmbeddedDiarizer:
         windows, region_ids = speaker_windows(regions, len(samples) / SAMPLE_RATE)
         if not windows:
             return Diarization([], {}, self.embedder.name)
-        embeddings = self._embed(samples, regions, windows, region_ids, progress)
+        embeddings = embed_windows(self.embedder, samples, regions, windows, region_ids, progress)
         starts = np.array([w[0] for w in windows])
         clustering = cluster_windows(embeddings, starts, region_ids, min_speakers, max_speakers)
         turns = frames_to_turns(windows, clustering.labels, regions)
@@ -103,35 +103,54 @@ class EmbeddedDiarizer:
                    "coherence_pairs": clustering.pairs}
         return Diarization(turns, dict(sorted(vectors.items())), self.embedder.name, speech, details)
 
-    def _embed(self, samples, regions, windows, region_ids, progress, batch: int = 256) -> np.ndarray:
-        """Features region by region (one spectrogram per region serves its overlapping windows),
-        then the encoder on large batches, which is where it runs fastest."""
-        out = np.zeros((len(windows), self.embedder.dim), np.float32)
-        pending: list[np.ndarray] = []
-        pending_rows: list[np.ndarray] = []
+def embed_windows(embedder: SpeakerEmbedder, samples: np.ndarray, regions: list[SpeechRegion],
+                  windows: list[tuple[float, float]], region_ids: np.ndarray,
+                  progress: Optional[Progress] = None, batch: int = 256) -> np.ndarray:
+    """Features region by region (one spectrogram per region serves its overlapping windows),
+    then the encoder on large batches, which is where it runs fastest."""
+    out = np.zeros((len(windows), embedder.dim), np.float32)
+    pending: list[np.ndarray] = []
+    pending_rows: list[np.ndarray] = []
+    done = 0
 
-        def flush() -> None:
-            rows = np.concatenate(pending_rows)
-            out[rows] = self.embedder.embed_features(np.concatenate(pending))
-            pending.clear()
-            pending_rows.clear()
-            if progress:
-                progress(float(np.count_nonzero(np.any(out, axis=1))) / len(windows))
+    def flush() -> None:
+        nonlocal done
+        rows = np.concatenate(pending_rows)
+        out[rows] = embedder.embed_features(np.concatenate(pending))
+        pending.clear()
+        pending_rows.clear()
+        done += len(rows)
+        if progress:
+            progress(done / len(windows))
 
-        for r in range(len(regions)):
-            idx = np.flatnonzero(region_ids == r)
-            if len(idx) == 0:
-                continue
-            base = max(0.0, windows[idx[0]][0])
-            stop = max(windows[i][1] for i in idx)
-            piece = samples[int(base * SAMPLE_RATE):int(stop * SAMPLE_RATE)]
-            pending.append(self.embedder.window_features(piece, [(windows[i][0] - base, windows[i][1] - base) for i in idx]))
-            pending_rows.append(idx)
-            if sum(len(p) for p in pending) >= batch:
-                flush()
-        if pending:
+    for r in range(len(regions)):
+        idx = np.flatnonzero(region_ids == r)
+        if len(idx) == 0:
+            continue
+        base = max(0.0, windows[idx[0]][0])
+        stop = max(windows[i][1] for i in idx)
+        piece = samples[int(base * SAMPLE_RATE):int(stop * SAMPLE_RATE)]
+        pending.append(embedder.window_features(piece, [(windows[i][0] - base, windows[i][1] - base) for i in idx]))
+        pending_rows.append(idx)
+        if sum(len(p) for p in pending) >= batch:
             flush()
-        return out
+    if pending:
+        flush()
+    return out
+
+
+def turn_embeddings(embedder: SpeakerEmbedder, samples: np.ndarray, turns: list[Turn]) -> dict[str, np.ndarray]:
+    """One L2-normalised embedding per speaker label, from windows over that speaker's turns."""
+    duration = len(samples) / SAMPLE_RATE
+    regions = [SpeechRegion(t.start, t.end) for t in turns]
+    windows, region_ids = speaker_windows(regions, duration)
+    vectors = embed_windows(embedder, samples, regions, windows, region_ids)
+    out: dict[str, np.ndarray] = {}
+    for label in sorted({t.speaker for t in turns}):
+        rows = [i for i, r in enumerate(region_ids) if turns[r].speaker == label]
+        if rows:
+            out[label] = normalise(vectors[rows].mean(axis=0))
+    return out
 
 
 def speaker_windows(regions: list[SpeechRegion], duration: float) -> tuple[list[tuple[float, float]], np.ndarray]:

@@ -19,9 +19,6 @@ import numpy as np
 from hearback.errors import InputError
 from hearback.result import Identification, Segment, Transcript
 
-# Calibrated on real speech with bench/identification_eval.py (README, "Speaker identification").
-DEFAULT_THRESHOLD = 0.75
-
 
 @dataclass
 class Voiceprint:
@@ -46,7 +43,7 @@ def check_voiceprints(voiceprints: Sequence[Voiceprint], embedder: str, dim: int
 def match_clusters(
     clusters: dict[str, np.ndarray],
     voiceprints: Sequence[Voiceprint],
-    threshold: float = DEFAULT_THRESHOLD,
+    threshold: float,
 ) -> list[Identification]:
     """One `Identification` per cluster label: a name and score, or `name=None` below threshold."""
     from scipy.optimize import linear_sum_assignment

@@ -42,7 +42,7 @@ class Settings:
         "pyannote backend: a Hugging Face pipeline name or a local directory with `config.yaml`.")
     hf_token: str = _setting("HF_TOKEN", "", "Hugging Face token for gated pyannote models (production only).")
     identify_threshold: float = _setting(
-        "HEARBACK_IDENTIFY_THRESHOLD", 0.75,
+        "HEARBACK_IDENTIFY_THRESHOLD", 0.78,
         "Cosine similarity a cluster needs to an enrolled voiceprint to take its name (see README).")
     # Storage
     data_dir: Path = _setting(

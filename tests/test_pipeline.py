@@ -5,7 +5,7 @@ import re
 import numpy as np
 import pytest
 
-from conftest import audio, ffmpeg
+from conftest import audio
 from hearback.decode import Audio, decode
 from hearback.errors import InputError
 from hearback.evaluation import diarization_error_rate, read_rttm

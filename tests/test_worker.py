@@ -138,9 +138,9 @@ def test_run_then_status(api, served_audio):
     client = api[0]
     queued = client.post("/run", json={"input": {"audio_url": f"{served_audio}/meeting.wav", "language": "en"}}).json()
     assert queued["status"] == "IN_PROGRESS"
-    done = client.get(f"/status/{queued['id']}").json()
+    done = client.post(f"/status/{queued['id']}").json()
     assert done["status"] == "COMPLETED"
-    assert "ask not what your country" in done["output"]["transcription"]["text"].lower()
+    assert "my fellow americans" in done["output"]["transcription"]["text"].lower()
 
 
 @pytest.mark.parametrize("job, message", [
@@ -179,3 +179,26 @@ def test_models_load_once_and_temp_files_are_removed(api):
     assert len(re.findall(r"job \S+ done in", log)) >= 3
     assert "progress: transcribing" in log and "progress: diarizing" in log and "progress: identifying" in log
     assert leftovers(tmp) == []
+
+
+def test_image_layout_matches_the_bake_script(tmp_path):
+    """The Dockerfile's settings point where docker/bake_models.py puts the models, and the
+    build-time check fails loudly on a missing model."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bake_models", ROOT / "docker" / "bake_models.py")
+    bake = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bake)
+    layout = bake.expected(Path("/models"))
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert f"WHISPER_MODEL={layout['whisper'].parent}" in dockerfile
+    assert f"HEARBACK_DIARIZATION_MODEL={layout['pyannote'].parent}" in dockerfile
+    assert f"HEARBACK_ALIGN_MODEL_DIR={layout['align']}" in dockerfile
+    assert f"NLTK_DATA={layout['nltk'].parent.parent}" in dockerfile
+    assert "--mount=type=secret,id=hf_token" in dockerfile and "ARG HF_TOKEN" not in dockerfile
+    assert bake.main([str(tmp_path), "--check"]) == 1
+    for path in layout.values():
+        target = tmp_path / path.relative_to("/models")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.mkdir() if not target.suffix else target.write_text("x")
+    assert bake.main([str(tmp_path), "--check"]) == 0

@@ -1,0 +1,59 @@
+# Hearback RunPod serverless worker: WhisperX large-v3 + wav2vec2 alignment + pyannote, on CUDA.
+#
+#   echo -n "$HF_TOKEN" > /tmp/hf_token
+#   docker build --secret id=hf_token,src=/tmp/hf_token -t <registry>/hearback-worker:0.1.0 .
+#
+# The Hugging Face token is a build secret: it is read during one RUN and never stored in a layer.
+
+# ---- build: a virtual environment with hearback[whisperx,worker] (webrtcvad compiles here) ----
+FROM nvidia/cuda:12.8.1-cudnn-runtime-ubuntu22.04 AS build
+ENV DEBIAN_FRONTEND=noninteractive PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+RUN apt-get update && apt-get install -y --no-install-recommends \
+        python3 python3-venv python3-dev build-essential \
+    && rm -rf /var/lib/apt/lists/*
+RUN python3 -m venv /opt/venv
+ENV PATH=/opt/venv/bin:$PATH
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY hearback ./hearback
+COPY speakers ./speakers
+COPY api ./api
+RUN pip install ".[whisperx,worker]" \
+    && pip install --force-reinstall --no-deps "webrtcvad-wheels>=2.0.14"
+
+# ---- models: downloaded once at build time, so a cold start reads only local disk ----
+FROM build AS models
+COPY docker/bake_models.py /app/docker/bake_models.py
+RUN --mount=type=secret,id=hf_token \
+    HF_TOKEN="$(cat /run/secrets/hf_token)" python /app/docker/bake_models.py /models
+
+# ---- runtime ----
+FROM nvidia/cuda:12.8.1-cudnn-runtime-ubuntu22.04
+ENV DEBIAN_FRONTEND=noninteractive
+RUN apt-get update && apt-get install -y --no-install-recommends python3 ca-certificates \
+    && rm -rf /var/lib/apt/lists/*
+COPY --from=build /opt/venv /opt/venv
+COPY --from=models /models /models
+WORKDIR /app
+COPY hearback ./hearback
+COPY speakers ./speakers
+COPY api ./api
+COPY handler.py test_input.json docker/bake_models.py ./
+ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONUNBUFFERED=1 \
+    HEARBACK_ASR_BACKEND=whisperx \
+    HEARBACK_DIARIZATION_BACKEND=pyannote \
+    HEARBACK_DEVICE=cuda \
+    COMPUTE_TYPE=float16 \
+    HEARBACK_BATCH_SIZE=16 \
+    WHISPER_MODEL=/models/whisper-large-v3 \
+    HEARBACK_ALIGN_MODEL_DIR=/models/align \
+    HEARBACK_DIARIZATION_MODEL=/models/speaker-diarization-community-1 \
+    TORCH_HOME=/models/torch \
+    NLTK_DATA=/models/nltk \
+    HF_HUB_OFFLINE=1 \
+    PYANNOTE_METRICS_ENABLED=0 \
+    HEARBACK_DATA_DIR=/tmp/hearback
+# Fail the build, not the first job, if a model is missing.
+RUN python bake_models.py /models --check
+CMD ["python", "-u", "handler.py"]
