@@ -93,3 +93,14 @@ def _parse(name: str, env: str, raw: str, default: Any) -> Any:
         return raw.strip()
     except ValueError:
         raise ConfigError(f"setting {env}={raw!r} is not a valid {type(default).__name__}") from None
+
+
+def markdown_table() -> str:
+    """The README's settings table: `python -m hearback.settings` prints it."""
+    rows = ["| variable | meaning |", "|---|---|"]
+    rows += [f"| `{env}` | {doc} |" for env, doc in documented_settings()]
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    print(markdown_table())
