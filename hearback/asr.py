@@ -12,6 +12,7 @@ segments that look like Whisper's repetition loops are caught (`quality.py`).
 
 from __future__ import annotations
 
+import bisect
 from typing import Callable, Optional, Protocol
 
 import numpy as np
@@ -33,8 +34,9 @@ class AsrBackend(Protocol):
 
     def describe(self) -> dict: ...
 
-    def transcribe(self, samples: np.ndarray, chunks: list[SpeechRegion], language: Optional[str],
-                   progress: Optional[Progress] = None) -> AsrResult: ...
+    def transcribe(self, samples: np.ndarray, regions: list[SpeechRegion], language: Optional[str],
+                   progress: Optional[Progress] = None) -> AsrResult:
+        """Recognise the speech `regions` (from the VAD) of 16 kHz `samples`."""
 
 
 def check_language(language: Optional[str]) -> Optional[str]:
@@ -80,6 +82,20 @@ def split_sentences(segments: list[Segment]) -> list[Segment]:
         if current:
             out.append(segment_of(current))
     return out
+
+
+def skipped_regions(regions: list[SpeechRegion], segments: list[Segment], min_seconds: float = 1.0) -> list[SpeechRegion]:
+    """Speech regions of at least `min_seconds` that no recognised word overlaps."""
+    spans = sorted((w.start, w.end) for s in segments for w in s.words)
+    starts = [a for a, _ in spans]
+    missed = []
+    for region in regions:
+        if region.end - region.start < min_seconds:
+            continue
+        i = bisect.bisect_left(starts, region.end)
+        if not any(b > region.start for _, b in spans[max(0, i - 50):i]):
+            missed.append(region)
+    return missed
 
 
 def segment_of(words: list[Word], speaker: Optional[str] = None) -> Segment:

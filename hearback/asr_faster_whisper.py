@@ -13,13 +13,14 @@ from typing import Optional
 
 import numpy as np
 
-from hearback.asr import Progress, split_sentences
+from hearback.asr import Progress, skipped_regions, split_sentences
 from hearback.decode import SAMPLE_RATE
 from hearback.errors import ConfigError, InputError
 from hearback.models import resolve_whisper_model
 from hearback.quality import repair_loops
 from hearback.result import AsrResult, Segment, SpeechRegion, Word
 from hearback.settings import Settings
+from hearback.vad import asr_chunks
 
 log = logging.getLogger(__name__)
 
@@ -49,13 +50,14 @@ class FasterWhisperAsr:
         return {"backend": self.name, "name": self.ref.name, "source": self.ref.source,
                 "device": self.settings.device, "compute_type": self.settings.compute_type}
 
-    def transcribe(self, samples: np.ndarray, chunks: list[SpeechRegion], language: Optional[str],
+    def transcribe(self, samples: np.ndarray, regions: list[SpeechRegion], language: Optional[str],
                    progress: Optional[Progress] = None) -> AsrResult:
         if self.ref.english_only:
             if language not in (None, "en"):
                 raise InputError(f"the model {self.ref.name} is English-only: use language en or auto, "
                                  "or set WHISPER_MODEL=base for French")
             language = "en"
+        chunks = asr_chunks(regions)
         if not chunks:
             return AsrResult([], language or "en", 0.0)
         language, probability = self._language(samples, chunks, language)
@@ -67,9 +69,15 @@ class FasterWhisperAsr:
             raw.extend(self._decode(samples, part, language))
             if progress:
                 progress(min(1.0, (first + len(part)) / len(chunks)))
+        missed = skipped_regions(regions, raw)
+        if missed:
+            # Whisper sometimes passes over a stretch of speech inside a long chunk (a quiet voice
+            # next to a loud one): each such stretch is decoded again on its own.
+            log.info("%d speech region(s) got no words; decoding them on their own", len(missed))
+            raw = sorted(raw + self._decode(samples, missed, language), key=lambda seg: seg.start)
         repaired = repair_loops(raw, lambda seg: self._redecode(samples, seg, language))
         return AsrResult(split_sentences(repaired.segments), language, probability,
-                         repaired=repaired.redecoded, dropped=repaired.dropped)
+                         repaired=repaired.redecoded + len(missed), dropped=repaired.dropped)
 
     def _language(self, samples, chunks, language):
         if language:

@@ -4,7 +4,7 @@ wav2vec2 forced alignment of every word. Install with `pip install hearback[whis
 Model locations come from the settings so that an image can carry everything on local disk:
 `WHISPER_MODEL` (a name or a CTranslate2 directory), `HEARBACK_ALIGN_MODEL_DIR` (the alignment
 models' cache, with `fr` and `en` models baked in) and NLTK's `punkt_tab` data under `NLTK_DATA`.
-WhisperX runs its own VAD, so the pipeline's speech chunks are not used here.
+WhisperX runs its own VAD; the pipeline's speech regions only tell it whether there is speech at all.
 """
 
 from __future__ import annotations
@@ -51,11 +51,11 @@ class WhisperXAsr:
                 "device": self.settings.device, "compute_type": self.settings.compute_type,
                 "alignment": sorted(self._aligners)}
 
-    def transcribe(self, samples: np.ndarray, chunks: list[SpeechRegion], language: Optional[str],
+    def transcribe(self, samples: np.ndarray, regions: list[SpeechRegion], language: Optional[str],
                    progress: Optional[Progress] = None) -> AsrResult:
         if self.ref.english_only and language not in (None, "en"):
             raise InputError(f"the model {self.ref.name} is English-only: use language en or auto")
-        if not chunks:
+        if not regions:
             return AsrResult([], language or "en", 0.0)
         result = self.model.transcribe(samples, batch_size=self.settings.batch_size,
                                        language=language or ("en" if self.ref.english_only else None))

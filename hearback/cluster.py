@@ -26,6 +26,7 @@ MIN_CLUSTER_SHARE = 0.05
 SAME_VOICE_COSINE = 0.90  # raw-space centroids this close are one voice split by content
 SAME_VOICE_COSINE_SHORT = 0.85  # the same, when a cluster has too few windows for a steady mean
 SHORT_CLUSTER_WINDOWS = 20
+MIN_SPLIT_WINDOWS = 5  # a voice found inside a cluster needs about 2.5 s of speech
 CLEARLY_DISTINCT_COSINE = 0.70  # raw-space centroids this far apart are different people
 MAX_CLUSTER_POINTS = 1500
 
@@ -69,8 +70,11 @@ def cluster_windows(
     coherence, pairs = turn_coherence(two_way, starts, region_ids)
     if low == 1 and (pairs < MIN_COHERENCE_PAIRS or coherence < SINGLE_SPEAKER_COHERENCE):
         return Clustering(np.zeros(n, int), coherence, pairs)
-    best = _best_k(embeddings, centred, labels_for, max(2, low), high, fixed=(low == high))
+    fixed = low == high
+    best = _best_k(embeddings, centred, labels_for, max(2, low), high, fixed)
     labels = _drop_small(centred, best, keep_at_least=max(low, 2))
+    if not fixed:
+        labels = _split_mixed(embeddings, starts, region_ids, labels, high)
     return Clustering(_merge_same_voice(embeddings, labels, keep_at_least=low), coherence, pairs)
 
 
@@ -116,6 +120,42 @@ def _best_k(embeddings: np.ndarray, centred: np.ndarray, labels_for, low: int, h
             break
         best, best_score = labels, max(score, best_score)
     return best
+
+
+def _split_mixed(embeddings: np.ndarray, starts: np.ndarray, region_ids: np.ndarray, labels: np.ndarray,
+                 high: int) -> np.ndarray:
+    """Ask each cluster on its own whether it holds a second voice, as the whole recording was asked.
+
+    Centring on the whole recording lets loud differences (a studio voice against a telephone
+    line) hide quiet ones (two people on that line); centred on its own mean, a cluster shows them.
+    A split is kept when its halves are clearly different voices in the raw space, or when it is
+    turn-like and the halves are not one voice.
+    """
+    labels = labels.copy()
+    queue = list(np.unique(labels))
+    while queue and len(np.unique(labels)) < high:
+        k = queue.pop(0)
+        members = np.flatnonzero(labels == k)
+        if len(members) < 2 * MIN_SPLIT_WINDOWS:
+            continue
+        local = _centre(embeddings[members])
+        halves = fcluster(linkage(local[_sample_indices(len(members))], "average", "cosine"), 2, "maxclust") - 1
+        halves = _assign_all(local, _sample_indices(len(members)), halves)
+        counts = np.bincount(halves, minlength=2)
+        if counts.min() < MIN_SPLIT_WINDOWS:
+            continue
+        coherence, pairs = turn_coherence(halves, starts[members], region_ids[members])
+        a = _unit(embeddings[members[halves == 0]].mean(axis=0))
+        b = _unit(embeddings[members[halves == 1]].mean(axis=0))
+        similarity = float(a @ b)
+        short = counts.min() < SHORT_CLUSTER_WINDOWS
+        same_voice = similarity >= (SAME_VOICE_COSINE_SHORT if short else SAME_VOICE_COSINE)
+        turn_like = pairs >= MIN_COHERENCE_PAIRS and coherence >= SINGLE_SPEAKER_COHERENCE
+        if similarity < CLEARLY_DISTINCT_COSINE or (turn_like and not same_voice):
+            new = labels.max() + 1
+            labels[members[halves == 1]] = new
+            queue += [k, new]
+    return labels
 
 
 def _closest_pair(embeddings: np.ndarray, labels: np.ndarray) -> float:

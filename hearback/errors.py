@@ -20,3 +20,11 @@ class FetchError(InputError):
 
 class ConfigError(HearbackError):
     """A setting is invalid or a configured model cannot be loaded."""
+
+
+class NotFoundError(HearbackError):
+    """A speaker, session or job that does not exist (in this workspace)."""
+
+
+class ConflictError(HearbackError):
+    """The change would break a rule of the data, such as two speakers with one name."""

@@ -46,29 +46,37 @@ def match_clusters(
     threshold: float,
 ) -> list[Identification]:
     """One `Identification` per cluster label: a name and score, or `name=None` below threshold."""
+    labels = sorted(clusters)
+    people = _people(voiceprints)
+    scores = np.zeros((len(labels), len(people)), np.float32)
+    if labels and people:
+        cluster_matrix = np.stack([_unit(clusters[label]) for label in labels])
+        for j, (_, _, vectors) in enumerate(people):
+            # a speaker with several voiceprints matches by the closest one
+            scores[:, j] = (cluster_matrix @ vectors.T).max(axis=1)
+    return assign_names(labels, [(name, sid) for name, sid, _ in people], scores, threshold)
+
+
+def assign_names(labels: Sequence[str], candidates: Sequence[tuple[str, Optional[str]]],
+                 scores: np.ndarray, threshold: float) -> list[Identification]:
+    """Hungarian assignment of clusters (rows) to candidate speakers (columns, (name, id)), one
+    to one; a pair under `threshold` leaves the cluster unknown, with its best score."""
     from scipy.optimize import linear_sum_assignment
 
-    labels = sorted(clusters)
-    if not labels:
+    if not len(labels):
         return []
-    people = _people(voiceprints)
-    if not people:
+    if not len(candidates):
         return [Identification(label, None, 0.0) for label in labels]
-    scores = np.zeros((len(labels), len(people)), np.float32)
-    cluster_matrix = np.stack([_unit(clusters[label]) for label in labels])
-    for j, (_, _, vectors) in enumerate(people):
-        # a speaker with several voiceprints matches by the closest one
-        scores[:, j] = (cluster_matrix @ vectors.T).max(axis=1)
     rows, cols = linear_sum_assignment(-scores)
-    best = {labels[r]: (people[c], float(scores[r, c])) for r, c in zip(rows, cols)}
+    chosen = {int(r): int(c) for r, c in zip(rows, cols)}
     out = []
     for r, label in enumerate(labels):
-        top = float(scores[r].max())
-        if label in best and best[label][1] >= threshold:
-            (name, speaker_id, _), score = best[label]
-            out.append(Identification(label, name, score, speaker_id))
+        c = chosen.get(r)
+        if c is not None and scores[r, c] >= threshold:
+            name, speaker_id = candidates[c]
+            out.append(Identification(label, name, float(scores[r, c]), speaker_id))
         else:
-            out.append(Identification(label, None, top))
+            out.append(Identification(label, None, float(scores[r].max())))
     return out
 
 

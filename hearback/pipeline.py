@@ -23,7 +23,7 @@ from hearback.errors import InputError
 from hearback.identify import Voiceprint, apply_names, check_voiceprints, match_clusters
 from hearback.result import Diarization, Transcript
 from hearback.settings import Settings
-from hearback.vad import asr_chunks, speech_regions, speech_seconds
+from hearback.vad import speech_regions, speech_seconds
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +112,7 @@ class Pipeline:
         log.info("%.1f s of speech in %.1f s of audio", speech_seconds(regions), audio.duration)
 
         with _timed(timings, "asr"):
-            result = self.asr.transcribe(audio.samples, asr_chunks(regions), language,
+            result = self.asr.transcribe(audio.samples, regions, language,
                                          progress=lambda f: report("transcribing", f))
         segments = result.segments
         diarization = Diarization([], {}, self.diarizer.embedder_name)

@@ -47,6 +47,21 @@ class Settings:
     # Storage
     data_dir: Path = _setting(
         "HEARBACK_DATA_DIR", Path.home() / ".hearback", "Home of the model cache and the SQLite database.")
+    database_url: str = _setting(
+        "DATABASE_URL", "", "SQLAlchemy URL of the speaker database (default: SQLite file in HEARBACK_DATA_DIR); "
+        "PostgreSQL as `postgresql+psycopg://user@host/db`.")
+    workspace: str = _setting("HEARBACK_WORKSPACE", "default", "Workspace whose speakers the CLI and service use.")
+    api_key: str = _setting("HEARBACK_API_KEY", "", "Key every API request must send (`X-API-Key`); empty: the service refuses to start "
+                            "unless HEARBACK_INSECURE_NO_AUTH=1.")
+    insecure_no_auth: bool = _setting("HEARBACK_INSECURE_NO_AUTH", False, "Run the service without an API key (local tests only).")
+    min_enrol_seconds: float = _setting("HEARBACK_MIN_ENROL_SECONDS", 5.0, "Least speech an enrolment sample must hold.")
+    runpod_endpoint_id: str = _setting("RUNPOD_ENDPOINT_ID", "", "Send the service's transcription jobs to this RunPod endpoint.")
+    runpod_api_key: str = _setting("RUNPOD_API_KEY", "", "API key of that RunPod account.")
+    webhook_secret: str = _setting("HEARBACK_WEBHOOK_SECRET", "", "Secret that signs webhook bodies (HMAC-SHA256).")
+    webhook_attempts: int = _setting("HEARBACK_WEBHOOK_ATTEMPTS", 5, "Tries per webhook before giving up.")
+    webhook_backoff: float = _setting("HEARBACK_WEBHOOK_BACKOFF", 2.0, "First retry delay in seconds (doubles each time).")
+    webhook_timeout: float = _setting("HEARBACK_WEBHOOK_TIMEOUT", 10.0, "Seconds to wait for a webhook receiver.")
+    keep_audio: bool = _setting("HEARBACK_KEEP_AUDIO", False, "Keep uploaded recordings after their job (for playback).")
     # Limits
     max_bytes: int = _setting("HEARBACK_MAX_BYTES", 2 * 1024**3, "Largest audio file accepted (bytes).")
     max_duration: float = _setting("HEARBACK_MAX_DURATION", 5 * 3600.0, "Longest audio accepted (seconds).")
@@ -71,6 +86,10 @@ class Settings:
     @property
     def model_cache_dir(self) -> Path:
         return Path(self.data_dir) / "models"
+
+    @property
+    def database(self) -> str:
+        return self.database_url or f"sqlite:///{Path(self.data_dir) / 'hearback.db'}"
 
 
 def documented_settings() -> list[tuple[str, str]]:

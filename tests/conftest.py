@@ -107,3 +107,28 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def database_urls() -> list:
+    """SQLite always; PostgreSQL when DATABASE_TEST_URL names one (CI does): a loud skip otherwise."""
+    import os
+
+    url = os.environ.get("DATABASE_TEST_URL")
+    postgres = pytest.param(url, id="postgresql") if url else pytest.param(
+        None, id="postgresql", marks=pytest.mark.skip(
+            reason="PostgreSQL NOT TESTED: set DATABASE_TEST_URL=postgresql+psycopg://user@host/db (CI sets it)"))
+    return [pytest.param("sqlite", id="sqlite"), postgres]
+
+
+def fresh_database(url: str, tmp_path: Path) -> str:
+    """An empty database: a new SQLite file, or the PostgreSQL test database emptied."""
+    if url == "sqlite":
+        return f"sqlite:///{tmp_path / 'hearback.db'}"
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    return url

@@ -94,3 +94,19 @@ def test_missing_file_and_bad_setting(data_env, tmp_path):
     assert run.returncode == 2 and "HEARBACK_MAX_DURATION" in run.stderr
     run = hearback("transcribe", str(audio("jfk.flac")), env={**data_env, "HEARBACK_MAX_DURATION": "5"})
     assert run.returncode == 2 and "longer than the maximum" in run.stderr
+
+
+def test_speakers_enroll_list_and_identify_on_the_local_database(tmp_path):
+    env = {"HEARBACK_DATA_DIR": str(tmp_path / "data")}
+    run = hearback("speakers", "enroll", "Kennedy", str(audio("jfk.flac")), env=env)
+    assert run.returncode == 0, run.stderr
+    assert "enrolled Kennedy" in run.stdout and (tmp_path / "data" / "hearback.db").exists()
+    refused = hearback("speakers", "enroll", "Zoé", str(audio("french.aiff")), env=env)
+    assert refused.returncode == 2 and "at least 5 s" in refused.stderr
+    listing = hearback("speakers", "list", env=env)
+    assert "Kennedy" in listing.stdout and "Zoé" not in listing.stdout
+    named = hearback("transcribe", str(audio("jfk.flac")), "--identify", "--format", "srt", "-q", env=env)
+    assert named.returncode == 0, named.stderr
+    assert "[Kennedy] And so my fellow Americans" in named.stdout
+    plain = hearback("transcribe", str(audio("jfk.flac")), "--format", "srt", "-q", env=env)
+    assert "[SPEAKER_00]" in plain.stdout

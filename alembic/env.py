@@ -1,0 +1,38 @@
+"""Alembic environment: the URL comes from the caller's config or from Hearback's settings."""
+
+from alembic import context
+from sqlalchemy import engine_from_config, pool
+
+from hearback.settings import Settings
+from speakers.models import Base
+
+config = context.config
+url = config.get_main_option("sqlalchemy.url") or Settings.from_env().database
+
+
+def run_offline() -> None:
+    context.configure(url=url, target_metadata=Base.metadata, literal_binds=True, render_as_batch=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_online() -> None:
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        _run(connection)
+        return
+    engine = engine_from_config({"sqlalchemy.url": url}, prefix="sqlalchemy.", poolclass=pool.NullPool)
+    with engine.connect() as connection:
+        _run(connection)
+
+
+def _run(connection) -> None:
+    context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+if context.is_offline_mode():
+    run_offline()
+else:
+    run_online()

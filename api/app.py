@@ -1,0 +1,73 @@
+"""The FastAPI application: `create_app(settings)`. Run it with `hearback serve`.
+
+On start it upgrades the database schema, builds the voiceprint index from the database and starts
+the job runner; every route but `/health` needs the API key.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+from typing import Optional
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from api.deps import require_api_key
+from api.routers import identify, sessions, speakers, transcriptions
+from hearback.errors import ConfigError, ConflictError, HearbackError, InputError, NotFoundError
+from hearback.settings import Settings
+from speakers.jobs import JobRunner
+from speakers.service import SpeakerService
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Optional[Settings] = None, service: Optional[SpeakerService] = None) -> FastAPI:
+    settings = settings or Settings.from_env()
+    if not settings.api_key and not settings.insecure_no_auth:
+        raise ConfigError("set HEARBACK_API_KEY (or HEARBACK_INSECURE_NO_AUTH=1 for a local test) before serving")
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        app.state.service.start()
+        app.state.runner.start()
+        log.info("hearback service ready: %d voiceprints indexed", app.state.service.index.count())
+        yield
+        app.state.runner.stop()
+
+    app = FastAPI(title="Hearback", version="0.1.0", lifespan=lifespan,
+                  description="Transcripts with named speakers: enrol voices once, find them in every recording.")
+    app.state.settings = settings
+    app.state.service = service or SpeakerService(settings)
+    app.state.runner = JobRunner(app.state.service)
+
+    @app.get("/health", tags=["health"])
+    def health(request: Request) -> dict:
+        svc = request.app.state.service
+        return {"status": "ok", "voiceprints": svc.index.count()}
+
+    protected = [Depends(require_api_key)]
+    for router in (speakers.router, identify.router, transcriptions.router, sessions.router):
+        app.include_router(router, dependencies=protected)
+
+    _error_handlers(app)
+    return app
+
+
+def _error_handlers(app: FastAPI) -> None:
+    status_of = {NotFoundError: 404, ConflictError: 409, InputError: 422, ConfigError: 503}
+
+    @app.exception_handler(HearbackError)
+    async def hearback_error(_: Request, exc: HearbackError):
+        code = next((c for kind, c in status_of.items() if isinstance(exc, kind)), 400)
+        return JSONResponse({"detail": str(exc)}, status_code=code)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_: Request, exc: RequestValidationError):
+        problems = []
+        for error in exc.errors():
+            where = ".".join(str(p) for p in error["loc"] if p not in ("body", "query", "path"))
+            problems.append(f"{where}: {error['msg']}" if where else error["msg"])
+        return JSONResponse({"detail": "; ".join(problems)}, status_code=422)

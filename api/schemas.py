@@ -1,0 +1,140 @@
+"""Request and response models of the HTTP API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Problem(BaseModel):
+    detail: str
+
+
+class SpeakerCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=200)
+    notes: str = ""
+
+
+class SpeakerUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: Optional[str] = Field(default=None, min_length=1, max_length=200)
+    notes: Optional[str] = None
+
+
+class SpeakerOut(BaseModel):
+    id: str
+    name: str
+    notes: str
+    created_at: datetime
+    voiceprints: int = 0
+    talk_seconds: float = 0.0
+
+
+class MergeRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    source_id: str = Field(description="speaker folded into the target and removed")
+
+
+class VoiceprintOut(BaseModel):
+    id: int
+    model: str
+    dimension: int
+    source: str
+    speech_seconds: float
+    created_at: datetime
+
+
+class EnrolmentOut(BaseModel):
+    speaker: SpeakerOut
+    voiceprint: VoiceprintOut
+    speech_seconds: float
+    warnings: list[str]
+
+
+class EnrolUrl(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    audio_url: str
+
+
+class IdentifyRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    model: str = Field(description="embedding model that made the vectors, e.g. resemblyzer-ge2e-256")
+    embeddings: dict[str, list[float]] = Field(description="cluster label -> embedding")
+    threshold: Optional[float] = Field(default=None, ge=0.0, le=1.0)
+
+
+class IdentifiedCluster(BaseModel):
+    label: str
+    name: Optional[str]
+    speaker_id: Optional[str]
+    score: float
+
+
+class IdentifyResponse(BaseModel):
+    model: str
+    threshold: float
+    speakers: list[IdentifiedCluster]
+
+
+class JobOut(BaseModel):
+    id: str
+    state: Literal["queued", "running", "done", "failed"]
+    stage: str
+    progress: float
+    error: str
+    session_id: Optional[str]
+    created_at: datetime
+    updated_at: datetime
+    finished_at: Optional[datetime]
+    result_url: Optional[str] = None
+    webhook_attempts: list[dict[str, Any]] = []
+
+
+class SessionOut(BaseModel):
+    id: str
+    title: str
+    tag: str
+    recorded_at: Optional[datetime]
+    language: str
+    duration: float
+    status: str
+    created_at: datetime
+
+
+class SessionList(BaseModel):
+    total: int
+    items: list[SessionOut]
+
+
+class NameCluster(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    speaker_id: Optional[str] = None
+    name: Optional[str] = Field(default=None, min_length=1, max_length=200)
+
+
+class Utterance(BaseModel):
+    session_id: str
+    session_title: str
+    tag: str
+    recorded_at: Optional[datetime]
+    start: float
+    end: float
+    text: str
+
+
+class HistoryPage(BaseModel):
+    total: int
+    limit: int
+    offset: int
+    items: list[Utterance]
+
+
+class TalkTime(BaseModel):
+    session_id: str
+    title: str
+    tag: str
+    seconds: float
+    utterances: int

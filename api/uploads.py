@@ -1,0 +1,38 @@
+"""Uploaded files: streamed to a temporary file with the size cap, removed afterwards."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+
+from fastapi import UploadFile
+
+from hearback.errors import InputError
+from hearback.settings import Settings
+
+CHUNK = 1024 * 1024
+
+
+async def read_capped(upload: UploadFile, settings: Settings) -> bytes:
+    data = bytearray()
+    while chunk := await upload.read(CHUNK):
+        data.extend(chunk)
+        if len(data) > settings.max_bytes:
+            raise InputError(f"the file is over the limit of {settings.max_bytes} bytes (HEARBACK_MAX_BYTES)")
+    if not data:
+        raise InputError("the uploaded file is empty")
+    return bytes(data)
+
+
+@contextlib.asynccontextmanager
+async def saved_upload(upload: UploadFile, settings: Settings):
+    data = await read_capped(upload, settings)
+    fd, name = tempfile.mkstemp(prefix="hearback-", suffix=Path(upload.filename or "").suffix[:8] or ".audio")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        yield Path(name)
+    finally:
+        Path(name).unlink(missing_ok=True)

@@ -1,0 +1,133 @@
+"""The speaker database: SQLAlchemy 2 models. The database is the truth; the FAISS index is
+rebuilt from it at start and kept in step on every change."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+from typing import Any, Optional
+
+import numpy as np
+from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Speaker(Base):
+    __tablename__ = "speakers"
+    __table_args__ = (UniqueConstraint("workspace", "name", name="uq_speaker_name"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    workspace: Mapped[str] = mapped_column(String(100), default="default", index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    notes: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    voiceprints: Mapped[list["Voiceprint"]] = relationship(back_populates="speaker", cascade="all, delete-orphan")
+
+
+class Voiceprint(Base):
+    __tablename__ = "voiceprints"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    speaker_id: Mapped[str] = mapped_column(ForeignKey("speakers.id", ondelete="CASCADE"), index=True)
+    model: Mapped[str] = mapped_column(String(100), index=True)
+    dimension: Mapped[int] = mapped_column(Integer)
+    vector: Mapped[bytes] = mapped_column(LargeBinary)
+    source: Mapped[str] = mapped_column(String(500), default="")
+    speech_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    speaker: Mapped[Speaker] = relationship(back_populates="voiceprints")
+
+    @property
+    def array(self) -> np.ndarray:
+        return np.frombuffer(self.vector, dtype=np.float32)
+
+
+class Session(Base):
+    """One transcribed recording: a meeting, a campaign evening."""
+
+    __tablename__ = "sessions"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    workspace: Mapped[str] = mapped_column(String(100), default="default", index=True)
+    title: Mapped[str] = mapped_column(String(300), default="")
+    tag: Mapped[str] = mapped_column(String(200), default="", index=True)
+    recorded_at: Mapped[Optional[datetime]] = mapped_column(default=None, index=True)
+    language: Mapped[str] = mapped_column(String(10), default="")
+    duration: Mapped[float] = mapped_column(Float, default=0.0)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    meta: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # model, timings, quality
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    clusters: Mapped[list["Cluster"]] = relationship(back_populates="session", cascade="all, delete-orphan")
+    utterances: Mapped[list["Utterance"]] = relationship(back_populates="session", cascade="all, delete-orphan",
+                                                         order_by="Utterance.start")
+
+
+class Cluster(Base):
+    """A diarized speaker inside one session, with its embedding and who it was matched to."""
+
+    __tablename__ = "clusters"
+    __table_args__ = (UniqueConstraint("session_id", "label", name="uq_cluster_label"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), index=True)
+    label: Mapped[str] = mapped_column(String(50))
+    model: Mapped[str] = mapped_column(String(100))
+    vector: Mapped[bytes] = mapped_column(LargeBinary)
+    speaker_id: Mapped[Optional[str]] = mapped_column(ForeignKey("speakers.id", ondelete="SET NULL"), default=None)
+    score: Mapped[float] = mapped_column(Float, default=0.0)
+    speech_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    session: Mapped[Session] = relationship(back_populates="clusters")
+    speaker: Mapped[Optional[Speaker]] = relationship()
+
+    @property
+    def array(self) -> np.ndarray:
+        return np.frombuffer(self.vector, dtype=np.float32)
+
+
+class Utterance(Base):
+    __tablename__ = "utterances"
+    __table_args__ = (Index("ix_utterance_speaker_session", "speaker_id", "session_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), index=True)
+    speaker_id: Mapped[Optional[str]] = mapped_column(ForeignKey("speakers.id", ondelete="SET NULL"), default=None)
+    cluster_label: Mapped[str] = mapped_column(String(50))
+    start: Mapped[float] = mapped_column(Float)
+    end: Mapped[float] = mapped_column(Float)
+    text: Mapped[str] = mapped_column(Text)
+    words: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    session: Mapped[Session] = relationship(back_populates="utterances")
+    speaker: Mapped[Optional[Speaker]] = relationship()
+
+
+class Job(Base):
+    """A transcription job of the service: state, progress, request, result."""
+
+    __tablename__ = "jobs"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    workspace: Mapped[str] = mapped_column(String(100), default="default")
+    session_id: Mapped[Optional[str]] = mapped_column(ForeignKey("sessions.id", ondelete="SET NULL"), default=None)
+    state: Mapped[str] = mapped_column(String(20), default="queued", index=True)
+    stage: Mapped[str] = mapped_column(String(50), default="")
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    error: Mapped[str] = mapped_column(Text, default="")
+    request: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    audio_path: Mapped[str] = mapped_column(String(1000), default="")
+    webhook_url: Mapped[str] = mapped_column(String(2000), default="")
+    webhook_attempts: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    updated_at: Mapped[datetime] = mapped_column(default=now, onupdate=now)
+    finished_at: Mapped[Optional[datetime]] = mapped_column(default=None)
