@@ -22,65 +22,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from hearback.decode import SAMPLE_RATE, decode  # noqa: E402
 from hearback.diarize import EmbeddedDiarizer  # noqa: E402
 from hearback.embed import Ge2eEmbedder  # noqa: E402
-from hearback.evaluation import diarization_error_rate as der, read_rttm  # noqa: E402
+from hearback.evaluation import conversation, diarization_error_rate as der, read_rttm, voices  # noqa: E402
 from hearback.vad import speech_regions  # noqa: E402
 
 AUDIO = Path(__file__).resolve().parents[2] / "shared" / "audio"
 
 
-def voices() -> dict[str, np.ndarray]:
-    """Single-speaker real speech: whole files, stereo channels, and the pyannote speakers' turns."""
-    out = {name: decode(AUDIO / name).samples for name in ("jfk.flac", "hotwords.mp3")}
-    # The multilingual reader reads English for 30 s, then German: GE2E hears the language switch
-    # as a new voice, so the mixes use the English half and the whole file is a case of its own.
-    out["reader-en"] = decode(AUDIO / "multilingual.mp3").samples[: 29 * SAMPLE_RATE]
-    for side, channel in (("stereo-left", 0), ("stereo-right", 1)):
-        out[side] = decode(AUDIO / "stereo_diarization.wav", channel=channel).samples
-    sample = decode(AUDIO / "pyannote_sample.wav").samples
-    turns = read_rttm(AUDIO / "pyannote_sample.rttm")
-    for spk in ("speaker90", "speaker91"):
-        others = [(s, e) for s, e, k in turns if k != spk]
-        pieces = []
-        for s, e, k in turns:
-            if k != spk:
-                continue
-            # keep only the part no other speaker overlaps
-            for os_, oe in others:
-                if os_ < e and oe > s:
-                    if os_ <= s:
-                        s = max(s, oe)
-                    else:
-                        e = min(e, os_)
-            if e - s > 0.3:
-                pieces.append(sample[int(s * SAMPLE_RATE):int(e * SAMPLE_RATE)])
-        out[spk] = np.concatenate(pieces)
-    return out
-
-
-def conversation(sources: dict[str, np.ndarray], names: list[str], seconds: float, rng) -> tuple[np.ndarray, list]:
-    parts, reference, t = [], [], 0.0
-    last = None
-    while t < seconds:
-        name = names[rng.integers(len(names))]
-        if name == last and len(names) > 1:
-            continue
-        last = name
-        clip = sources[name]
-        length = int(rng.uniform(2.0, 6.0) * SAMPLE_RATE)
-        start = int(rng.integers(0, max(1, len(clip) - length)))
-        piece = clip[start:start + length]
-        for r in speech_regions(piece):
-            reference.append((t + r.start, t + r.end, name))
-        parts.append(piece)
-        pause = np.zeros(int(rng.uniform(0.2, 0.8) * SAMPLE_RATE), np.float32)
-        parts.append(pause)
-        t += (len(piece) + len(pause)) / SAMPLE_RATE
-    return np.concatenate(parts), reference
-
-
 def cases(seed: int, mixes: int):
     rng = np.random.default_rng(seed)
-    sources = voices()
+    sources = voices(AUDIO)
     for name, clip in sources.items():
         if len(clip) > 3 * SAMPLE_RATE:
             yield name, clip, [(r.start, r.end, name) for r in speech_regions(clip)], 1

@@ -25,6 +25,7 @@ LANGUAGES = ("fr", "en", "auto")
 SENTENCE_END = (".", "?", "!", "…", "。", "？", "！")
 MAX_SEGMENT_SECONDS = 15.0
 MAX_PAUSE = 1.2
+MAX_WORD_SECONDS = 2.0
 
 Progress = Callable[[float], None]
 
@@ -35,8 +36,9 @@ class AsrBackend(Protocol):
     def describe(self) -> dict: ...
 
     def transcribe(self, samples: np.ndarray, regions: list[SpeechRegion], language: Optional[str],
-                   progress: Optional[Progress] = None) -> AsrResult:
-        """Recognise the speech `regions` (from the VAD) of 16 kHz `samples`."""
+                   progress: Optional[Progress] = None, offset: float = 0.0) -> AsrResult:
+        """Recognise the speech `regions` (from the VAD, in seconds of the recording) of 16 kHz
+        `samples`, which start `offset` seconds into the recording."""
 
 
 def check_language(language: Optional[str]) -> Optional[str]:
@@ -81,6 +83,25 @@ def split_sentences(segments: list[Segment]) -> list[Segment]:
                 current = []
         if current:
             out.append(segment_of(current))
+    return out
+
+
+def fit_words_to_speech(segments: list[Segment], regions: list[SpeechRegion],
+                        max_word: float = MAX_WORD_SECONDS) -> list[Segment]:
+    """Clamp words that run on past their speech region (Whisper sometimes stretches a word over
+    the silence or the unrecognised speech after it: an 18 s "copies" was seen)."""
+    ends = [r.end for r in regions]
+    starts = [r.start for r in regions]
+    out = []
+    for segment in segments:
+        words = []
+        for w in segment.words:
+            if w.end - w.start > max_word:
+                i = bisect.bisect_right(starts, w.start) - 1
+                limit = ends[i] if i >= 0 and ends[i] > w.start else w.start + max_word
+                w = Word(w.word, w.start, min(w.end, limit, w.start + max_word), w.probability, w.speaker)
+            words.append(w)
+        out.append(Segment(words[0].start, words[-1].end, segment.text, words, segment.speaker) if words else segment)
     return out
 
 

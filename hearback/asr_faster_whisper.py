@@ -13,7 +13,7 @@ from typing import Optional
 
 import numpy as np
 
-from hearback.asr import Progress, skipped_regions, split_sentences
+from hearback.asr import Progress, fit_words_to_speech, skipped_regions, split_sentences
 from hearback.decode import SAMPLE_RATE
 from hearback.errors import ConfigError, InputError
 from hearback.models import resolve_whisper_model
@@ -51,7 +51,13 @@ class FasterWhisperAsr:
                 "device": self.settings.device, "compute_type": self.settings.compute_type}
 
     def transcribe(self, samples: np.ndarray, regions: list[SpeechRegion], language: Optional[str],
-                   progress: Optional[Progress] = None) -> AsrResult:
+                   progress: Optional[Progress] = None, offset: float = 0.0) -> AsrResult:
+        result = self._transcribe(samples, [r.shifted(-offset) for r in regions], language, progress)
+        result.segments = [s.shifted(offset) for s in result.segments]
+        return result
+
+    def _transcribe(self, samples: np.ndarray, regions: list[SpeechRegion], language: Optional[str],
+                    progress: Optional[Progress]) -> AsrResult:
         if self.ref.english_only:
             if language not in (None, "en"):
                 raise InputError(f"the model {self.ref.name} is English-only: use language en or auto, "
@@ -76,7 +82,9 @@ class FasterWhisperAsr:
             log.info("%d speech region(s) got no words; decoding them on their own", len(missed))
             raw = sorted(raw + self._decode(samples, missed, language), key=lambda seg: seg.start)
         repaired = repair_loops(raw, lambda seg: self._redecode(samples, seg, language))
-        return AsrResult(split_sentences(repaired.segments), language, probability,
+        # a chunk's segment starts where the chunk does, not where its first word is: order by words
+        segments = sorted(split_sentences(fit_words_to_speech(repaired.segments, regions)), key=lambda seg: seg.start)
+        return AsrResult(segments, language, probability,
                          repaired=repaired.redecoded + len(missed), dropped=repaired.dropped)
 
     def _language(self, samples, chunks, language):

@@ -52,7 +52,7 @@ class WhisperXAsr:
                 "alignment": sorted(self._aligners)}
 
     def transcribe(self, samples: np.ndarray, regions: list[SpeechRegion], language: Optional[str],
-                   progress: Optional[Progress] = None) -> AsrResult:
+                   progress: Optional[Progress] = None, offset: float = 0.0) -> AsrResult:
         if self.ref.english_only and language not in (None, "en"):
             raise InputError(f"the model {self.ref.name} is English-only: use language en or auto")
         if not regions:
@@ -62,7 +62,7 @@ class WhisperXAsr:
         detected = result.get("language") or language or "en"
         if progress:
             progress(0.6)
-        segments = self._align(result["segments"], samples, detected)
+        segments = [s.shifted(offset) for s in self._align(result["segments"], samples, detected)]
         if progress:
             progress(1.0)
         return AsrResult(split_sentences(segments), detected, 1.0 if language else float("nan"))

@@ -46,6 +46,12 @@ def decode(path: str | Path, max_duration: Optional[float] = None, min_duration:
     return Audio(samples)
 
 
+def declared_duration(path: str | Path) -> Optional[float]:
+    """The duration the container declares, in seconds (None when it does not say)."""
+    with _open(path) as container:
+        return _declared_duration(container, _audio_stream(container, path))
+
+
 def iter_blocks(path: str | Path, max_duration: Optional[float] = None,
                 block_seconds: float = 30.0, channel: Optional[int] = None) -> Iterator[np.ndarray]:
     """Yield the decoded audio in blocks of `block_seconds` (the last one shorter).

@@ -9,6 +9,7 @@ Backends share one interface, `diarize(samples, regions, min_speakers, max_speak
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Callable, Optional, Protocol
 
 import numpy as np
@@ -83,10 +84,24 @@ class EmbeddedDiarizer:
 
     def diarize(self, samples: np.ndarray, regions: list[SpeechRegion], min_speakers: Optional[int],
                 max_speakers: Optional[int], progress: Optional[Progress] = None) -> Diarization:
-        windows, region_ids = speaker_windows(regions, len(samples) / SAMPLE_RATE)
+        windows = self.embed(samples, regions, progress=progress)
+        return self.cluster(windows, regions, min_speakers, max_speakers)
+
+    def embed(self, samples: np.ndarray, regions: list[SpeechRegion], offset: float = 0.0, first_region: int = 0,
+              progress: Optional[Progress] = None) -> "SpeakerWindows":
+        """Embed the speaker windows of `regions` (recording time) from `samples`, which start
+        `offset` seconds into the recording; region ids count from `first_region`. A long
+        recording is embedded block by block and the blocks' windows are joined before `cluster`."""
+        end = offset + len(samples) / SAMPLE_RATE
+        windows, region_ids = speaker_windows(regions, end, not_before=offset)
+        embeddings = embed_windows(self.embedder, samples, regions, windows, region_ids, progress, offset=offset)
+        return SpeakerWindows(windows, region_ids + first_region, embeddings)
+
+    def cluster(self, found: "SpeakerWindows", regions: list[SpeechRegion], min_speakers: Optional[int],
+                max_speakers: Optional[int]) -> Diarization:
+        windows, region_ids, embeddings = found.windows, found.region_ids, found.embeddings
         if not windows:
             return Diarization([], {}, self.embedder.name)
-        embeddings = embed_windows(self.embedder, samples, regions, windows, region_ids, progress)
         starts = np.array([w[0] for w in windows])
         clustering = cluster_windows(embeddings, starts, region_ids, min_speakers, max_speakers)
         turns = frames_to_turns(windows, clustering.labels, regions)
@@ -103,9 +118,25 @@ class EmbeddedDiarizer:
                    "coherence_pairs": clustering.pairs}
         return Diarization(turns, dict(sorted(vectors.items())), self.embedder.name, speech, details)
 
+
+@dataclass
+class SpeakerWindows:
+    """Embedded speaker windows: (start, end) in recording time, the region each came from."""
+
+    windows: list[tuple[float, float]] = field(default_factory=list)
+    region_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
+    embeddings: np.ndarray = field(default_factory=lambda: np.zeros((0, 256), np.float32))
+
+    def extend(self, other: "SpeakerWindows") -> None:
+        self.windows += other.windows
+        self.region_ids = np.concatenate([self.region_ids, other.region_ids])
+        self.embeddings = np.concatenate([self.embeddings, other.embeddings]) if len(self.embeddings) \
+            else other.embeddings
+
+
 def embed_windows(embedder: SpeakerEmbedder, samples: np.ndarray, regions: list[SpeechRegion],
                   windows: list[tuple[float, float]], region_ids: np.ndarray,
-                  progress: Optional[Progress] = None, batch: int = 256) -> np.ndarray:
+                  progress: Optional[Progress] = None, batch: int = 256, offset: float = 0.0) -> np.ndarray:
     """Features region by region (one spectrogram per region serves its overlapping windows),
     then the encoder on large batches, which is where it runs fastest."""
     out = np.zeros((len(windows), embedder.dim), np.float32)
@@ -123,13 +154,15 @@ def embed_windows(embedder: SpeakerEmbedder, samples: np.ndarray, regions: list[
         if progress:
             progress(done / len(windows))
 
+    order = np.argsort(region_ids, kind="stable")
+    bounds = np.searchsorted(region_ids[order], np.arange(len(regions) + 1))
     for r in range(len(regions)):
-        idx = np.flatnonzero(region_ids == r)
+        idx = order[bounds[r]:bounds[r + 1]]
         if len(idx) == 0:
             continue
-        base = max(0.0, windows[idx[0]][0])
+        base = max(offset, windows[idx[0]][0])
         stop = max(windows[i][1] for i in idx)
-        piece = samples[int(base * SAMPLE_RATE):int(stop * SAMPLE_RATE)]
+        piece = samples[int((base - offset) * SAMPLE_RATE):int((stop - offset) * SAMPLE_RATE)]
         pending.append(embedder.window_features(piece, [(windows[i][0] - base, windows[i][1] - base) for i in idx]))
         pending_rows.append(idx)
         if sum(len(p) for p in pending) >= batch:
@@ -153,7 +186,8 @@ def turn_embeddings(embedder: SpeakerEmbedder, samples: np.ndarray, turns: list[
     return out
 
 
-def speaker_windows(regions: list[SpeechRegion], duration: float) -> tuple[list[tuple[float, float]], np.ndarray]:
+def speaker_windows(regions: list[SpeechRegion], duration: float,
+                    not_before: float = 0.0) -> tuple[list[tuple[float, float]], np.ndarray]:
     """WINDOW-long windows every HOP seconds inside each region; a short region gets one window
     centred on it (borrowing a little context around it)."""
     windows: list[tuple[float, float]] = []
@@ -164,7 +198,7 @@ def speaker_windows(regions: list[SpeechRegion], duration: float) -> tuple[list[
             continue
         if length <= WINDOW:
             centre = (region.start + region.end) / 2
-            start = min(max(0.0, centre - WINDOW / 2), max(0.0, duration - WINDOW))
+            start = min(max(not_before, centre - WINDOW / 2), max(not_before, duration - WINDOW))
             starts = [start]
         else:
             count = int(np.floor((length - WINDOW) / HOP)) + 1

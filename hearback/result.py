@@ -19,6 +19,9 @@ class Word:
     probability: float = 1.0
     speaker: Optional[str] = None
 
+    def shifted(self, seconds: float) -> "Word":
+        return Word(self.word, self.start + seconds, self.end + seconds, self.probability, self.speaker)
+
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"word": self.word, "start": _r(self.start), "end": _r(self.end)}
         out["score"] = round(float(self.probability), 3)
@@ -35,6 +38,12 @@ class Segment:
     words: list[Word] = field(default_factory=list)
     speaker: Optional[str] = None
 
+    def shifted(self, seconds: float) -> "Segment":
+        if not seconds:
+            return self
+        return Segment(self.start + seconds, self.end + seconds, self.text, [w.shifted(seconds) for w in self.words],
+                       self.speaker)
+
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"start": _r(self.start), "end": _r(self.end), "text": self.text}
         if self.speaker is not None:
@@ -49,6 +58,9 @@ class SpeechRegion:
 
     start: float
     end: float
+
+    def shifted(self, seconds: float) -> "SpeechRegion":
+        return SpeechRegion(self.start + seconds, self.end + seconds)
 
 
 @dataclass

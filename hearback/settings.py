@@ -62,6 +62,8 @@ class Settings:
     webhook_backoff: float = _setting("HEARBACK_WEBHOOK_BACKOFF", 2.0, "First retry delay in seconds (doubles each time).")
     webhook_timeout: float = _setting("HEARBACK_WEBHOOK_TIMEOUT", 10.0, "Seconds to wait for a webhook receiver.")
     keep_audio: bool = _setting("HEARBACK_KEEP_AUDIO", False, "Keep uploaded recordings after their job (for playback).")
+    block_seconds: float = _setting("HEARBACK_BLOCK_SECONDS", 180.0,
+                                    "Audio decoded and processed at a time: memory stays flat on long recordings.")
     # Limits
     max_bytes: int = _setting("HEARBACK_MAX_BYTES", 2 * 1024**3, "Largest audio file accepted (bytes).")
     max_duration: float = _setting("HEARBACK_MAX_DURATION", 5 * 3600.0, "Longest audio accepted (seconds).")
