@@ -15,7 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from api.deps import require_api_key
-from api.routers import identify, sessions, speakers, transcriptions
+from api.routers import identify, sessions, speakers, transcriptions, uploads
 from hearback.errors import ConfigError, ConflictError, HearbackError, InputError, NotFoundError
 from hearback.settings import Settings
 from speakers.jobs import JobRunner
@@ -49,7 +49,7 @@ def create_app(settings: Optional[Settings] = None, service: Optional[SpeakerSer
         return {"status": "ok", "voiceprints": svc.index.count()}
 
     protected = [Depends(require_api_key)]
-    for router in (speakers.router, identify.router, transcriptions.router, sessions.router):
+    for router in (speakers.router, identify.router, transcriptions.router, sessions.router, uploads.router):
         app.include_router(router, dependencies=protected)
 
     _error_handlers(app)

@@ -91,6 +91,7 @@ class JobOut(BaseModel):
     finished_at: Optional[datetime]
     result_url: Optional[str] = None
     webhook_attempts: list[dict[str, Any]] = []
+    events: list[dict[str, Any]] = []
 
 
 class SessionOut(BaseModel):
@@ -138,3 +139,16 @@ class TalkTime(BaseModel):
     tag: str
     seconds: float
     utterances: int
+
+
+class UploadRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    filename: str = Field(default="", max_length=300)
+
+
+class UploadFormOut(BaseModel):
+    url: str
+    fields: dict[str, str]
+    audio_url: str = Field(description="give this as the transcription's audio_url")
+    expires_in: int
+    max_bytes: int

@@ -109,6 +109,9 @@ def download(url: str, dest: Path, settings: Settings, progress: Optional[Callab
                 url = urljoin(url, location)
                 continue
             if response.status != 200:
+                if response.status == 403 and ("X-Amz-Signature" in url or "Signature=" in url):
+                    raise FetchError(f"the presigned URL {_safe(url)} was refused (HTTP 403): it has probably "
+                                     "expired; ask for a new one")
                 raise FetchError(f"download of {_safe(url)} failed: HTTP {response.status} {response.reason}")
             return _save_body(response, dest, settings, deadline, url, progress)
         except (socket.timeout, TimeoutError):

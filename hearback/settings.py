@@ -61,7 +61,18 @@ class Settings:
     webhook_attempts: int = _setting("HEARBACK_WEBHOOK_ATTEMPTS", 5, "Tries per webhook before giving up.")
     webhook_backoff: float = _setting("HEARBACK_WEBHOOK_BACKOFF", 2.0, "First retry delay in seconds (doubles each time).")
     webhook_timeout: float = _setting("HEARBACK_WEBHOOK_TIMEOUT", 10.0, "Seconds to wait for a webhook receiver.")
-    keep_audio: bool = _setting("HEARBACK_KEEP_AUDIO", False, "Keep uploaded recordings after their job (for playback).")
+    audio_retention_hours: float = _setting(
+        "HEARBACK_AUDIO_RETENTION_HOURS", 0.0,
+        "Hours a job's audio (upload or S3 object) is kept after the job for playback; 0: deleted when it ends.")
+    s3_endpoint_url: str = _setting("HEARBACK_S3_ENDPOINT_URL", "", "S3-compatible endpoint (MinIO, R2); empty: AWS.")
+    s3_bucket: str = _setting("HEARBACK_S3_BUCKET", "", "Bucket for temporary audio; empty: no S3 storage.")
+    s3_access_key_id: str = _setting("HEARBACK_S3_ACCESS_KEY_ID", "", "Access key of the bucket.")
+    s3_secret_access_key: str = _setting("HEARBACK_S3_SECRET_ACCESS_KEY", "", "Secret key of the bucket.")
+    s3_region: str = _setting("HEARBACK_S3_REGION", "us-east-1", "Region of the bucket (`auto` for R2).")
+    s3_prefix: str = _setting("HEARBACK_S3_PREFIX", "hearback/uploads", "Key prefix of uploaded audio.")
+    upload_expiry: int = _setting("HEARBACK_UPLOAD_EXPIRY", 900, "Seconds a presigned upload form stays valid.")
+    worker_url_expiry: int = _setting("HEARBACK_WORKER_URL_EXPIRY", 3600,
+                                      "Seconds a presigned GET URL handed to a RunPod worker stays valid.")
     block_seconds: float = _setting("HEARBACK_BLOCK_SECONDS", 180.0,
                                     "Audio decoded and processed at a time: memory stays flat on long recordings.")
     # Limits

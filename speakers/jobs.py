@@ -27,11 +27,13 @@ from hearback.fetch import downloaded
 from hearback.pipeline import Options
 from speakers.models import Job, Session, now
 from speakers.service import SpeakerService
+from speakers.storage import AudioStorage
 from speakers.webhooks import Attempt, deliver
 
 log = logging.getLogger(__name__)
 PROGRESS_EVERY = 0.02  # write progress to the database at most every 2 %
 RUNPOD_INLINE_LIMIT = 9 * 1024 * 1024  # RunPod's /run payload limit is 10 MB
+SWEEP_SECONDS = 60.0  # how often expired audio is looked for when no job is waiting
 
 
 @dataclass
@@ -50,6 +52,7 @@ class JobRunner:
     def __init__(self, service: SpeakerService, result_url: Optional[callable] = None):
         self.service = service
         self.settings = service.settings
+        self.storage = AudioStorage(self.settings) if self.settings.s3_bucket else None
         self.queue: "queue.Queue[Optional[str]]" = queue.Queue()
         self.thread: Optional[threading.Thread] = None
         self.result_url = result_url or (lambda job_id: f"/transcriptions/{job_id}/result")
@@ -80,8 +83,12 @@ class JobRunner:
         if bool(upload) == bool(request.audio_url):
             raise InputError("send exactly one of an uploaded file or audio_url")
         Options(request.language, request.min_speakers, request.max_speakers).checked()
-        if request.audio_url and not request.audio_url.lower().startswith(("http://", "https://")):
-            raise InputError("audio_url must be an http(s) URL")
+        if request.audio_url and request.audio_url.startswith("s3://"):
+            if self.storage is None:
+                raise InputError("s3:// audio needs the service's S3 storage: set HEARBACK_S3_BUCKET")
+            self.storage.key_of(request.audio_url)
+        elif request.audio_url and not request.audio_url.lower().startswith(("http://", "https://")):
+            raise InputError("audio_url must be an http(s) URL or s3://bucket/key")
         if upload and len(upload[1]) > self.settings.max_bytes:
             raise InputError(f"the file is over the limit of {self.settings.max_bytes} bytes")
         if upload and not upload[1]:
@@ -123,7 +130,11 @@ class JobRunner:
 
     def _loop(self) -> None:
         while True:
-            job_id = self.queue.get()
+            try:
+                job_id = self.queue.get(timeout=SWEEP_SECONDS)
+            except queue.Empty:
+                self.sweep()
+                continue
             if job_id is None:
                 return
             try:
@@ -147,7 +158,7 @@ class JobRunner:
             log.exception("job %s failed", job_id)
             self._fail(job, f"internal error ({type(exc).__name__}); the service log has the details")
         finally:
-            self._discard_upload(job)
+            self._release_audio(job_id)
         self._notify(job_id)
 
     def _transcribe(self, job_id: str, local: Optional[Path], request: JobRequest) -> dict[str, Any]:
@@ -172,12 +183,19 @@ class JobRunner:
         payload: dict[str, Any] = {"language": request.language, "min_speakers": request.min_speakers,
                                    "max_speakers": request.max_speakers}
         payload = {k: v for k, v in payload.items() if v is not None}
-        if request.audio_url:
+        if request.audio_url and request.audio_url.startswith("s3://"):
+            # the worker gets a short-lived link, never the storage keys
+            payload["audio_url"] = self.storage.presigned_get(self.storage.key_of(request.audio_url))
+        elif request.audio_url:
             payload["audio_url"] = request.audio_url
+        elif self.storage is not None:
+            key = self._stage_upload(job_id, local)
+            payload["audio_url"] = self.storage.presigned_get(key)
         else:
             data = local.read_bytes()
             if len(data) > RUNPOD_INLINE_LIMIT:
-                raise InputError("uploads over 9 MB cannot be sent to RunPod inline: give an audio_url instead")
+                raise InputError("uploads over 9 MB cannot be sent to RunPod inline: configure S3 storage "
+                                 "(HEARBACK_S3_BUCKET) or give an audio_url")
             payload["audio_base64"] = base64.b64encode(data).decode()
         self._update(job_id, stage="queued on RunPod", progress=0.02)
         remote = runpod.Endpoint(self.settings.runpod_endpoint_id).run(payload)
@@ -194,6 +212,10 @@ class JobRunner:
     def _audio(self, job: Job, request: JobRequest):
         if request.audio_url and self.settings.runpod_endpoint_id:
             yield None  # the worker fetches it
+        elif request.audio_url and request.audio_url.startswith("s3://"):
+            self._update(job.id, stage="downloading")
+            with self.storage.downloaded(self.storage.key_of(request.audio_url)) as path:
+                yield path
         elif request.audio_url:
             self._update(job.id, stage="downloading")
             with downloaded(request.audio_url, self.settings) as fetched:
@@ -222,9 +244,54 @@ class JobRunner:
                 session.status = "failed"
             db.commit()
 
-    def _discard_upload(self, job: Job) -> None:
-        if job.audio_path and not self.settings.keep_audio:
+    def _stage_upload(self, job_id: str, local: Path) -> str:
+        """Put an uploaded file in the bucket so a RunPod worker can fetch it by a presigned URL."""
+        key = f"{self.settings.s3_prefix.strip('/')}/{job_id}{local.suffix}".lstrip("/")
+        self.storage.client.upload_file(str(local), self.storage.bucket, key)
+        self._event(job_id, "audio staged", f"s3://{self.storage.bucket}/{key}")
+        return key
+
+    def _release_audio(self, job_id: str) -> None:
+        """Delete the job's audio now, or mark when it may go (retention for playback)."""
+        hours = self.settings.audio_retention_hours
+        if hours > 0:
+            from datetime import timedelta
+
+            self._update(job_id, audio_expires_at=now() + timedelta(hours=hours))
+            return
+        self._delete_audio(self.get(job_id))
+
+    def _delete_audio(self, job: Job) -> None:
+        if job.audio_path:
             Path(job.audio_path).unlink(missing_ok=True)
+            self._event(job.id, "audio deleted", job.audio_path)
+        for source in self._s3_objects(job):
+            error = self.storage.delete(self.storage.key_of(source))
+            self._event(job.id, "audio deletion failed" if error else "audio deleted", source + (f": {error}" if error else ""))
+        self._update(job.id, audio_expires_at=None)
+
+    def _s3_objects(self, job: Job) -> list[str]:
+        if self.storage is None:
+            return []
+        sources = [e["detail"] for e in job.events if e["event"] == "audio staged"]
+        url = job.request.get("audio_url") or ""
+        if url.startswith(f"s3://{self.storage.bucket}/"):
+            sources.append(url)
+        return sources
+
+    def sweep(self) -> int:
+        """Delete audio whose retention has passed; returns how many jobs were swept."""
+        with self.service.db.session() as db:
+            due = db.scalars(select(Job.id).where(Job.audio_expires_at.is_not(None), Job.audio_expires_at <= now())).all()
+        for job_id in due:
+            self._delete_audio(self.get(job_id))
+        return len(due)
+
+    def _event(self, job_id: str, event: str, detail: str) -> None:
+        with self.service.db.session() as db:
+            job = db.get(Job, job_id)
+            job.events = [*job.events, {"at": now().isoformat(timespec="seconds"), "event": event, "detail": detail}]
+            db.commit()
 
     def _notify(self, job_id: str) -> None:
         job = self.get(job_id)

@@ -128,6 +128,8 @@ class Job(Base):
     audio_path: Mapped[str] = mapped_column(String(1000), default="")
     webhook_url: Mapped[str] = mapped_column(String(2000), default="")
     webhook_attempts: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    audio_expires_at: Mapped[Optional[datetime]] = mapped_column(default=None, index=True)
+    events: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)  # audio kept/deleted, ...
     created_at: Mapped[datetime] = mapped_column(default=now)
     updated_at: Mapped[datetime] = mapped_column(default=now, onupdate=now)
     finished_at: Mapped[Optional[datetime]] = mapped_column(default=None)

@@ -202,3 +202,35 @@ def test_image_layout_matches_the_bake_script(tmp_path):
         target.parent.mkdir(parents=True, exist_ok=True)
         target.mkdir() if not target.suffix else target.write_text("x")
     assert bake.main([str(tmp_path), "--check"]) == 0
+
+
+def test_runpod_request_webhook_reaches_a_receiver(api, served_audio):
+    """RunPod's own request-level `webhook` (used when n8n talks to the endpoint directly)."""
+    import http.server
+    import threading
+
+    got = []
+
+    class Receiver(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_POST(self):
+            got.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(200)
+            self.end_headers()
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        client = api[0]
+        hook = f"http://127.0.0.1:{server.server_address[1]}/runpod-done"
+        queued = client.post("/run", json={"input": {"audio_url": f"{served_audio}/meeting.wav", "language": "en"},
+                                           "webhook": hook}).json()
+        assert client.post(f"/status/{queued['id']}").json()["status"] == "COMPLETED"
+        deadline = time.time() + 20
+        while not got and time.time() < deadline:
+            time.sleep(0.1)
+    finally:
+        server.shutdown()
+    assert got and "fellow americans" in got[0]["output"]["transcription"]["text"].lower()

@@ -22,7 +22,8 @@ def job_out(job, request: Request) -> JobOut:
     result = str(request.url_for("transcription_result", job_id=job.id)) if job.state == "done" else None
     return JobOut(id=job.id, state=job.state, stage=job.stage, progress=job.progress, error=job.error,
                   session_id=job.session_id, created_at=job.created_at, updated_at=job.updated_at,
-                  finished_at=job.finished_at, result_url=result, webhook_attempts=job.webhook_attempts or [])
+                  finished_at=job.finished_at, result_url=result, webhook_attempts=job.webhook_attempts or [],
+                  events=job.events or [])
 
 
 @router.post("", status_code=202, response_model=JobOut)

@@ -1,0 +1,112 @@
+"""Temporary audio storage on S3-compatible object storage (MinIO, Cloudflare R2, AWS S3).
+
+The service hands out presigned upload forms (with an expiry and a size cap), accepts
+`s3://bucket/key` or a presigned GET URL as a job's audio, gives a RunPod worker a short-lived
+presigned GET URL (never the keys), and deletes the audio after the job unless it is kept for a
+retention period. A failed deletion is recorded; it never costs the job its result.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import tempfile
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator, Optional
+from urllib.parse import urlsplit
+
+from hearback.errors import ConfigError, FetchError, InputError
+from hearback.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class UploadForm:
+    url: str
+    fields: dict[str, str]
+    source: str  # what to give as the job's audio_url: s3://bucket/key
+    expires_in: int
+    max_bytes: int
+
+
+class AudioStorage:
+    def __init__(self, settings: Settings):
+        if not settings.s3_bucket:
+            raise ConfigError("S3 storage is not configured: set HEARBACK_S3_BUCKET (and HEARBACK_S3_ENDPOINT_URL, "
+                              "HEARBACK_S3_ACCESS_KEY_ID, HEARBACK_S3_SECRET_ACCESS_KEY for MinIO or R2)")
+        import boto3
+        from botocore.config import Config
+
+        self.settings = settings
+        self.bucket = settings.s3_bucket
+        self.client = boto3.client(
+            "s3", endpoint_url=settings.s3_endpoint_url or None, region_name=settings.s3_region or None,
+            aws_access_key_id=settings.s3_access_key_id or None,
+            aws_secret_access_key=settings.s3_secret_access_key or None,
+            config=Config(signature_version="s3v4", s3={"addressing_style": "path"},
+                          retries={"max_attempts": 3}),
+        )
+
+    def upload_form(self, filename: str = "") -> UploadForm:
+        """A presigned POST form: the browser or n8n sends the file straight to the bucket."""
+        suffix = Path(filename).suffix[:8] if filename else ""
+        key = f"{self.settings.s3_prefix.strip('/')}/{uuid.uuid4().hex}{suffix}".lstrip("/")
+        cap = self.settings.max_bytes
+        form = self.client.generate_presigned_post(
+            self.bucket, key, Conditions=[["content-length-range", 1, cap]], ExpiresIn=self.settings.upload_expiry)
+        return UploadForm(form["url"], form["fields"], f"s3://{self.bucket}/{key}", self.settings.upload_expiry, cap)
+
+    def is_ours(self, source: str) -> bool:
+        return self.key_of(source) is not None
+
+    def key_of(self, source: str) -> Optional[str]:
+        """The object key when `source` is s3://<our bucket>/key, else None."""
+        parts = urlsplit(source)
+        if parts.scheme != "s3":
+            return None
+        if parts.netloc != self.bucket:
+            raise InputError(f"{source} is not in this service's bucket {self.bucket!r}")
+        key = parts.path.lstrip("/")
+        if not key:
+            raise InputError(f"{source} names no object")
+        return key
+
+    def presigned_get(self, key: str, expires_in: Optional[int] = None) -> str:
+        """A short-lived GET URL for a worker that must not hold the storage keys."""
+        return self.client.generate_presigned_url("get_object", Params={"Bucket": self.bucket, "Key": key},
+                                                  ExpiresIn=expires_in or self.settings.worker_url_expiry)
+
+    @contextlib.contextmanager
+    def downloaded(self, key: str) -> Iterator[Path]:
+        """The object in a temporary file, size-capped; removed on exit."""
+        from botocore.exceptions import ClientError
+
+        try:
+            head = self.client.head_object(Bucket=self.bucket, Key=key)
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            if code in ("404", "NoSuchKey", "NotFound"):
+                raise FetchError(f"s3://{self.bucket}/{key} does not exist (never uploaded, or already deleted)") from None
+            raise FetchError(f"cannot read s3://{self.bucket}/{key}: {code or exc}") from None
+        if head["ContentLength"] > self.settings.max_bytes:
+            raise FetchError(f"s3://{self.bucket}/{key} is {head['ContentLength']} bytes, over the limit of "
+                             f"{self.settings.max_bytes} (HEARBACK_MAX_BYTES)")
+        with tempfile.NamedTemporaryFile(prefix="hearback-", suffix=Path(key).suffix or ".audio", delete=False) as f:
+            path = Path(f.name)
+        try:
+            self.client.download_file(self.bucket, key, str(path))
+            yield path
+        finally:
+            path.unlink(missing_ok=True)
+
+    def delete(self, key: str) -> Optional[str]:
+        """Delete an object; return an error message instead of raising (the job goes on)."""
+        try:
+            self.client.delete_object(Bucket=self.bucket, Key=key)
+            return None
+        except Exception as exc:  # botocore raises several kinds; none may fail the job
+            log.warning("could not delete s3://%s/%s: %s", self.bucket, key, exc)
+            return f"{type(exc).__name__}: {exc}"[:300]

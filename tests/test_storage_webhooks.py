@@ -1,0 +1,264 @@
+"""Temporary audio on a real S3-compatible server (moto's, on 127.0.0.1) and signed webhooks to
+real receivers on loopback: retries, a receiver that never answers, deletion after the job."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import threading
+import time
+
+import httpx
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+
+from conftest import clip, free_port
+from test_service import KEY, wav_bytes
+from speakers.webhooks import SIGNATURE_HEADER, verify
+
+SECRET = "whsec-test"
+
+
+@pytest.fixture(scope="module")
+def s3():
+    from moto.server import ThreadedMotoServer
+
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
+    server.start()
+    endpoint = f"http://127.0.0.1:{port}"
+    import boto3
+
+    client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
+                          aws_access_key_id="test", aws_secret_access_key="test")
+    client.create_bucket(Bucket="hearback-audio")
+    yield endpoint, client
+    server.stop()
+
+
+class Receiver(http.server.BaseHTTPRequestHandler):
+    """Answers 500 to the first `failures` deliveries, then 200; records what it got."""
+
+    failures = 0
+    hang = False
+    received: list = []
+
+    def log_message(self, *args):
+        pass
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        cls = type(self)
+        cls.received.append((body, self.headers.get(SIGNATURE_HEADER, "")))
+        if cls.hang:
+            time.sleep(30)
+            return
+        status = 500 if len(cls.received) <= cls.failures else 200
+        self.send_response(status)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+
+def receiver(failures: int = 0, hang: bool = False):
+    handler = type("R", (Receiver,), {"failures": failures, "hang": hang, "received": []})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, handler, f"http://127.0.0.1:{server.server_address[1]}/hook"
+
+
+@pytest.fixture
+def client(s3, tmp_path, pipeline):
+    from api.app import create_app
+    from hearback.settings import Settings
+    from speakers.service import SpeakerService
+
+    endpoint, _ = s3
+    settings = Settings(data_dir=tmp_path / "data", database_url=f"sqlite:///{tmp_path}/db.sqlite", api_key=KEY,
+                        url_allowlist=("127.0.0.1",), s3_endpoint_url=endpoint, s3_bucket="hearback-audio",
+                        s3_access_key_id="test", s3_secret_access_key="test", max_bytes=2_000_000,
+                        webhook_secret=SECRET, webhook_backoff=0.1, webhook_timeout=1.0, webhook_attempts=3)
+    with TestClient(create_app(settings, SpeakerService(settings, pipeline=pipeline)),
+                    headers={"X-API-Key": KEY}) as c:
+        yield c
+
+
+def upload(client, data: bytes) -> str:
+    form = client.post("/uploads", json={"filename": "session.wav"}).json()
+    r = httpx.post(form["url"], data=form["fields"], files={"file": ("session.wav", data, "audio/wav")})
+    assert r.status_code in (200, 204), r.text
+    return form["audio_url"]
+
+
+def wait(client, job_id):
+    job = client.app.state.runner.wait(job_id, timeout=300)
+    return job, client.get(f"/transcriptions/{job_id}").json()
+
+
+def test_presigned_upload_then_transcription_then_deletion(client, s3):
+    _, s3_client = s3
+    source = upload(client, wav_bytes(clip("jfk.flac", 0, 11)))
+    assert source.startswith("s3://hearback-audio/hearback/uploads/")
+    key = source.split("/", 3)[3]
+    assert s3_client.head_object(Bucket="hearback-audio", Key=key)["ContentLength"] > 100_000
+    job = client.post("/transcriptions", data={"audio_url": source, "language": "en"}).json()
+    done, status = wait(client, job["id"])
+    assert done.state == "done", done.error
+    result = client.get(f"/transcriptions/{job['id']}/result").json()
+    assert "ask not what your country" in result["transcription"]["text"].lower()
+    with pytest.raises(Exception, match="404|Not Found"):
+        s3_client.head_object(Bucket="hearback-audio", Key=key)
+    assert {"event": "audio deleted", "detail": source} in [{k: e[k] for k in ("event", "detail")} for e in status["events"]]
+
+
+def test_upload_over_the_cap_is_refused(client, s3):
+    """The form's policy carries the cap (AWS and MinIO enforce it; moto and R2 do not), and the
+    service checks the object's size again before reading it."""
+    import base64
+
+    _, s3_client = s3
+    form = client.post("/uploads", json={"filename": "big.wav"}).json()
+    assert form["max_bytes"] == 2_000_000
+    policy = json.loads(base64.b64decode(form["fields"]["policy"]))
+    assert ["content-length-range", 1, 2_000_000] in policy["conditions"]
+    r = httpx.post(form["url"], data=form["fields"], files={"file": ("big.wav", bytes(2_100_000), "audio/wav")})
+    assert r.status_code in (204, 400)
+    if r.status_code == 204:  # a store that ignores the policy: the service still refuses it
+        job = client.post("/transcriptions", data={"audio_url": form["audio_url"]}).json()
+        done, _ = wait(client, job["id"])
+        assert done.state == "failed" and "over the limit" in done.error
+        with pytest.raises(Exception, match="404|Not Found"):
+            s3_client.head_object(Bucket="hearback-audio", Key=form["audio_url"].split("/", 3)[3])
+
+
+class ExpiringS3(http.server.BaseHTTPRequestHandler):
+    """Answers a presigned GET as S3 does once X-Amz-Date + X-Amz-Expires has passed: 403
+    AccessDenied, "Request has expired". (moto's server does not check expiry, so this stands in.)"""
+
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        from datetime import datetime, timezone
+        from urllib.parse import parse_qs, urlsplit
+
+        query = parse_qs(urlsplit(self.path).query)
+        signed = datetime.strptime(query["X-Amz-Date"][0], "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc)
+        expired = (datetime.now(timezone.utc) - signed).total_seconds() > int(query["X-Amz-Expires"][0])
+        body = b"<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>"
+        self.send_response(403 if expired else 200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def test_expired_presigned_url_gives_a_clear_error(client, s3):
+    import boto3
+    from botocore.config import Config
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), ExpiringS3)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    signer = boto3.client("s3", endpoint_url=f"http://127.0.0.1:{server.server_address[1]}", region_name="us-east-1",
+                          aws_access_key_id="test", aws_secret_access_key="test",
+                          config=Config(signature_version="s3v4", s3={"addressing_style": "path"}))
+    url = signer.generate_presigned_url("get_object", Params={"Bucket": "hearback-audio", "Key": "a.wav"}, ExpiresIn=1)
+    time.sleep(2.5)
+    try:
+        job = client.post("/transcriptions", data={"audio_url": url}).json()
+        done, _ = wait(client, job["id"])
+    finally:
+        server.shutdown()
+    assert done.state == "failed" and "probably expired" in done.error and "X-Amz" not in done.error
+
+
+def test_s3_source_outside_the_bucket_and_missing_object(client):
+    r = client.post("/transcriptions", data={"audio_url": "s3://someone-else/key.wav"})
+    assert r.status_code == 422 and "not in this service's bucket" in r.json()["detail"]
+    job = client.post("/transcriptions", data={"audio_url": "s3://hearback-audio/nope.wav"}).json()
+    done, _ = wait(client, job["id"])
+    assert done.state == "failed" and "does not exist" in done.error
+
+
+def test_webhook_is_signed_and_retried_until_delivered(client):
+    server, handler, url = receiver(failures=2)
+    try:
+        job = client.post("/transcriptions", files={"audio": ("a.wav", wav_bytes(clip("jfk.flac", 0, 11)), "audio/wav")},
+                          data={"language": "en", "webhook_url": url}).json()
+        wait(client, job["id"])
+        deadline = time.time() + 20
+        while len(handler.received) < 3 and time.time() < deadline:
+            time.sleep(0.1)
+        time.sleep(0.3)
+        status = client.get(f"/transcriptions/{job['id']}").json()
+    finally:
+        server.shutdown()
+    assert len(handler.received) == 3
+    assert [a["status"] for a in status["webhook_attempts"]] == [500, 500, 200]
+    body, signature = handler.received[-1]
+    assert verify(body, signature, SECRET) and not verify(body, signature, "wrong-secret")
+    assert not verify(body + b" ", signature, SECRET)
+    payload = json.loads(body)
+    assert payload["job_id"] == job["id"] and payload["state"] == "done"
+    assert payload["speakers"] == ["SPEAKER_00"] and payload["result_url"].endswith("/result")
+    assert "fellow americans" in payload["result"]["transcription"]["text"].lower()
+
+
+def test_a_receiver_that_never_answers_blocks_nobody(client):
+    server, handler, url = receiver(hang=True)
+    try:
+        first = client.post("/transcriptions", files={"audio": ("a.wav", wav_bytes(clip("english.wav", 0, 2.7)), "audio/wav")},
+                            data={"language": "en", "webhook_url": url}).json()
+        second = client.post("/transcriptions", files={"audio": ("b.wav", wav_bytes(clip("hotwords.mp3", 0, 4)), "audio/wav")},
+                             data={"language": "en"}).json()
+        started = time.time()
+        done_first, _ = wait(client, first["id"])
+        done_second, _ = wait(client, second["id"])
+        assert done_first.state == done_second.state == "done"
+        assert time.time() - started < 60
+        assert client.get(f"/transcriptions/{first['id']}/result").status_code == 200
+    finally:
+        server.shutdown()
+
+
+def test_failed_job_sends_a_webhook_too(client):
+    server, handler, url = receiver()
+    try:
+        job = client.post("/transcriptions", files={"audio": ("x.wav", b"not audio at all" * 100, "audio/wav")},
+                          data={"webhook_url": url}).json()
+        done, _ = wait(client, job["id"])
+        deadline = time.time() + 10
+        while not handler.received and time.time() < deadline:
+            time.sleep(0.1)
+    finally:
+        server.shutdown()
+    assert done.state == "failed"
+    payload = json.loads(handler.received[0][0])
+    assert payload["state"] == "failed" and "not a readable audio" in payload["error"]
+
+
+def test_retention_keeps_audio_until_the_sweep(s3, tmp_path, pipeline):
+    from api.app import create_app
+    from hearback.settings import Settings
+    from speakers.service import SpeakerService
+    from speakers.models import Job
+
+    endpoint, s3_client = s3
+    settings = Settings(data_dir=tmp_path / "data", database_url=f"sqlite:///{tmp_path}/db.sqlite", api_key=KEY,
+                        s3_endpoint_url=endpoint, s3_bucket="hearback-audio", s3_access_key_id="test",
+                        s3_secret_access_key="test", audio_retention_hours=1.0)
+    with TestClient(create_app(settings, SpeakerService(settings, pipeline=pipeline)), headers={"X-API-Key": KEY}) as c:
+        source = upload(c, wav_bytes(clip("english.wav", 0, 2.7)))
+        job = c.post("/transcriptions", data={"audio_url": source}).json()
+        wait(c, job["id"])
+        key = source.split("/", 3)[3]
+        assert s3_client.head_object(Bucket="hearback-audio", Key=key)
+        runner = c.app.state.runner
+        assert runner.sweep() == 0
+        with runner.service.db.session() as db:
+            db.get(Job, job["id"]).audio_expires_at = db.get(Job, job["id"]).created_at
+            db.commit()
+        assert runner.sweep() == 1
+        with pytest.raises(Exception, match="404|Not Found"):
+            s3_client.head_object(Bucket="hearback-audio", Key=key)
+        assert np.isfinite(len(c.get(f"/transcriptions/{job['id']}/result").json()["transcription"]["text"]))
