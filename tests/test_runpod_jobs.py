@@ -9,19 +9,17 @@ Everything else is real: the SDK client, the worker, the pipeline, the service's
 from __future__ import annotations
 
 import http.server
-import json
 import os
 import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from conftest import ROOT, clip, free_port, write_wav
+from conftest import ROOT, free_port, write_wav
 from test_service import ENROL, KEY, enrol, meeting
 
 
