@@ -7,15 +7,17 @@ the job runner; every route but `/health` needs the API key.
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from contextlib import asynccontextmanager
 from typing import Optional
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
 
 from api.deps import require_api_key
-from api.routers import identify, sessions, speakers, transcriptions, uploads
+from api.routers import identify, sessions, speakers, transcriptions, uploads, web
 from hearback.errors import ConfigError, ConflictError, HearbackError, InputError, NotFoundError
 from hearback.settings import Settings
 from speakers.jobs import JobRunner
@@ -52,12 +54,23 @@ def create_app(settings: Optional[Settings] = None, service: Optional[SpeakerSer
     for router in (speakers.router, identify.router, transcriptions.router, sessions.router, uploads.router):
         app.include_router(router, dependencies=protected)
 
+    app.include_router(web.router)
+    app.mount("/static", StaticFiles(directory=str(Path(__file__).resolve().parent / "static")), name="static")
+
+    @app.get("/", include_in_schema=False)
+    def home():
+        return RedirectResponse("/ui/speakers")
+
     _error_handlers(app)
     return app
 
 
 def _error_handlers(app: FastAPI) -> None:
     status_of = {NotFoundError: 404, ConflictError: 409, InputError: 422, ConfigError: 503}
+
+    @app.exception_handler(web.LoginRequired)
+    async def login_required(_: Request, __: Exception):
+        return RedirectResponse("/ui/login", status_code=303)
 
     @app.exception_handler(HearbackError)
     async def hearback_error(_: Request, exc: HearbackError):
