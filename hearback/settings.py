@@ -57,6 +57,8 @@ class Settings:
     min_enrol_seconds: float = _setting("HEARBACK_MIN_ENROL_SECONDS", 5.0, "Least speech an enrolment sample must hold.")
     runpod_endpoint_id: str = _setting("RUNPOD_ENDPOINT_ID", "", "Send the service's transcription jobs to this RunPod endpoint.")
     runpod_api_key: str = _setting("RUNPOD_API_KEY", "", "API key of that RunPod account.")
+    public_url: str = _setting("HEARBACK_PUBLIC_URL", "",
+                               "Base URL clients reach the service at (behind a proxy), for links in webhooks.")
     webhook_secret: str = _setting("HEARBACK_WEBHOOK_SECRET", "", "Secret that signs webhook bodies (HMAC-SHA256).")
     webhook_attempts: int = _setting("HEARBACK_WEBHOOK_ATTEMPTS", 5, "Tries per webhook before giving up.")
     webhook_backoff: float = _setting("HEARBACK_WEBHOOK_BACKOFF", 2.0, "First retry delay in seconds (doubles each time).")

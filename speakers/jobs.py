@@ -46,6 +46,7 @@ class JobRequest:
     recorded_at: Optional[str] = None
     audio_url: Optional[str] = None
     webhook_url: Optional[str] = None
+    public_url: Optional[str] = None  # where the submitter reached the service: links in webhooks
 
 
 class JobRunner:
@@ -55,7 +56,7 @@ class JobRunner:
         self.storage = AudioStorage(self.settings) if self.settings.s3_bucket else None
         self.queue: "queue.Queue[Optional[str]]" = queue.Queue()
         self.thread: Optional[threading.Thread] = None
-        self.result_url = result_url or (lambda job_id: f"/transcriptions/{job_id}/result")
+        self.result_url = result_url or self._result_url
         self.uploads = Path(self.settings.data_dir) / "uploads"
 
     # ------------------------------------------------------------------ lifecycle
@@ -75,6 +76,10 @@ class JobRunner:
         if self.thread and self.thread.is_alive():
             self.queue.put(None)
             self.thread.join(timeout)
+
+    def _result_url(self, job: Job) -> str:
+        base = self.settings.public_url or job.request.get("public_url") or ""
+        return f"{base.rstrip('/')}/transcriptions/{job.id}/result"
 
     # ------------------------------------------------------------------ submission
 
@@ -298,7 +303,7 @@ class JobRunner:
         if not job.webhook_url:
             return
         payload = {"job_id": job.id, "state": job.state, "session_id": job.session_id, "error": job.error or None,
-                   "result_url": self.result_url(job.id) if job.state == "done" else None}
+                   "result_url": self.result_url(job) if job.state == "done" else None}
         if job.state == "done":
             result = self.service.transcript(job.session_id)
             payload["speakers"] = result["speakers"]

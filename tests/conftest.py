@@ -132,3 +132,92 @@ def fresh_database(url: str, tmp_path: Path) -> str:
         connection.execute(text("CREATE SCHEMA public"))
     engine.dispose()
     return url
+
+
+# ------------------------------------------------- a RunPod endpoint on loopback (real worker)
+# RunPod's cloud cannot exist here. The real worker runs with the SDK's local API server, and this
+# translator stands in for RunPod's routing layer: `/{endpoint}/run` and `GET /{endpoint}/status/{id}`
+# go to the local server's `/run` and `POST /status/{id}`.
+
+import json  # noqa: E402
+import os  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+
+import httpx  # noqa: E402
+
+
+class Translator(http.server.BaseHTTPRequestHandler):
+    """RunPod's routing, on loopback: `/run` queues the job and answers at once, as RunPod does;
+    the job then runs on the worker (its local server runs a job when its status is asked), and
+    `GET /status` answers IN_PROGRESS until the worker is done."""
+
+    worker = ""
+    base = ""
+    seen: list = []
+    results: dict = {}
+
+    def log_message(self, *args):
+        pass
+
+    def _answer(self, status: int, body: bytes) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_POST(self):
+        self.seen.append((self.command, self.path, self.headers.get("Authorization")))
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        action = self.path.strip("/").split("/")[1]
+        response = httpx.post(f"{self.worker}/{action}", content=body,
+                              headers={"Content-Type": "application/json"}, timeout=600)
+        if action == "run" and response.status_code == 200:
+            job_id = response.json()["id"]
+
+            def finish() -> None:
+                type(self).results[job_id] = httpx.post(f"{self.worker}/status/{job_id}", timeout=600).content
+
+            threading.Thread(target=finish, daemon=True).start()
+        self._answer(response.status_code, response.content)
+
+    def do_GET(self):
+        self.seen.append((self.command, self.path, self.headers.get("Authorization")))
+        job_id = self.path.strip("/").split("/")[-1]
+        done = self.results.get(job_id)
+        self._answer(200, done or json.dumps({"id": job_id, "status": "IN_PROGRESS"}).encode())
+
+
+@pytest.fixture(scope="module")
+def runpod_endpoint(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("rp")
+    port = free_port()
+    log = open(tmp / "worker.log", "w")
+    env = {**os.environ, "HEARBACK_DATA_DIR": str(tmp / "data"), "HEARBACK_URL_ALLOWLIST": "127.0.0.1"}
+    worker = subprocess.Popen([sys.executable, "handler.py", "--rp_serve_api", "--rp_api_host", "127.0.0.1",
+                               "--rp_api_port", str(port)], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 180
+    while time.time() < deadline:
+        try:
+            if httpx.get(f"{base}/openapi.json", timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.5)
+    Translator.worker = base
+    proxy = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Translator)
+    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    import runpod
+
+    previous = runpod.endpoint_url_base
+    runpod.endpoint_url_base = f"http://127.0.0.1:{proxy.server_address[1]}"
+    Translator.base = runpod.endpoint_url_base
+    yield Translator
+    runpod.endpoint_url_base = previous
+    proxy.shutdown()
+    worker.terminate()
+    worker.wait(30)
+    log.close()
+
+

@@ -8,76 +8,10 @@ Everything else is real: the SDK client, the worker, the pipeline, the service's
 
 from __future__ import annotations
 
-import http.server
-import os
-import subprocess
-import sys
-import threading
-import time
-
-import httpx
-import pytest
 from fastapi.testclient import TestClient
 
-from conftest import ROOT, free_port, write_wav
+from conftest import write_wav
 from test_service import ENROL, KEY, enrol, meeting
-
-
-class Translator(http.server.BaseHTTPRequestHandler):
-    worker = ""
-    seen: list = []
-
-    def log_message(self, *args):
-        pass
-
-    def _relay(self, method: str, path: str, body: bytes | None):
-        self.seen.append((self.command, self.path, self.headers.get("Authorization")))
-        response = httpx.request(method, f"{self.worker}{path}", content=body,
-                                 headers={"Content-Type": "application/json"}, timeout=600)
-        self.send_response(response.status_code)
-        self.send_header("Content-Type", "application/json")
-        self.end_headers()
-        self.wfile.write(response.content)
-
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        parts = self.path.strip("/").split("/")  # endpoint, action, [id]
-        self._relay("POST", "/" + "/".join(parts[1:]), body)
-
-    def do_GET(self):
-        parts = self.path.strip("/").split("/")
-        self._relay("POST", "/" + "/".join(parts[1:]), None)
-
-
-@pytest.fixture(scope="module")
-def runpod_endpoint(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("rp")
-    port = free_port()
-    log = open(tmp / "worker.log", "w")
-    env = {**os.environ, "HEARBACK_DATA_DIR": str(tmp / "data"), "HEARBACK_URL_ALLOWLIST": "127.0.0.1"}
-    worker = subprocess.Popen([sys.executable, "handler.py", "--rp_serve_api", "--rp_api_host", "127.0.0.1",
-                               "--rp_api_port", str(port)], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 180
-    while time.time() < deadline:
-        try:
-            if httpx.get(f"{base}/openapi.json", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.5)
-    Translator.worker = base
-    proxy = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Translator)
-    threading.Thread(target=proxy.serve_forever, daemon=True).start()
-    import runpod
-
-    previous = runpod.endpoint_url_base
-    runpod.endpoint_url_base = f"http://127.0.0.1:{proxy.server_address[1]}"
-    yield Translator
-    runpod.endpoint_url_base = previous
-    proxy.shutdown()
-    worker.terminate()
-    worker.wait(30)
-    log.close()
 
 
 def test_jobs_go_to_runpod_and_come_back_named(runpod_endpoint, pipeline, tmp_path):

@@ -39,7 +39,7 @@ async def submit(request: Request, audio: Optional[UploadFile] = File(default=No
     upload = (audio.filename or "upload", await read_capped(audio, jobs.settings)) if audio is not None else None
     job = jobs.submit(JobRequest(language=language, min_speakers=min_speakers, max_speakers=max_speakers,
                                  title=title, tag=tag, recorded_at=recorded_at, audio_url=audio_url or None,
-                                 webhook_url=webhook_url or None), upload)
+                                 webhook_url=webhook_url or None, public_url=str(request.base_url)), upload)
     return JSONResponse(job_out(job, request).model_dump(mode="json"), status_code=202,
                         headers={"Location": str(request.url_for("transcription_status", job_id=job.id))})
 

@@ -175,8 +175,8 @@ async def start_transcription(request: Request, audio: Optional[UploadFile] = Fi
         return back("/ui/sessions", err=TEXT[language_of(request)]["give_audio"])
     try:
         upload = (audio.filename, await read_capped(audio, jobs.settings)) if has_file else None
-        job = jobs.submit(JobRequest(language=language, title=title, tag=tag, audio_url=audio_url.strip() or None),
-                          upload)
+        job = jobs.submit(JobRequest(language=language, title=title, tag=tag, audio_url=audio_url.strip() or None,
+                                     public_url=str(request.base_url)), upload)
     except HearbackError as exc:
         return back("/ui/sessions", err=str(exc))
     return RedirectResponse(f"/ui/jobs/{job.id}", status_code=303)
