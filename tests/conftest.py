@@ -5,11 +5,16 @@ from __future__ import annotations
 
 import functools
 import http.server
+import json
+import os
 import shutil
 import subprocess
+import sys
 import threading
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -139,12 +144,6 @@ def fresh_database(url: str, tmp_path: Path) -> str:
 # translator stands in for RunPod's routing layer: `/{endpoint}/run` and `GET /{endpoint}/status/{id}`
 # go to the local server's `/run` and `POST /status/{id}`.
 
-import json  # noqa: E402
-import os  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
-
-import httpx  # noqa: E402
 
 
 class Translator(http.server.BaseHTTPRequestHandler):
@@ -189,22 +188,32 @@ class Translator(http.server.BaseHTTPRequestHandler):
         self._answer(200, done or json.dumps({"id": job_id, "status": "IN_PROGRESS"}).encode())
 
 
-@pytest.fixture(scope="module")
-def runpod_endpoint(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("rp")
+def start_worker(env: dict, log_path: Path) -> tuple[subprocess.Popen, str]:
+    """`python handler.py --rp_serve_api` on 127.0.0.1 (the RunPod SDK's local server), once it answers."""
     port = free_port()
-    log = open(tmp / "worker.log", "w")
-    env = {**os.environ, "HEARBACK_DATA_DIR": str(tmp / "data"), "HEARBACK_URL_ALLOWLIST": "127.0.0.1"}
-    worker = subprocess.Popen([sys.executable, "handler.py", "--rp_serve_api", "--rp_api_host", "127.0.0.1",
-                               "--rp_api_port", str(port)], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [sys.executable, "handler.py", "--rp_serve_api", "--rp_api_host", "127.0.0.1", "--rp_api_port", str(port)],
+        cwd=ROOT, env=env, stdout=open(log_path, "w"), stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     deadline = time.time() + 180
     while time.time() < deadline:
         try:
             if httpx.get(f"{base}/openapi.json", timeout=2).status_code == 200:
-                break
+                return process, base
         except httpx.HTTPError:
-            time.sleep(0.5)
+            pass
+        if process.poll() is not None:
+            break
+        time.sleep(0.5)
+    process.kill()
+    pytest.fail("the worker did not start: " + log_path.read_text()[-3000:])
+
+
+@pytest.fixture(scope="module")
+def runpod_endpoint(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("rp")
+    env = {**os.environ, "HEARBACK_DATA_DIR": str(tmp / "data"), "HEARBACK_URL_ALLOWLIST": "127.0.0.1"}
+    worker, base = start_worker(env, tmp / "worker.log")
     Translator.worker = base
     proxy = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Translator)
     threading.Thread(target=proxy.serve_forever, daemon=True).start()
@@ -218,6 +227,5 @@ def runpod_endpoint(tmp_path_factory):
     proxy.shutdown()
     worker.terminate()
     worker.wait(30)
-    log.close()
 
 

@@ -14,7 +14,7 @@ import httpx
 import numpy as np
 import pytest
 
-from conftest import ROOT, audio, clip, free_port, write_wav
+from conftest import ROOT, audio, clip, start_worker, write_wav
 from hearback.decode import Audio
 
 
@@ -81,31 +81,13 @@ def served_audio(http_root, voices):
 @pytest.fixture(scope="module")
 def api(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("worker")
-    port = free_port()
     log_path = tmp / "worker.log"
-    log = open(log_path, "w")
-    process = subprocess.Popen(
-        [sys.executable, "handler.py", "--rp_serve_api", "--rp_api_host", "127.0.0.1", "--rp_api_port", str(port)],
-        cwd=ROOT, env=worker_env(tmp), stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 180
-    while time.time() < deadline:
-        try:
-            if httpx.get(f"{base}/openapi.json", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if process.poll() is not None:
-            pytest.fail("worker exited: " + log_path.read_text()[-3000:])
-        time.sleep(0.5)
-    else:
-        pytest.fail("worker did not start: " + log_path.read_text()[-3000:])
+    process, base = start_worker(worker_env(tmp), log_path)
     client = httpx.Client(base_url=base, timeout=300)
     yield client, log_path, tmp / "tmp"
     client.close()
     process.terminate()
     process.wait(timeout=30)
-    log.close()
 
 
 def runsync(api, **job):
