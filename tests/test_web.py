@@ -50,19 +50,26 @@ def server(tmp_path_factory, pipeline):
     thread.join(10)
 
 
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
 @pytest.fixture(scope="module")
-def browser():
+def playwright():
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():
         pytest.fail("Chromium is missing: scripts/setup installs Debian's chromium package")
     SHOTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run", "--disable-quic"])
-        yield browser
-        browser.close()
+        yield p
+
+
+@pytest.fixture(scope="module")
+def browser(playwright):
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    yield browser
+    browser.close()
 
 
 def shot(page, name: str) -> None:
@@ -175,3 +182,28 @@ def test_enrol_transcribe_rename_name_and_search(server, browser):
     assert "Deleted" in page.locator(".message").inner_text()
     assert page.locator("#speakers tr[data-speaker=Narrator]").count() == 0
     page.close()
+
+
+def test_enrol_by_recording_in_the_browser(server, playwright):
+    """MediaRecorder in Chromium, its microphone fed from a real recording (Chromium's fake capture)."""
+    base, files = server
+    microphone = write_wav(files / "microphone.wav", np.concatenate([clip("multilingual.mp3", 0.0, 12.0)] * 2))
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS + [
+        "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-audio-capture={microphone}"])
+    page = browser.new_page(locale="en-US")
+    page.goto(f"{base}/ui/login")
+    page.fill("input[name=api_key]", KEY)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/ui/speakers")
+    page.fill("#new-name", "Recorded reader")
+    page.click(".recorder .record")
+    page.wait_for_timeout(8000)
+    page.click(".recorder .stop")
+    page.wait_for_function("document.getElementById('new-audio').files.length === 1")
+    assert page.locator(".recorded").inner_text().endswith(" s")
+    page.click("#enrol-form button[type=submit]")
+    assert "Voice enrolled" in page.locator(".message").inner_text(), page.locator("main").inner_text()
+    assert page.locator("#speakers tr[data-speaker='Recorded reader']").count() == 1
+    shot(page, "10-recorded")
+    browser.close()
