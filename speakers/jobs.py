@@ -50,13 +50,12 @@ class JobRequest:
 
 
 class JobRunner:
-    def __init__(self, service: SpeakerService, result_url: Optional[callable] = None):
+    def __init__(self, service: SpeakerService):
         self.service = service
         self.settings = service.settings
         self.storage = AudioStorage(self.settings) if self.settings.s3_bucket else None
         self.queue: "queue.Queue[Optional[str]]" = queue.Queue()
         self.thread: Optional[threading.Thread] = None
-        self.result_url = result_url or self._result_url
         self.uploads = Path(self.settings.data_dir) / "uploads"
 
     # ------------------------------------------------------------------ lifecycle
@@ -77,7 +76,7 @@ class JobRunner:
             self.queue.put(None)
             self.thread.join(timeout)
 
-    def _result_url(self, job: Job) -> str:
+    def result_url(self, job: Job) -> str:
         base = self.settings.public_url or job.request.get("public_url") or ""
         return f"{base.rstrip('/')}/transcriptions/{job.id}/result"
 

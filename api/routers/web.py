@@ -20,7 +20,7 @@ from fastapi.templating import Jinja2Templates
 from api.deps import SESSION_COOKIE, has_session, runner, service, session_token
 from api.i18n import TEXT, language_of
 from api.uploads import read_capped, saved_upload
-from hearback.errors import HearbackError, InputError
+from hearback.errors import HearbackError
 from hearback.formats import check_format, render
 from speakers.jobs import JobRequest, JobRunner
 from speakers.models import Job
@@ -258,8 +258,6 @@ def search_page(request: Request, speaker_id: str = "", q: str = "", svc: Speake
     if speaker_id:
         try:
             rows, total = svc.history(speaker_id, text=q or None, limit=200)
-        except InputError as exc:
-            return back("/ui/search", err=str(exc))
         except HearbackError as exc:
             return back("/ui/search", err=str(exc))
     return page(request, "search.html", speakers=speakers, speaker_id=speaker_id, q=q, rows=rows, total=total)
