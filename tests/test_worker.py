@@ -38,8 +38,9 @@ def test_test_input_runs_one_job(tmp_path):
     # The SDK prints the result, cutting the middle of long ones: the head has the transcript,
     # the tail the SRT string.
     printed = run.stdout.split("Job result: ", 1)[1].split("Local testing complete", 1)[0]
-    assert re.search(r"'transcription': \{'text': 'Then you go into your .* folder again", printed)
-    assert re.search(r"'srt': '1\\n00:00:00,\d{3} --> 00:00:0\d,\d{3}\\n\[SPEAKER_00\] Then you go", printed)
+    # Whisper's first capital comes and goes with numpy's last digits (2.4.5 dropped it): the words count.
+    assert re.search(r"(?i)'transcription': \{'text': 'then you go into your .* folder again", printed)
+    assert re.search(r"(?i)'srt': '1\\n00:00:00,\d{3} --> 00:00:0\d,\d{3}\\n\[SPEAKER_00\] then you go", printed)
     assert "'output_format': 'srt'" in printed
     assert leftovers(tmp_path / "tmp") == []
 
