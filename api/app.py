@@ -75,7 +75,8 @@ def _error_handlers(app: FastAPI) -> None:
     @app.exception_handler(HearbackError)
     async def hearback_error(_: Request, exc: HearbackError):
         code = next((c for kind, c in status_of.items() if isinstance(exc, kind)), 400)
-        return JSONResponse({"detail": str(exc)}, status_code=code)
+        body = {"detail": str(exc), "code": exc.code} if exc.code else {"detail": str(exc)}
+        return JSONResponse(body, status_code=code)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError):

@@ -54,6 +54,54 @@ TEXT = {
 }
 
 
+# Domain errors and warnings in French, by `code` (hearback.errors); what is not here stays English.
+FRENCH_PROBLEMS = {
+    "not_audio": "{file} n'est pas un fichier audio ou vidéo lisible ; formats acceptés : wav, mp3, m4a/aac, "
+                 "opus, ogg, flac, aiff, webm, mp4 et la plupart des formats FFmpeg.",
+    "empty_file": "{file} est vide (0 octet).",
+    "upload_empty": "Le fichier envoyé est vide.",
+    "undecodable": "Aucun son n'a pu être décodé de {file} : le fichier est vide ou abîmé.",
+    "corrupt": "{file} est abîmé ou tronqué et n'a pas pu être décodé.",
+    "no_audio_stream": "{file} ne contient pas de piste audio.",
+    "audio_too_short": "L'audio dure {seconds:.2f} s ; il faut au moins {needed:g} s pour une transcription.",
+    "audio_too_long": "L'audio dépasse la durée maximale de {limit:g} s (au moins {seconds:.0f} s) ; "
+                      "découpez l'enregistrement ou augmentez HEARBACK_MAX_DURATION.",
+    "file_too_large": "Le fichier dépasse la limite de {limit} octets (HEARBACK_MAX_BYTES).",
+    "sample_too_short": "L'extrait contient {seconds:.1f} s de parole ; il en faut au moins {needed:g} s "
+                        "d'une seule personne pour enregistrer sa voix.",
+    "several_voices": "{voices} voix ont été entendues dans l'extrait ; l'empreinte est celle de la voix "
+                      "dominante. Un extrait avec cette seule personne vaut mieux.",
+    "duplicate_name": "Une voix nommée « {name} » existe déjà.",
+    "name_missing": "Donnez un nom.",
+    "name_too_long": "Un nom fait au plus 200 caractères.",
+    "merge_self": "Impossible de fusionner une voix avec elle-même.",
+    "speaker_not_found": "Cette voix n'existe pas (ou plus).",
+    "session_not_found": "Cette séance n'existe pas (ou plus).",
+    "job_not_found": "Cette transcription n'existe pas (ou plus).",
+    "cluster_not_found": "Cette séance n'a pas de locuteur {label}.",
+    "bad_audio_url": "L'URL de l'audio doit être une URL http(s) ou s3://bucket/clé.",
+}
+
+
+def say(problem, lang: str) -> str:
+    """An error or notice from the domain, in the page's language when it is known there."""
+    template = FRENCH_PROBLEMS.get(getattr(problem, "code", "")) if lang == "fr" else None
+    if template is None:
+        return str(problem)
+    details = {k: _FrenchNumber(v) if isinstance(v, float) else v for k, v in problem.details.items()}
+    try:
+        return template.format(**details)
+    except (KeyError, ValueError):
+        return str(problem)
+
+
+class _FrenchNumber(float):
+    """A number written with a decimal comma, as French readers expect (1,8 s)."""
+
+    def __format__(self, spec: str) -> str:
+        return format(float(self), spec).replace(".", ",")
+
+
 def language_of(request: Request) -> str:
     chosen = request.query_params.get("lang") or request.cookies.get("hearback_lang")
     if chosen in TEXT:

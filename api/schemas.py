@@ -10,6 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 class Problem(BaseModel):
     detail: str
+    code: Optional[str] = Field(default=None, description="the kind of problem, stable across releases "
+                                "(e.g. duplicate_name, sample_too_short), for clients that word it themselves")
 
 
 class SpeakerCreate(BaseModel):

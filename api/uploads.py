@@ -20,9 +20,10 @@ async def read_capped(upload: UploadFile, settings: Settings) -> bytes:
     while chunk := await upload.read(CHUNK):
         data.extend(chunk)
         if len(data) > settings.max_bytes:
-            raise InputError(f"the file is over the limit of {settings.max_bytes} bytes (HEARBACK_MAX_BYTES)")
+            raise InputError(f"the file is over the limit of {settings.max_bytes} bytes (HEARBACK_MAX_BYTES)",
+                             "file_too_large", limit=settings.max_bytes)
     if not data:
-        raise InputError("the uploaded file is empty")
+        raise InputError("the uploaded file is empty", "upload_empty")
     return bytes(data)
 
 

@@ -41,7 +41,8 @@ def decode(path: str | Path, max_duration: Optional[float] = None, min_duration:
     duration = len(samples) / SAMPLE_RATE
     if duration < min_duration:
         raise InputError(
-            f"audio is {duration:.2f} s long; at least {min_duration:g} s is needed for a transcript"
+            f"audio is {duration:.2f} s long; at least {min_duration:g} s is needed for a transcript",
+            "audio_too_short", seconds=duration, needed=min_duration,
         )
     return Audio(samples)
 
@@ -87,7 +88,8 @@ def iter_blocks(path: str | Path, max_duration: Optional[float] = None,
                 rest = joined[block_len:]
                 pending, pending_len = ([rest] if len(rest) else []), len(rest)
         if total == 0:
-            raise InputError(f"no audio could be decoded from {Path(path).name}: the file is empty or corrupt")
+            raise InputError(f"no audio could be decoded from {Path(path).name}: the file is empty or corrupt",
+                             "undecodable", file=Path(path).name)
         if pending_len:
             yield np.concatenate(pending)
 
@@ -102,7 +104,8 @@ def _frames(container, stream, resampler, path, channel: int) -> Iterator[np.nda
         for out in resampler.resample(None):
             yield out.to_ndarray()[channel].astype(np.float32, copy=False)
     except av.error.FFmpegError as exc:
-        raise InputError(f"{Path(path).name} is corrupt or truncated and could not be decoded ({_reason(exc)})") from None
+        raise InputError(f"{Path(path).name} is corrupt or truncated and could not be decoded ({_reason(exc)})",
+                         "corrupt", file=Path(path).name) from None
 
 
 class _open:
@@ -117,13 +120,14 @@ class _open:
         if not self.path.exists():
             raise InputError(f"audio file not found: {self.path}")
         if self.path.stat().st_size == 0:
-            raise InputError(f"{self.path.name} is empty (0 bytes)")
+            raise InputError(f"{self.path.name} is empty (0 bytes)", "empty_file", file=self.path.name)
         try:
             self.container = av.open(str(self.path), metadata_errors="ignore")
         except av.error.FFmpegError as exc:
             raise InputError(
                 f"{self.path.name} is not a readable audio or video file ({_reason(exc)}); "
-                "supported: wav, mp3, m4a/aac, opus, ogg, flac, aiff, webm, mp4 and most other FFmpeg formats"
+                "supported: wav, mp3, m4a/aac, opus, ogg, flac, aiff, webm, mp4 and most other FFmpeg formats",
+                "not_audio", file=self.path.name,
             ) from None
         return self.container
 
@@ -133,7 +137,7 @@ class _open:
 
 def _audio_stream(container, path):
     if not container.streams.audio:
-        raise InputError(f"{Path(path).name} has no audio stream")
+        raise InputError(f"{Path(path).name} has no audio stream", "no_audio_stream", file=Path(path).name)
     return container.streams.audio[0]
 
 
@@ -148,7 +152,8 @@ def _declared_duration(container, stream) -> Optional[float]:
 def _too_long(seconds: float, limit: float) -> InputError:
     return InputError(
         f"audio is longer than the maximum of {limit:g} s (at least {seconds:.0f} s); "
-        "split the recording or raise HEARBACK_MAX_DURATION"
+        "split the recording or raise HEARBACK_MAX_DURATION",
+        "audio_too_long", seconds=seconds, limit=limit,
     )
 
 

@@ -5,9 +5,34 @@ one-line message saying what is wrong and what to do; anything else is a bug and
 internal error without a traceback.
 """
 
+from dataclasses import dataclass, field
+from typing import Any
+
 
 class HearbackError(Exception):
-    """Base class: `str(error)` is the message shown to the user."""
+    """Base class: `str(error)` is the message shown to the user.
+
+    `code` names the kind of problem and `details` its values, so that a page in another language
+    (the web UI speaks French) can say the same thing in its own words; the English text stays
+    the reference for logs, the CLI and the HTTP API.
+    """
+
+    def __init__(self, message: str, code: str = "", **details: Any):
+        super().__init__(message)
+        self.code = code
+        self.details = details
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A warning worth showing (the work went on); translatable like `HearbackError`."""
+
+    text: str
+    code: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return self.text
 
 
 class InputError(HearbackError):

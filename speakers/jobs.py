@@ -92,11 +92,12 @@ class JobRunner:
                 raise InputError("s3:// audio needs the service's S3 storage: set HEARBACK_S3_BUCKET")
             self.storage.key_of(request.audio_url)
         elif request.audio_url and not request.audio_url.lower().startswith(("http://", "https://")):
-            raise InputError("audio_url must be an http(s) URL or s3://bucket/key")
+            raise InputError("audio_url must be an http(s) URL or s3://bucket/key", "bad_audio_url")
         if upload and len(upload[1]) > self.settings.max_bytes:
-            raise InputError(f"the file is over the limit of {self.settings.max_bytes} bytes")
+            raise InputError(f"the file is over the limit of {self.settings.max_bytes} bytes", "file_too_large",
+                             limit=self.settings.max_bytes)
         if upload and not upload[1]:
-            raise InputError("the uploaded file is empty")
+            raise InputError("the uploaded file is empty", "upload_empty")
         session = self.service.create_session(request.title, request.tag, _parse_date(request.recorded_at))
         with self.service.db.session() as db:
             job = Job(workspace=self.service.workspace, session_id=session.id, state="queued",
@@ -117,8 +118,15 @@ class JobRunner:
         with self.service.db.session() as db:
             job = db.get(Job, job_id)
             if job is None or job.workspace != self.service.workspace:
-                raise NotFoundError(f"no transcription job with id {job_id!r}")
+                raise NotFoundError(f"no transcription job with id {job_id!r}", "job_not_found")
             return job
+
+    def kept_audio(self, session_id: str) -> Optional[Path]:
+        """The session's audio while the retention setting keeps it on this service's disk."""
+        with self.service.db.session() as db:
+            stored = db.scalar(select(Job.audio_path).where(Job.session_id == session_id,
+                                                            Job.workspace == self.service.workspace))
+        return Path(stored) if stored and Path(stored).exists() else None
 
     def wait(self, job_id: str, timeout: float = 600.0) -> Job:
         """Block until the job ends (for the CLI and tests)."""

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as DbSession
 
 from hearback.decode import decode
-from hearback.errors import ConflictError, InputError, NotFoundError
+from hearback.errors import ConflictError, InputError, NotFoundError, Notice
 from hearback.identify import assign_names
 from hearback.pipeline import Pipeline
 from hearback.result import Identification, Transcript
@@ -36,14 +36,14 @@ SEARCH_DEPTH = 16  # nearest voiceprints looked at per cluster
 class Sample:
     vector: np.ndarray
     speech_seconds: float
-    warnings: list[str]
+    warnings: list[Notice]
 
 
 @dataclass
 class Enrolment:
     voiceprint: Voiceprint
     speech_seconds: float
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Notice] = field(default_factory=list)
 
 
 class SpeakerService:
@@ -88,7 +88,7 @@ class SpeakerService:
         with self.db.session() as db:
             speaker = Speaker(workspace=self.workspace, name=name, notes=notes or "")
             db.add(speaker)
-            self._commit(db, f"a speaker named {name!r} already exists")
+            self._commit(db, ConflictError(f"a speaker named {name!r} already exists", "duplicate_name", name=name))
             return speaker
 
     def list_speakers(self) -> list[dict[str, Any]]:
@@ -106,7 +106,7 @@ class SpeakerService:
                 return self.get_speaker(speaker_id, own)
         speaker = db.get(Speaker, speaker_id)
         if speaker is None or speaker.workspace != self.workspace:
-            raise NotFoundError(f"no speaker with id {speaker_id!r}")
+            raise NotFoundError(f"no speaker with id {speaker_id!r}", "speaker_not_found")
         return speaker
 
     def voiceprints(self, speaker_id: str) -> list[Voiceprint]:
@@ -121,7 +121,8 @@ class SpeakerService:
                 speaker.name = _clean_name(name)
             if notes is not None:
                 speaker.notes = notes
-            self._commit(db, f"a speaker named {name!r} already exists")
+            self._commit(db, ConflictError(f"a speaker named {name!r} already exists", "duplicate_name",
+                                           name=speaker.name))
             return speaker
 
     def delete_speaker(self, speaker_id: str) -> None:
@@ -138,7 +139,7 @@ class SpeakerService:
     def merge_speakers(self, source_id: str, target_id: str) -> Speaker:
         """Fold `source` into `target`: voiceprints, utterances and clusters move; source goes."""
         if source_id == target_id:
-            raise InputError("cannot merge a speaker into itself")
+            raise InputError("cannot merge a speaker into itself", "merge_self")
         with self.db.session() as db:
             source, target = self.get_speaker(source_id, db), self.get_speaker(target_id, db)
             ids = list(db.scalars(select(Voiceprint.id).where(Voiceprint.speaker_id == source.id)))
@@ -166,11 +167,12 @@ class SpeakerService:
         vector, seconds, voices = self.pipeline.embed_voice(audio)
         if seconds < self.settings.min_enrol_seconds:
             raise InputError(f"the sample holds {seconds:.1f} s of speech; enrolment needs at least "
-                             f"{self.settings.min_enrol_seconds:g} s of one person speaking")
-        warnings = []
+                             f"{self.settings.min_enrol_seconds:g} s of one person speaking",
+                             "sample_too_short", seconds=seconds, needed=self.settings.min_enrol_seconds)
+        warnings: list[Notice] = []
         if voices > 1:
-            warnings.append(f"{voices} voices were heard in the sample; the voiceprint is the dominant one's. "
-                            "A sample with only this person is better.")
+            warnings.append(Notice(f"{voices} voices were heard in the sample; the voiceprint is the dominant "
+                                   "one's. A sample with only this person is better.", "several_voices", {"voices": voices}))
         return Sample(vector, seconds, warnings)
 
     def add_voiceprint(self, speaker_id: str, vector: np.ndarray, model: str, source: str = "",
@@ -298,7 +300,7 @@ class SpeakerService:
             session = self._session(session_id, db)
             cluster = db.scalar(select(Cluster).where(Cluster.session_id == session.id, Cluster.label == label))
             if cluster is None:
-                raise NotFoundError(f"session {session_id} has no speaker cluster {label!r}")
+                raise NotFoundError(f"session {session_id} has no speaker cluster {label!r}", "cluster_not_found", label=label)
             vector, model, seconds = cluster.array.copy(), cluster.model, cluster.speech_seconds
         speaker = self.get_speaker(speaker_id) if speaker_id else self.create_speaker(new_name or "")
         self.add_voiceprint(speaker.id, vector, model, source=f"session {session_id} {label}", seconds=seconds)
@@ -349,7 +351,7 @@ class SpeakerService:
     def _session(self, session_id: str, db: DbSession) -> Session:
         session = db.get(Session, session_id)
         if session is None or session.workspace != self.workspace:
-            raise NotFoundError(f"no session with id {session_id!r}")
+            raise NotFoundError(f"no session with id {session_id!r}", "session_not_found")
         return session
 
     def _names(self, db: DbSession, session_id: str) -> dict[str, str]:
@@ -360,20 +362,20 @@ class SpeakerService:
         return dict(db.execute(query).all())
 
     @staticmethod
-    def _commit(db: DbSession, conflict: str) -> None:
+    def _commit(db: DbSession, conflict: ConflictError) -> None:
         try:
             db.commit()
         except IntegrityError:
             db.rollback()
-            raise ConflictError(conflict) from None
+            raise conflict from None
 
 
 def _clean_name(name: str) -> str:
     name = (name or "").strip()
     if not name:
-        raise InputError("a speaker needs a name")
+        raise InputError("a speaker needs a name", "name_missing")
     if len(name) > 200:
-        raise InputError("a speaker's name is at most 200 characters")
+        raise InputError("a speaker's name is at most 200 characters", "name_too_long")
     return name
 
 

@@ -227,6 +227,8 @@ def test_every_bad_input_gets_a_clear_4xx_and_changes_nothing(client, tmp_path):
     for response, code, words in cases:
         assert response.status_code == code, (response.request.url, response.text)
         assert words in response.json()["detail"], response.json()
+    # a stable code beside the English text, for clients that word problems themselves
+    assert [cases[i][0].json().get("code") for i in (0, 1, 4)] == ["sample_too_short", "not_audio", "duplicate_name"]
     assert (client.get("/speakers").json(), client.app.state.service.index.snapshot()) == before
 
 

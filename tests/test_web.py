@@ -44,6 +44,7 @@ def server(tmp_path_factory, pipeline):
     write_wav(files / "reader.wav", clip("multilingual.mp3", 15.0, 29.0))
     write_wav(files / "meeting.wav", np.concatenate([clip("jfk.flac", 0.0, 5.5), pause, clip("multilingual.mp3", 0.0, 14.5),
                                                      pause, clip("hotwords.mp3", 0.0, 4.0)]))
+    write_wav(files / "short.wav", clip("jfk.flac", 8.0, 10.0))
     (files / "notes.txt").write_text("not audio at all")
     yield f"http://127.0.0.1:{port}", files
     server.should_exit = True
@@ -76,6 +77,12 @@ def shot(page, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
+def enrol(page, name: str, path) -> None:
+    page.fill("#new-name", name)
+    page.set_input_files("#new-audio", str(path))
+    page.click("#enrol-form button[type=submit]")
+
+
 def test_enrol_transcribe_rename_name_and_search(server, browser):
     base, files = server
     page = browser.new_page(locale="en-US")
@@ -94,20 +101,14 @@ def test_enrol_transcribe_rename_name_and_search(server, browser):
     page.set_input_files("#new-audio", str(files / "kennedy.wav"))
     page.click("#enrol-form button[type=submit]")
     assert "Give a name" in page.locator(".error").inner_text()
-    page.fill("#new-name", "Kennedy")
-    page.set_input_files("#new-audio", str(files / "notes.txt"))
-    page.click("#enrol-form button[type=submit]")
+    enrol(page, "Kennedy", files / "notes.txt")
     assert "not a readable audio" in page.locator(".error").inner_text()
     shot(page, "02-not-audio-refused")
 
     for name in ("Kennedy", "Reader"):
-        page.fill("#new-name", name)
-        page.set_input_files("#new-audio", str(files / f"{name.lower()}.wav"))
-        page.click("#enrol-form button[type=submit]")
+        enrol(page, name, files / f"{name.lower()}.wav")
         assert "Voice enrolled" in page.locator(".message").inner_text()
-    page.fill("#new-name", "Kennedy")
-    page.set_input_files("#new-audio", str(files / "kennedy.wav"))
-    page.click("#enrol-form button[type=submit]")
+    enrol(page, "Kennedy", files / "kennedy.wav")
     assert "already exists" in page.locator(".error").inner_text()
     assert page.locator("#speakers tbody tr").count() == 2
     shot(page, "03-two-voices")
@@ -171,9 +172,16 @@ def test_enrol_transcribe_rename_name_and_search(server, browser):
     assert "hereby granted" in page.locator(f"#{target}").inner_text().lower()
     shot(page, "08-landed")
 
-    # French text
+    # French text, the service's error messages included
     page.goto(f"{base}/ui/speakers?lang=fr")
     assert page.locator("h1").inner_text() == "Voix" and "Enregistrer une nouvelle voix" in page.content()
+    enrol(page, "Kennedy", files / "kennedy.wav")
+    assert page.locator(".error").inner_text() == "Une voix nommée « Kennedy » existe déjà."
+    enrol(page, "Court", files / "notes.txt")
+    assert "n'est pas un fichier audio ou vidéo lisible" in page.locator(".error").inner_text()
+    enrol(page, "Court", files / "short.wav")
+    assert "il en faut au moins 3 s d'une seule personne" in page.locator(".error").inner_text()
+    assert page.locator("#speakers tr[data-speaker=Court]").count() == 0
     shot(page, "09-francais")
 
     # delete with confirmation

@@ -72,7 +72,7 @@ def list_voiceprints(speaker_id: str, svc: SpeakerService = Depends(service)):
 def _enrolment_out(svc: SpeakerService, speaker_id: str, enrolment) -> EnrolmentOut:
     v = enrolment.voiceprint
     return EnrolmentOut(speaker=_summary(svc, speaker_id), speech_seconds=round(enrolment.speech_seconds, 2),
-                        warnings=enrolment.warnings,
+                        warnings=[str(w) for w in enrolment.warnings],
                         voiceprint=VoiceprintOut(id=v.id, model=v.model, dimension=v.dimension, source=v.source,
                                                  speech_seconds=v.speech_seconds, created_at=v.created_at))
 

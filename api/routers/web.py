@@ -18,12 +18,11 @@ from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse, Red
 from fastapi.templating import Jinja2Templates
 
 from api.deps import SESSION_COOKIE, has_session, runner, service, session_token
-from api.i18n import TEXT, language_of
+from api.i18n import TEXT, language_of, say
 from api.uploads import read_capped, saved_upload
 from hearback.errors import HearbackError
 from hearback.formats import check_format, render
 from speakers.jobs import JobRequest, JobRunner
-from speakers.models import Job
 from speakers.service import SpeakerService
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
@@ -110,8 +109,8 @@ async def create_and_enrol(request: Request, name: str = Form(default=""), audio
         speaker = svc.create_speaker(name)
         svc.add_voiceprint(speaker.id, sample.vector, svc.embedder, f"web {audio.filename}", sample.speech_seconds)
     except HearbackError as exc:
-        return back("/ui/speakers", err=str(exc))
-    return back("/ui/speakers", msg=" ".join([t["enrolled"], *sample.warnings]))
+        return back("/ui/speakers", err=say(exc, language_of(request)))
+    return back("/ui/speakers", msg=_enrolled(request, sample.warnings))
 
 
 @router.post("/speakers/{speaker_id}/enrol", dependencies=[Depends(logged_in)])
@@ -121,8 +120,13 @@ async def add_sample(request: Request, speaker_id: str, audio: UploadFile = File
         async with saved_upload(audio, svc.settings) as path:
             enrolment = svc.enrol(speaker_id, path, source=f"web {audio.filename}")
     except HearbackError as exc:
-        return back("/ui/speakers", err=str(exc))
-    return back("/ui/speakers", msg=" ".join([TEXT[language_of(request)]["enrolled"], *enrolment.warnings]))
+        return back("/ui/speakers", err=say(exc, language_of(request)))
+    return back("/ui/speakers", msg=_enrolled(request, enrolment.warnings))
+
+
+def _enrolled(request: Request, warnings) -> str:
+    lang = language_of(request)
+    return " ".join([TEXT[lang]["enrolled"], *(say(w, lang) for w in warnings)])
 
 
 @router.post("/speakers/{speaker_id}/rename", dependencies=[Depends(logged_in)])
@@ -133,7 +137,7 @@ def rename(request: Request, speaker_id: str, name: str = Form(default=""), svc:
     try:
         svc.update_speaker(speaker_id, name=name)
     except HearbackError as exc:
-        return back("/ui/speakers", err=str(exc))
+        return back("/ui/speakers", err=say(exc, language_of(request)))
     return back(request.query_params.get("next") or "/ui/speakers", msg=t["renamed"])
 
 
@@ -142,7 +146,7 @@ def merge(request: Request, speaker_id: str, target_id: str = Form(default=""), 
     try:
         svc.merge_speakers(speaker_id, target_id)
     except HearbackError as exc:
-        return back("/ui/speakers", err=str(exc))
+        return back("/ui/speakers", err=say(exc, language_of(request)))
     return back("/ui/speakers", msg=TEXT[language_of(request)]["merged"])
 
 
@@ -151,7 +155,7 @@ def delete(request: Request, speaker_id: str, svc: SpeakerService = Depends(serv
     try:
         svc.delete_speaker(speaker_id)
     except HearbackError as exc:
-        return back("/ui/speakers", err=str(exc))
+        return back("/ui/speakers", err=say(exc, language_of(request)))
     return back("/ui/speakers", msg=TEXT[language_of(request)]["deleted"])
 
 
@@ -178,7 +182,7 @@ async def start_transcription(request: Request, audio: Optional[UploadFile] = Fi
         job = jobs.submit(JobRequest(language=language, title=title, tag=tag, audio_url=audio_url.strip() or None,
                                      public_url=str(request.base_url)), upload)
     except HearbackError as exc:
-        return back("/ui/sessions", err=str(exc))
+        return back("/ui/sessions", err=say(exc, language_of(request)))
     return RedirectResponse(f"/ui/jobs/{job.id}", status_code=303)
 
 
@@ -187,16 +191,17 @@ def job_page(request: Request, job_id: str, jobs: JobRunner = Depends(runner)):
     try:
         job = jobs.get(job_id)
     except HearbackError as exc:
-        return back("/ui/sessions", err=str(exc))
+        return back("/ui/sessions", err=say(exc, language_of(request)))
     return page(request, "job.html", job=job)
 
 
 @router.get("/sessions/{session_id}", dependencies=[Depends(logged_in)])
-def transcript_page(request: Request, session_id: str, svc: SpeakerService = Depends(service)):
+def transcript_page(request: Request, session_id: str, svc: SpeakerService = Depends(service),
+                    jobs: JobRunner = Depends(runner)):
     try:
         transcript = svc.transcript(session_id)
     except HearbackError as exc:
-        return back("/ui/sessions", err=str(exc))
+        return back("/ui/sessions", err=say(exc, language_of(request)))
     unknown = sorted({i["label"] for i in transcript["identified_speakers"] if not i["name"]}
                      & set(transcript["speakers"]))
     talk: dict[str, float] = {}
@@ -206,7 +211,7 @@ def transcript_page(request: Request, session_id: str, svc: SpeakerService = Dep
     return page(request, "transcript.html", transcript=transcript, unknown=unknown, colour=colour,
                 talk=sorted(talk.items(), key=lambda kv: -kv[1]), longest=longest,
                 speakers=[r["speaker"] for r in svc.list_speakers()],
-                has_audio=_audio_of(svc, session_id) is not None)
+                has_audio=jobs.kept_audio(session_id) is not None)
 
 
 @router.post("/sessions/{session_id}/name", dependencies=[Depends(logged_in)])
@@ -219,7 +224,7 @@ def name_cluster(request: Request, session_id: str, label: str = Form(...), spea
     try:
         svc.name_cluster(session_id, label, speaker_id or None, None if speaker_id else new_name)
     except HearbackError as exc:
-        return back(target, err=str(exc))
+        return back(target, err=say(exc, language_of(request)))
     return back(target, msg=t["named"])
 
 
@@ -233,19 +238,11 @@ def download(session_id: str, format: str = "txt", svc: SpeakerService = Depends
 
 
 @router.get("/sessions/{session_id}/audio", dependencies=[Depends(logged_in)])
-def audio(session_id: str, svc: SpeakerService = Depends(service)):
-    path = _audio_of(svc, session_id)
+def audio(session_id: str, jobs: JobRunner = Depends(runner)):
+    path = jobs.kept_audio(session_id)
     if path is None:
         return Response(status_code=404)
     return FileResponse(path)
-
-
-def _audio_of(svc: SpeakerService, session_id: str) -> Optional[Path]:
-    from sqlalchemy import select
-
-    with svc.db.session() as db:
-        stored = db.scalar(select(Job.audio_path).where(Job.session_id == session_id))
-    return Path(stored) if stored and Path(stored).exists() else None
 
 
 # --------------------------------------------------------------------------------------- search
@@ -259,5 +256,5 @@ def search_page(request: Request, speaker_id: str = "", q: str = "", svc: Speake
         try:
             rows, total = svc.history(speaker_id, text=q or None, limit=200)
         except HearbackError as exc:
-            return back("/ui/search", err=str(exc))
+            return back("/ui/search", err=say(exc, language_of(request)))
     return page(request, "search.html", speakers=speakers, speaker_id=speaker_id, q=q, rows=rows, total=total)

@@ -1,0 +1,42 @@
+"""Every kind of domain problem that carries a code is worded in French for the web pages."""
+
+import ast
+from pathlib import Path
+
+from api.i18n import FRENCH_PROBLEMS, say
+from hearback.errors import ConflictError, InputError, Notice
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def raised_codes() -> dict[str, str]:
+    """Codes given as the second argument of an `...Error(...)` or `Notice(...)` call in the sources."""
+    codes = {}
+    for package in ("hearback", "speakers", "api"):
+        for path in (ROOT / package).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text())):
+                if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                        and (node.func.id.endswith("Error") or node.func.id == "Notice")
+                        and len(node.args) >= 2 and isinstance(node.args[1], ast.Constant)):
+                    codes[node.args[1].value] = f"{path.relative_to(ROOT)}:{node.lineno}"
+    return codes
+
+
+def test_every_code_in_the_sources_has_french_words():
+    codes = raised_codes()
+    assert {"not_audio", "sample_too_short", "several_voices", "duplicate_name"} <= set(codes)
+    missing = {code: where for code, where in codes.items() if code not in FRENCH_PROBLEMS}
+    assert not missing, f"no French text for: {missing}"
+
+
+def test_french_words_carry_the_details_and_english_stays_the_reference():
+    short = InputError("the sample holds 2.1 s of speech; ...", "sample_too_short", seconds=2.13, needed=5.0)
+    assert say(short, "fr") == ("L'extrait contient 2,1 s de parole ; il en faut au moins 5 s "
+                                "d'une seule personne pour enregistrer sa voix.")
+    assert say(short, "en") == "the sample holds 2.1 s of speech; ..."
+    duplicate = ConflictError("a speaker named 'Alice' already exists", "duplicate_name", name="Alice")
+    assert say(duplicate, "fr") == "Une voix nommée « Alice » existe déjà."
+    assert say(Notice("3 voices were heard", "several_voices", {"voices": 3}), "fr").startswith("3 voix ont été entendues")
+    # no code, or a template whose details are missing: the English text, never an error page
+    assert say(InputError("something new"), "fr") == "something new"
+    assert say(InputError("odd", "duplicate_name"), "fr") == "odd"
