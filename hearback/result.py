@@ -29,6 +29,12 @@ class Word:
             out["speaker"] = self.speaker
         return out
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Word":
+        """The inverse of `to_dict`: the score may be called `score` (JSON) or `probability`."""
+        score = data.get("score", data.get("probability", 1.0))
+        return cls(data["word"], float(data["start"]), float(data["end"]), float(score), data.get("speaker"))
+
 
 @dataclass
 class Segment:
@@ -50,6 +56,11 @@ class Segment:
             out["speaker"] = self.speaker
         out["words"] = [w.to_dict() for w in self.words]
         return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Segment":
+        return cls(float(data["start"]), float(data["end"]), data["text"],
+                   [Word.from_dict(w) for w in data.get("words") or []], data.get("speaker"))
 
 
 @dataclass
@@ -103,6 +114,10 @@ class Identification:
     score: float
     speaker_id: Optional[str] = None
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Identification":
+        return cls(data["label"], data.get("name"), float(data.get("score", 0.0)), data.get("speaker_id"))
+
 
 @dataclass
 class Transcript:
@@ -145,6 +160,25 @@ class Transcript:
         out["timings"] = {k: _r(v) for k, v in self.timings.items()}
         out["quality"] = self.quality
         return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Transcript":
+        """The inverse of `to_dict`: a transcript in the JSON shape (a RunPod worker's output, a
+        stored one) back to the typed one, embeddings as float32 arrays and word scores kept."""
+        embeddings = data.get("speaker_embeddings") or {}
+        return cls(
+            segments=[Segment.from_dict(s) for s in (data.get("transcription") or {}).get("segments") or []],
+            language=data.get("language", ""),
+            duration=float(data.get("duration", 0.0)),
+            processing_time=float(data.get("processing_time", 0.0)),
+            speakers=list(data.get("speakers") or []),
+            speaker_embeddings={label: np.asarray(v, np.float32) for label, v in (embeddings.get("vectors") or {}).items()},
+            embedder=embeddings.get("model", ""),
+            model=dict(data.get("model") or {}),
+            timings={k: float(v) for k, v in (data.get("timings") or {}).items()},
+            identifications=[Identification.from_dict(i) for i in data.get("identified_speakers") or []],
+            quality=dict(data.get("quality") or {}),
+        )
 
 
 def _r(x: float) -> float:

@@ -1,8 +1,10 @@
 """Every output format, checked with independent parsers (srt, webvtt-py, json)."""
 
+import html
 import io
 import json
 
+import numpy as np
 import pytest
 import srt
 import webvtt
@@ -38,24 +40,46 @@ def test_vtt_parses_and_carries_voices(conversation):
 
 
 def test_json_round_trips(conversation):
+    """JSON out, `Transcript.from_dict` back in: the same transcript, word scores and embeddings included."""
     data = json.loads(render(conversation, "json"))
     assert data["transcription"]["text"] == conversation.text
     assert data["speakers"] == ["SPEAKER_00", "SPEAKER_01"]
+    back = Transcript.from_dict(data)
+    assert back.to_dict() == conversation.to_dict()
+    assert [(w.word, w.speaker) for s in back.segments for w in s.words] == \
+        [(w.word, w.speaker) for s in conversation.segments for w in s.words]
+    scores = [w.probability for s in back.segments for w in s.words]
+    assert scores == [round(w.probability, 3) for s in conversation.segments for w in s.words]
+    assert len(set(scores)) > 10  # the recogniser's scores, not a default
+    assert back.embedder == conversation.embedder and set(back.speaker_embeddings) == set(conversation.speaker_embeddings)
+    for label, vector in conversation.speaker_embeddings.items():
+        assert back.speaker_embeddings[label].dtype == np.float32
+        assert np.allclose(back.speaker_embeddings[label], vector, atol=1e-6)
 
 
 def test_txt_has_one_paragraph_per_turn(conversation):
+    turns = []  # (speaker, texts) of consecutive segments of one speaker
+    for seg in conversation.segments:
+        if turns and turns[-1][0] == seg.speaker:
+            turns[-1][1].append(seg.text.strip())
+        else:
+            turns.append((seg.speaker, [seg.text.strip()]))
     lines = render(conversation, "txt").splitlines()
-    speakers = [line.split("] ", 1)[1].split(":", 1)[0] for line in lines]
-    assert all(a != b for a, b in zip(speakers, speakers[1:]))
-    assert set(speakers) == {"SPEAKER_00", "SPEAKER_01"}
+    assert len(turns) > 2 and len(lines) == len(turns)
+    for line, (speaker, texts) in zip(lines, turns):
+        assert line.split("] ", 1)[1] == f"{speaker}: {' '.join(texts)}"
     assert "Sheila" in render(conversation, "txt")
 
 
 def test_awkward_text_is_escaped_in_vtt():
     words = [Word("a<b", 0.0, 0.5, speaker="Zoë & co"), Word(" -->x", 0.5, 1.0, speaker="Zoë & co")]
     transcript = Transcript([Segment(0.0, 1.0, "a<b -->x", words, "Zoë & co")], "en", 1.0, speakers=["Zoë & co"])
-    captions = webvtt.from_buffer(io.StringIO(render(transcript, "vtt")))
+    text = render(transcript, "vtt")
+    cue = text.splitlines()[-1]
+    assert text.count("-->") == 1 and "<" not in cue.removeprefix("<v ")  # only the timing line's arrow, one tag
+    captions = webvtt.from_buffer(io.StringIO(text))
     assert len(captions) == 1
+    assert html.unescape(captions[0].text) == "a<b -->x" and html.unescape(captions[0].voice) == "Zoë & co"
 
 
 def test_timestamps():
