@@ -1,14 +1,16 @@
 """The FastAPI application: `create_app(settings)`. Run it with `hearback serve`.
 
-On start it upgrades the database schema, builds the voiceprint index from the database and starts
-the job runner; every route but `/health` needs the API key.
+Here the service is put together once: the database, the FAISS matcher, the pipeline (loaded on
+first use), S3 storage when configured, the transcriber (local or RunPod, chosen now) and the job
+runner. On start it upgrades the schema, fills the matcher from the database and starts the job
+runner; every route but `/health` needs the API key.
 """
 
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Optional
 
 from fastapi import Depends, FastAPI, Request
@@ -19,36 +21,49 @@ from fastapi.staticfiles import StaticFiles
 from api.deps import require_api_key
 from api.routers import identify, sessions, speakers, transcriptions, uploads, web
 from hearback.errors import ConfigError, ConflictError, HearbackError, InputError, NotFoundError
+from hearback.pipeline import Pipeline
 from hearback.settings import Settings
-from speakers.jobs import JobRunner
-from speakers.service import SpeakerService
+from jobs.runner import JobRunner
+from jobs.storage import AudioStorage
+from jobs.transcribers import choose_transcriber
+from speakers import matching
+from speakers.db import Database
+from speakers.on_demand import OnDemandPipeline
 
 log = logging.getLogger(__name__)
+STATUS_OF = {NotFoundError: 404, ConflictError: 409, InputError: 422, ConfigError: 503}
 
 
-def create_app(settings: Optional[Settings] = None, service: Optional[SpeakerService] = None) -> FastAPI:
+def create_app(settings: Optional[Settings] = None, pipeline: Optional[Pipeline] = None) -> FastAPI:
+    """The service; `pipeline`, when given, is used instead of loading one (tests share theirs)."""
     settings = settings or Settings.from_env()
     if not settings.api_key and not settings.insecure_no_auth:
         raise ConfigError("set HEARBACK_API_KEY (or HEARBACK_INSECURE_NO_AUTH=1 for a local test) before serving")
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        app.state.service.start()
+        app.state.database.upgrade()
+        with app.state.database.open() as db:
+            count = matching.load(db, app.state.matcher)
         app.state.runner.start()
-        log.info("hearback service ready: %d voiceprints indexed", app.state.service.index.count())
+        log.info("hearback service ready: %d voiceprints indexed", count)
         yield
         app.state.runner.stop()
 
     app = FastAPI(title="Hearback", version="0.1.0", lifespan=lifespan,
                   description="Transcripts with named speakers: enrol voices once, find them in every recording.")
-    app.state.settings = settings
-    app.state.service = service or SpeakerService(settings)
-    app.state.runner = JobRunner(app.state.service)
+    state = app.state
+    state.settings = settings
+    state.database = Database(settings)
+    state.matcher = matching.FaissMatcher()
+    state.models = OnDemandPipeline(settings, pipeline)
+    state.storage = AudioStorage(settings) if settings.s3_bucket else None
+    state.runner = JobRunner(settings, state.database, state.matcher, state.models,
+                             choose_transcriber(settings, state.models, state.storage), state.storage)
 
     @app.get("/health", tags=["health"])
     def health(request: Request) -> dict:
-        svc = request.app.state.service
-        return {"status": "ok", "voiceprints": svc.index.count()}
+        return {"status": "ok", "voiceprints": request.app.state.matcher.count()}
 
     protected = [Depends(require_api_key)]
     for router in (speakers.router, identify.router, transcriptions.router, sessions.router, uploads.router):
@@ -66,15 +81,13 @@ def create_app(settings: Optional[Settings] = None, service: Optional[SpeakerSer
 
 
 def _error_handlers(app: FastAPI) -> None:
-    status_of = {NotFoundError: 404, ConflictError: 409, InputError: 422, ConfigError: 503}
-
     @app.exception_handler(web.LoginRequired)
     async def login_required(_: Request, __: Exception):
         return RedirectResponse("/ui/login", status_code=303)
 
     @app.exception_handler(HearbackError)
     async def hearback_error(_: Request, exc: HearbackError):
-        code = next((c for kind, c in status_of.items() if isinstance(exc, kind)), 400)
+        code = next((c for kind, c in STATUS_OF.items() if isinstance(exc, kind)), 400)
         body = {"detail": str(exc), "code": exc.code} if exc.code else {"detail": str(exc)}
         return JSONResponse(body, status_code=code)
 

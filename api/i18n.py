@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from fastapi import Request
 
+from hearback.progress import Stage
+
+LANGUAGE_COOKIE = "hearback_lang"
+
 TEXT = {
     "en": {
         "speakers": "Speakers", "sessions": "Sessions", "search": "Search", "logout": "Log out",
@@ -52,6 +56,21 @@ TEXT = {
         "give_audio": "Donnez un fichier ou une URL.",
     },
 }
+
+# What a job is doing (`hearback.progress.Stage`), as the job page says it.
+_STAGE_WORDS = {
+    "en": {Stage.QUEUED: "waiting", Stage.STARTING: "starting", Stage.DOWNLOADING: "downloading the audio",
+           Stage.DECODING: "decoding", Stage.TRANSCRIBING: "transcribing", Stage.DIARIZING: "telling voices apart",
+           Stage.ASSIGNING: "assigning speakers", Stage.IDENTIFYING: "naming speakers",
+           Stage.SUMMARIZING: "summarizing", Stage.STORING: "storing", Stage.REMOTE: "transcribing on RunPod",
+           Stage.DONE: "done", Stage.FAILED: "failed"},
+    "fr": {Stage.QUEUED: "en attente", Stage.STARTING: "démarrage", Stage.DOWNLOADING: "téléchargement de l'audio",
+           Stage.DECODING: "décodage", Stage.TRANSCRIBING: "transcription", Stage.DIARIZING: "séparation des voix",
+           Stage.ASSIGNING: "attribution des locuteurs", Stage.IDENTIFYING: "reconnaissance des voix",
+           Stage.SUMMARIZING: "résumé", Stage.STORING: "enregistrement", Stage.REMOTE: "transcription sur RunPod",
+           Stage.DONE: "terminé", Stage.FAILED: "échec"},
+}
+STAGES = {lang: {stage.value: word for stage, word in words.items()} for lang, words in _STAGE_WORDS.items()}
 
 
 # Domain errors and warnings in French, by `code` (hearback.errors); what is not here stays English.
@@ -103,7 +122,7 @@ class _FrenchNumber(float):
 
 
 def language_of(request: Request) -> str:
-    chosen = request.query_params.get("lang") or request.cookies.get("hearback_lang")
+    chosen = request.query_params.get("lang") or request.cookies.get(LANGUAGE_COOKIE)
     if chosen in TEXT:
         return chosen
     accept = request.headers.get("accept-language", "").lower()

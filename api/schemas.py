@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 
 class Problem(BaseModel):
@@ -42,7 +42,8 @@ class MergeRequest(BaseModel):
 
 class VoiceprintOut(BaseModel):
     id: int
-    model: str
+    embedder: str = Field(description="the embedder that made the voiceprint, e.g. resemblyzer-ge2e-256")
+    model: str = Field(description="the same as `embedder` (the name clients of 0.1 read)")
     dimension: int
     source: str
     speech_seconds: float
@@ -63,7 +64,9 @@ class EnrolUrl(BaseModel):
 
 class IdentifyRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    model: str = Field(description="embedding model that made the vectors, e.g. resemblyzer-ge2e-256")
+    embedder: str = Field(validation_alias=AliasChoices("embedder", "model"),
+                          description="the embedder that made the vectors, e.g. resemblyzer-ge2e-256 "
+                                      "(also accepted as `model`, as a RunPod worker's output calls it)")
     embeddings: dict[str, list[float]] = Field(description="cluster label -> embedding")
     threshold: Optional[float] = Field(default=None, ge=0.0, le=1.0)
 
@@ -76,7 +79,8 @@ class IdentifiedCluster(BaseModel):
 
 
 class IdentifyResponse(BaseModel):
-    model: str
+    embedder: str
+    model: str = Field(description="the same as `embedder` (the name clients of 0.1 read)")
     threshold: float
     speakers: list[IdentifiedCluster]
 
@@ -118,7 +122,7 @@ class NameCluster(BaseModel):
     name: Optional[str] = Field(default=None, min_length=1, max_length=200)
 
 
-class Utterance(BaseModel):
+class UtteranceOut(BaseModel):
     session_id: str
     session_title: str
     tag: str
@@ -132,10 +136,10 @@ class HistoryPage(BaseModel):
     total: int
     limit: int
     offset: int
-    items: list[Utterance]
+    items: list[UtteranceOut]
 
 
-class TalkTime(BaseModel):
+class TalkTimeOut(BaseModel):
     session_id: str
     title: str
     tag: str

@@ -1,4 +1,5 @@
-"""Uploaded files: streamed to a temporary file with the size cap, removed afterwards."""
+"""Files in and out of the API: uploads read with the size cap (or kept in a temporary file that
+is removed afterwards), and the media type of each transcript format."""
 
 from __future__ import annotations
 
@@ -11,8 +12,11 @@ from fastapi import UploadFile
 
 from hearback.errors import InputError
 from hearback.settings import Settings
+from jobs.storage import suffix_of
 
-CHUNK = 1024 * 1024
+CHUNK = 1024 * 1024  # bytes read at a time: the cap is checked while reading, not after
+MEDIA_TYPES = {"json": "application/json; charset=utf-8", "srt": "application/x-subrip; charset=utf-8",
+               "vtt": "text/vtt; charset=utf-8", "txt": "text/plain; charset=utf-8"}
 
 
 async def read_capped(upload: UploadFile, settings: Settings) -> bytes:
@@ -30,7 +34,7 @@ async def read_capped(upload: UploadFile, settings: Settings) -> bytes:
 @contextlib.asynccontextmanager
 async def saved_upload(upload: UploadFile, settings: Settings):
     data = await read_capped(upload, settings)
-    fd, name = tempfile.mkstemp(prefix="hearback-", suffix=Path(upload.filename or "").suffix[:8] or ".audio")
+    fd, name = tempfile.mkstemp(prefix="hearback-", suffix=suffix_of(upload.filename or ""))
     try:
         with os.fdopen(fd, "wb") as out:
             out.write(data)

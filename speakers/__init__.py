@@ -1,0 +1,2 @@
+"""Persistent speaker identity: the database models and the repository functions on them
+(speakers, enrolment, identification, recordings, history), and the matchers of voiceprints."""

@@ -1,16 +1,25 @@
-"""Database engine and schema upgrades (SQLite file by default, PostgreSQL by URL)."""
+"""Database engine, schema upgrades, and the lookups every repository module shares.
+
+SQLite file by default, PostgreSQL by URL. A SQLAlchemy session is called `db` everywhere
+("session" is a transcribed recording); each operation of the repository modules is one unit of
+work on the `db` it is given.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session as DbSession, sessionmaker
 
-from hearback.errors import ConfigError
+from hearback.errors import ConfigError, ConflictError, NotFoundError
 from hearback.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
+SQLITE_BUSY_SECONDS = 30  # the job thread writes while the API reads: wait for the lock, not fail
+Row = TypeVar("Row")
 
 
 def make_engine(url: str) -> Engine:
@@ -18,7 +27,7 @@ def make_engine(url: str) -> Engine:
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_SECONDS})
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):
@@ -47,13 +56,34 @@ def upgrade(engine: Engine) -> None:
 
 
 class Database:
+    """The engine and a factory of `db` sessions (objects stay readable after commit)."""
+
     def __init__(self, settings: Settings):
         self.engine = make_engine(settings.database)
-        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._factory = sessionmaker(self.engine, expire_on_commit=False)
 
     def upgrade(self) -> "Database":
         upgrade(self.engine)
         return self
 
-    def session(self) -> Session:
-        return self.sessions()
+    def open(self) -> DbSession:
+        return self._factory()
+
+
+def get_owned(db: DbSession, model: type[Row], key: object, workspace: str, missing: NotFoundError) -> Row:
+    """The row `key` of `model` if it exists in `workspace`; else `missing` is raised (a 404).
+
+    Another workspace's row is reported as missing, so ids reveal nothing across workspaces."""
+    row = db.get(model, key)
+    if row is None or getattr(row, "workspace") != workspace:
+        raise missing
+    return row
+
+
+def flush_or_conflict(db: DbSession, conflict: ConflictError) -> None:
+    """Write pending changes now, so that a broken unique rule surfaces as `conflict` (a 409)."""
+    try:
+        db.flush()
+    except IntegrityError:
+        db.rollback()
+        raise conflict from None

@@ -1,5 +1,9 @@
-"""The speaker database: SQLAlchemy 2 models. The database is the truth; the FAISS index is
-rebuilt from it at start and kept in step on every change."""
+"""The service's database: SQLAlchemy 2 models of speakers, voiceprints, sessions (transcribed
+recordings), their clusters and utterances, and transcription jobs. The database is the truth;
+the FAISS index is rebuilt from it at start and kept in step on every change.
+
+`embedder` names the model that made a vector (e.g. `resemblyzer-ge2e-256`): vectors of different
+embedders are never compared."""
 
 from __future__ import annotations
 
@@ -37,11 +41,13 @@ class Speaker(Base):
 
 
 class Voiceprint(Base):
+    """One stored embedding of a speaker's voice (unit length, float32 bytes)."""
+
     __tablename__ = "voiceprints"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     speaker_id: Mapped[str] = mapped_column(ForeignKey("speakers.id", ondelete="CASCADE"), index=True)
-    model: Mapped[str] = mapped_column(String(100), index=True)
+    embedder: Mapped[str] = mapped_column(String(100), index=True)
     dimension: Mapped[int] = mapped_column(Integer)
     vector: Mapped[bytes] = mapped_column(LargeBinary)
     source: Mapped[str] = mapped_column(String(500), default="")
@@ -83,7 +89,7 @@ class Cluster(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), index=True)
     label: Mapped[str] = mapped_column(String(50))
-    model: Mapped[str] = mapped_column(String(100))
+    embedder: Mapped[str] = mapped_column(String(100))
     vector: Mapped[bytes] = mapped_column(LargeBinary)
     speaker_id: Mapped[Optional[str]] = mapped_column(ForeignKey("speakers.id", ondelete="SET NULL"), default=None)
     score: Mapped[float] = mapped_column(Float, default=0.0)
@@ -97,6 +103,8 @@ class Cluster(Base):
 
 
 class Utterance(Base):
+    """One segment of a session's transcript; `words` keep word, start, end and score."""
+
     __tablename__ = "utterances"
     __table_args__ = (Index("ix_utterance_speaker_session", "speaker_id", "session_id"),)
 

@@ -139,6 +139,64 @@ def fresh_database(url: str, tmp_path: Path) -> str:
     return url
 
 
+# ------------------------------------------------- the speaker service's shared helpers
+
+KEY = "test-key-123"  # the API key of every test service
+EMBEDDER = "resemblyzer-ge2e-256"
+
+# Enrolment parts and test parts of the same real voices never overlap.
+ENROL = {
+    "Kennedy": ("jfk.flac", 5.5, 11.0),
+    "Reader": ("multilingual.mp3", 15.0, 29.0),
+    "Sheila": ("pyannote_sample.wav", 21.75, 27.8),
+}
+
+
+def wav_bytes(samples) -> bytes:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as d:
+        return write_wav(Path(d) / "x.wav", samples).read_bytes()
+
+
+def meeting():
+    """A recording of other parts of the enrolled voices plus three voices never enrolled, and
+    who speaks when (None: a stranger)."""
+    import numpy as np
+
+    from hearback.decode import decode
+
+    pause = np.zeros(12000, np.float32)
+    parts = [("Kennedy", clip("jfk.flac", 0.0, 5.5)), ("Sheila", clip("pyannote_sample.wav", 14.45, 17.95)),
+             ("Reader", clip("multilingual.mp3", 0.0, 14.5)),
+             (None, decode(audio("stereo_diarization.wav"), channel=0).samples),
+             (None, clip("hotwords.mp3", 0.0, 4.0)), (None, decode(audio("stereo_diarization.wav"), channel=1).samples)]
+    samples, truth, t = [], [], 0.0
+    for who, piece in parts:
+        truth.append((t, t + len(piece) / 16000, who))
+        samples += [piece, pause]
+        t += (len(piece) + len(pause)) / 16000
+    return np.concatenate(samples), truth
+
+
+def enrol(client, name: str) -> str:
+    """Create speaker `name` through the API and enrol its part of ENROL; returns its id."""
+    sid = client.post("/speakers", json={"name": name}).json()["id"]
+    file, start, end = ENROL[name]
+    r = client.post(f"/speakers/{sid}/enrol", files={"audio": (f"{name}.wav", wav_bytes(clip(file, start, end)), "audio/wav")})
+    assert r.status_code == 201, r.text
+    return sid
+
+
+def service_client(settings, pipeline):
+    """A TestClient on the whole service (enter it to start the job runner), with the API key."""
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+
+    return TestClient(create_app(settings, pipeline), headers={"X-API-Key": KEY})
+
+
 # ------------------------------------------------- a RunPod endpoint on loopback (real worker)
 # RunPod's cloud cannot exist here. The real worker runs with the SDK's local API server, and this
 # translator stands in for RunPod's routing layer: `/{endpoint}/run` and `GET /{endpoint}/status/{id}`

@@ -14,7 +14,7 @@ from conftest import audio
 
 def hearback(*args, env=None, timeout=300):
     environment = {**os.environ, **(env or {})}
-    return subprocess.run([sys.executable, "-m", "hearback", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "app", *args], capture_output=True, text=True,
                           env=environment, timeout=timeout)
 
 

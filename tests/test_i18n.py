@@ -3,8 +3,9 @@
 import ast
 from pathlib import Path
 
-from api.i18n import FRENCH_PROBLEMS, say
+from api.i18n import FRENCH_PROBLEMS, STAGES, say
 from hearback.errors import ConflictError, InputError, Notice
+from hearback.progress import Stage
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -12,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def raised_codes() -> dict[str, str]:
     """Codes given as the second argument of an `...Error(...)` or `Notice(...)` call in the sources."""
     codes = {}
-    for package in ("hearback", "speakers", "api"):
+    for package in ("hearback", "speakers", "jobs", "api", "app"):
         for path in (ROOT / package).rglob("*.py"):
             for node in ast.walk(ast.parse(path.read_text())):
                 if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
@@ -40,3 +41,10 @@ def test_french_words_carry_the_details_and_english_stays_the_reference():
     # no code, or a template whose details are missing: the English text, never an error page
     assert say(InputError("something new"), "fr") == "something new"
     assert say(InputError("odd", "duplicate_name"), "fr") == "odd"
+
+
+def test_every_stage_has_words_in_both_languages():
+    for lang, words in STAGES.items():
+        assert set(words) == {stage.value for stage in Stage}, lang
+        assert all(words.values()), lang
+    assert STAGES["fr"][Stage.DIARIZING.value] == "séparation des voix"

@@ -21,8 +21,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import ROOT, audio, clip, free_port, write_wav
-from test_service import KEY
+from conftest import KEY, ROOT, audio, clip, free_port, write_wav
 
 N8N_HOME = ROOT / ".cache" / "n8n"
 N8N = N8N_HOME / "node_modules" / ".bin" / "n8n"
@@ -60,7 +59,7 @@ def hearback_service(tmp_path_factory, http_root):
     env = {**os.environ, "HEARBACK_DATA_DIR": str(tmp / "data"), "HEARBACK_API_KEY": KEY,
            "HEARBACK_URL_ALLOWLIST": "127.0.0.1", "HEARBACK_MIN_ENROL_SECONDS": "3"}
     log = tmp / "service.log"
-    process = subprocess.Popen([sys.executable, "-m", "hearback", "serve", "--port", str(port)], cwd=ROOT, env=env,
+    process = subprocess.Popen([sys.executable, "-m", "app", "serve", "--port", str(port)], cwd=ROOT, env=env,
                                stdout=open(log, "w"), stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     wait_for(f"{base}/health", process, log)

@@ -8,21 +8,17 @@ Everything else is real: the SDK client, the worker, the pipeline, the service's
 
 from __future__ import annotations
 
-from fastapi.testclient import TestClient
+import pytest
 
-from conftest import write_wav
-from test_service import ENROL, KEY, enrol, meeting
+from conftest import ENROL, KEY, enrol, meeting, service_client, write_wav
 
 
 def test_jobs_go_to_runpod_and_come_back_named(runpod_endpoint, pipeline, tmp_path):
-    from api.app import create_app
     from hearback.settings import Settings
-    from speakers.service import SpeakerService
 
     settings = Settings(data_dir=tmp_path / "data", database_url=f"sqlite:///{tmp_path}/db.sqlite", api_key=KEY,
                         min_enrol_seconds=3.0, runpod_endpoint_id="hearback-test", runpod_api_key="rp-key")
-    with TestClient(create_app(settings, SpeakerService(settings, pipeline=pipeline)),
-                    headers={"X-API-Key": KEY}) as client:
+    with service_client(settings, pipeline) as client:
         for name in ENROL:
             enrol(client, name)
         samples, _ = meeting()
@@ -38,3 +34,29 @@ def test_jobs_go_to_runpod_and_come_back_named(runpod_endpoint, pipeline, tmp_pa
     assert ("POST", "run") in calls and ("GET", "status") in calls
     assert all(auth == "Bearer rp-key" for _, _, auth in runpod_endpoint.seen)
     assert all(p.startswith("/hearback-test/") for _, p, _ in runpod_endpoint.seen)
+    # the worker's transcript came back typed: word scores and timings survive the trip
+    words = [w for s in result["transcription"]["segments"] for w in s["words"]]
+    assert words and all(0.0 <= w["score"] <= 1.0 for w in words) and len({w["score"] for w in words}) > 10
+    assert result["timings"]["fetch"] >= 0 and result["timings"]["asr"] > 0
+
+
+def test_a_failed_runpod_job_says_why(runpod_endpoint, pipeline, tmp_path):
+    """The worker refuses the job (an audio_url it may not fetch): the job fails with the worker's
+    own words, read through the SDK's public status request."""
+    from hearback.settings import Settings
+
+    settings = Settings(data_dir=tmp_path / "data", database_url=f"sqlite:///{tmp_path}/db.sqlite", api_key=KEY,
+                        runpod_endpoint_id="hearback-test", runpod_api_key="rp-key")
+    with service_client(settings, pipeline) as client:
+        job = client.post("/transcriptions", data={"audio_url": "http://10.0.0.1/meeting.wav"}).json()
+        done = client.app.state.runner.wait(job["id"], timeout=120)
+    assert done.state == "failed" and "private" in done.error, done.error
+
+
+def test_runpod_without_a_key_is_refused_at_start(tmp_path):
+    from api.app import create_app
+    from hearback.errors import ConfigError
+    from hearback.settings import Settings
+
+    with pytest.raises(ConfigError, match="RUNPOD_API_KEY"):
+        create_app(Settings(data_dir=tmp_path, api_key=KEY, runpod_endpoint_id="hearback-test"))

@@ -8,74 +8,23 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from conftest import audio, clip, database_urls, fresh_database, write_wav
-from hearback.decode import decode
-
-KEY = "test-key-123"
-MODEL = "resemblyzer-ge2e-256"
-
-
-def wav_bytes(samples) -> bytes:
-    import tempfile
-    from pathlib import Path
-
-    with tempfile.TemporaryDirectory() as d:
-        return write_wav(Path(d) / "x.wav", samples).read_bytes()
-
-
-# Enrolment parts and test parts of the same real voices never overlap.
-ENROL = {
-    "Kennedy": ("jfk.flac", 5.5, 11.0),
-    "Reader": ("multilingual.mp3", 15.0, 29.0),
-    "Sheila": ("pyannote_sample.wav", 21.75, 27.8),
-}
-
-
-def meeting() -> tuple[np.ndarray, list[tuple[float, float, str | None]]]:
-    """A recording of other parts of the enrolled voices plus three voices never enrolled, and
-    who speaks when (None: a stranger)."""
-    pause = np.zeros(12000, np.float32)
-    parts = [("Kennedy", clip("jfk.flac", 0.0, 5.5)), ("Sheila", clip("pyannote_sample.wav", 14.45, 17.95)),
-             ("Reader", clip("multilingual.mp3", 0.0, 14.5)),
-             (None, decode(audio("stereo_diarization.wav"), channel=0).samples),
-             (None, clip("hotwords.mp3", 0.0, 4.0)), (None, decode(audio("stereo_diarization.wav"), channel=1).samples)]
-    samples, truth, t = [], [], 0.0
-    for who, piece in parts:
-        truth.append((t, t + len(piece) / 16000, who))
-        samples += [piece, pause]
-        t += (len(piece) + len(pause)) / 16000
-    return np.concatenate(samples), truth
+from conftest import ENROL, EMBEDDER, KEY, audio, clip, database_urls, enrol, fresh_database, meeting, service_client, wav_bytes
 
 
 @pytest.fixture(params=database_urls())
 def app_factory(request, tmp_path, pipeline):
-    from api.app import create_app
     from hearback.settings import Settings
-    from speakers.service import SpeakerService
 
     url = fresh_database(request.param, tmp_path)
     settings = Settings(data_dir=tmp_path / "data", database_url=url, api_key=KEY, min_enrol_seconds=3.0,
                         url_allowlist=("127.0.0.1",))
-
-    def make():
-        return TestClient(create_app(settings, SpeakerService(settings, pipeline=pipeline)),
-                          headers={"X-API-Key": KEY})
-
-    return make
+    return lambda: service_client(settings, pipeline)
 
 
 @pytest.fixture
 def client(app_factory):
     with app_factory() as c:
         yield c
-
-
-def enrol(client, name: str) -> str:
-    sid = client.post("/speakers", json={"name": name}).json()["id"]
-    file, start, end = ENROL[name]
-    r = client.post(f"/speakers/{sid}/enrol", files={"audio": (f"{name}.wav", wav_bytes(clip(file, start, end)), "audio/wav")})
-    assert r.status_code == 201, r.text
-    return sid
 
 
 def transcribe(client, samples, **form) -> dict:
@@ -122,6 +71,9 @@ def test_enrolled_voices_are_named_and_strangers_stay_unknown(client):
     assert all(0.78 <= i["score"] <= 1.0 for i in identified.values())
     srt = client.get(f"/transcriptions/{result['job_id']}/result", params={"format": "srt"}).text
     assert "[Kennedy] And so my fellow Americans" in srt
+    # the stored transcript keeps the recogniser's word scores
+    scores = [w["score"] for s in result["transcription"]["segments"] for w in s["words"]]
+    assert scores and all(0.0 <= x <= 1.0 for x in scores) and len(set(scores)) > 10
 
 
 def test_rename_merge_delete_keep_index_and_database_in_step(app_factory):
@@ -132,27 +84,27 @@ def test_rename_merge_delete_keep_index_and_database_in_step(app_factory):
         assert r.status_code == 201
         samples, _ = meeting()
         result = transcribe(client, samples)
-        svc = client.app.state.service
+        matcher = client.app.state.matcher
         assert client.patch(f"/speakers/{reader}", json={"name": "The Reader"}).json()["name"] == "The Reader"
         merged = client.post(f"/speakers/{kennedy}/merge", json={"source_id": extra})
         assert merged.status_code == 200 and merged.json()["voiceprints"] == 2
         assert client.get(f"/speakers/{extra}").status_code == 404
         names = {i["name"] for i in client.get(f"/sessions/{result['session_id']}/transcript").json()["identified_speakers"]}
         assert "The Reader" in names
-        index_before = svc.index.snapshot()
+        index_before = matcher.snapshot()
         assert sorted(index_before.values()).count(kennedy) == 2 and reader in index_before.values()
     with app_factory() as client:  # a restart on the same database
-        svc = client.app.state.service
-        assert svc.index.snapshot() == index_before
+        matcher = client.app.state.matcher
+        assert matcher.snapshot() == index_before
         speakers = {s["name"]: s for s in client.get("/speakers").json()}
         assert set(speakers) == {"Kennedy", "The Reader"} and speakers["Kennedy"]["voiceprints"] == 2
         assert client.delete(f"/speakers/{reader}").status_code == 204
-        assert reader not in svc.index.snapshot().values()
+        assert reader not in matcher.snapshot().values()
         transcript = client.get(f"/sessions/{result['session_id']}/transcript").json()
         assert "The Reader" not in transcript["speakers"]
         assert any(s["speaker"].startswith("SPEAKER_") for s in transcript["transcription"]["segments"])
     with app_factory() as client:
-        assert client.app.state.service.index.snapshot() == {k: v for k, v in index_before.items() if v != reader}
+        assert client.app.state.matcher.snapshot() == {k: v for k, v in index_before.items() if v != reader}
 
 
 def test_name_a_cluster_after_the_fact_then_history(client):
@@ -162,6 +114,12 @@ def test_name_a_cluster_after_the_fact_then_history(client):
     unknown = [i for i in result["identified_speakers"] if not i["name"]]
     reader_label = next(s["speaker"] for s in result["transcription"]["segments"] if "hereby granted" in s["text"].lower())
     assert reader_label in {i["label"] for i in unknown}
+    # naming is one transaction: a refused name leaves no voiceprint and no relabelled line behind
+    before = (client.app.state.matcher.snapshot(), client.get(f"/sessions/{result['session_id']}/transcript").json())
+    taken = client.post(f"/sessions/{result['session_id']}/clusters/{reader_label}/name", json={"name": "Kennedy"})
+    missing = client.post(f"/sessions/{result['session_id']}/clusters/{reader_label}/name", json={"speaker_id": "nope"})
+    assert (taken.status_code, taken.json()["code"]) == (409, "duplicate_name") and missing.status_code == 404
+    assert (client.app.state.matcher.snapshot(), client.get(f"/sessions/{result['session_id']}/transcript").json()) == before
     named = client.post(f"/sessions/{result['session_id']}/clusters/{reader_label}/name", json={"name": "Reader"})
     assert named.status_code == 200
     reader = named.json()["id"]
@@ -191,17 +149,20 @@ def test_identify_endpoint(client, pipeline):
     enrol(client, "Reader")
     vector = pipeline.embed_voice(Audio(clip("multilingual.mp3", 0.0, 14.0)))[0]
     stranger = pipeline.embed_voice(Audio(clip("hotwords.mp3", 0.0, 4.0)))[0]
-    r = client.post("/identify", json={"model": MODEL, "embeddings": {"SPEAKER_00": vector.tolist(),
+    r = client.post("/identify", json={"model": EMBEDDER, "embeddings": {"SPEAKER_00": vector.tolist(),
                                                                        "SPEAKER_01": stranger.tolist()}})
     assert r.status_code == 200
     out = {s["label"]: s for s in r.json()["speakers"]}
     assert out["SPEAKER_00"]["name"] == "Reader" and out["SPEAKER_00"]["score"] > 0.9
     assert out["SPEAKER_01"]["name"] is None
+    # "embedder" is the field's name; "model" stays accepted, and both come back
+    again = client.post("/identify", json={"embedder": EMBEDDER, "embeddings": {"SPEAKER_00": vector.tolist()}}).json()
+    assert again["speakers"][0]["name"] == "Reader" and again["embedder"] == again["model"] == EMBEDDER
 
 
 def test_every_bad_input_gets_a_clear_4xx_and_changes_nothing(client, tmp_path):
     sid = enrol(client, "Kennedy")
-    before = (client.get("/speakers").json(), client.app.state.service.index.snapshot())
+    before = (client.get("/speakers").json(), client.app.state.matcher.snapshot())
     silence = wav_bytes(np.zeros(16000 * 8, np.float32))
     cases = [
         (client.post(f"/speakers/{sid}/enrol", files={"audio": ("s.wav", silence, "audio/wav")}), 422, "speech"),
@@ -214,7 +175,7 @@ def test_every_bad_input_gets_a_clear_4xx_and_changes_nothing(client, tmp_path):
         (client.delete("/speakers/nope"), 404, "no speaker"),
         (client.post(f"/speakers/{sid}/merge", json={"source_id": sid}), 422, "itself"),
         (client.post("/identify", json={"model": "ecapa-192", "embeddings": {"A": [0.1] * 192}}), 422, "cannot be compared"),
-        (client.post("/identify", json={"model": MODEL, "embeddings": {"A": [0.1] * 10}}), 422, "has 10 values"),
+        (client.post("/identify", json={"model": EMBEDDER, "embeddings": {"A": [0.1] * 10}}), 422, "has 10 values"),
         (client.post(f"/speakers/{sid}/enrol-url", json={"audio_url": "http://10.0.0.1/a.wav"}), 422, "private"),
         (client.post("/transcriptions", data={"language": "en"}), 422, "exactly one"),
         (client.post("/transcriptions", data={"audio_url": "ftp://x/a.wav"}), 422, "http"),
@@ -229,20 +190,24 @@ def test_every_bad_input_gets_a_clear_4xx_and_changes_nothing(client, tmp_path):
         assert words in response.json()["detail"], response.json()
     # a stable code beside the English text, for clients that word problems themselves
     assert [cases[i][0].json().get("code") for i in (0, 1, 4)] == ["sample_too_short", "not_audio", "duplicate_name"]
-    assert (client.get("/speakers").json(), client.app.state.service.index.snapshot()) == before
+    assert (client.get("/speakers").json(), client.app.state.matcher.snapshot()) == before
 
 
 def test_short_sample_is_refused_with_the_default_minimum(pipeline, tmp_path):
     from hearback.errors import InputError
     from hearback.settings import Settings
-    from speakers.service import SpeakerService
+    from speakers import roster
+    from speakers.db import Database
+    from speakers.enrolment import enrol
+    from speakers.matching import FaissMatcher
 
-    svc = SpeakerService(Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path}/db.sqlite"),
-                         pipeline=pipeline).start()
-    sid = svc.create_speaker("Zoé").id
-    with pytest.raises(InputError, match="at least 5 s"):
-        svc.enrol(sid, audio("french.aiff"))
-    assert svc.voiceprints(sid) == [] and svc.index.count() == 0
+    settings = Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path}/db.sqlite")
+    matcher = FaissMatcher()
+    with Database(settings).upgrade().open() as db:
+        sid = roster.create_speaker(db, settings.workspace, "Zoé").id
+        with pytest.raises(InputError, match="at least 5 s"):
+            enrol(db, matcher, pipeline, settings, audio("french.aiff"), speaker_id=sid)
+        assert roster.voiceprints(db, settings.workspace, sid) == [] and matcher.count() == 0
 
 
 def test_two_voices_in_a_sample_give_a_warning(client):

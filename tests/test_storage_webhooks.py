@@ -10,11 +10,8 @@ import time
 
 import httpx
 import pytest
-from fastapi.testclient import TestClient
-
-from conftest import clip, free_port
-from test_service import KEY, wav_bytes
-from speakers.webhooks import SIGNATURE_HEADER, verify
+from conftest import KEY, clip, free_port, service_client, wav_bytes
+from jobs.webhooks import SIGNATURE_HEADER, verify
 
 SECRET = "whsec-test"
 
@@ -69,17 +66,14 @@ def receiver(failures: int = 0, hang: bool = False):
 
 @pytest.fixture
 def client(s3, tmp_path, pipeline):
-    from api.app import create_app
     from hearback.settings import Settings
-    from speakers.service import SpeakerService
 
     endpoint, _ = s3
     settings = Settings(data_dir=tmp_path / "data", database_url=f"sqlite:///{tmp_path}/db.sqlite", api_key=KEY,
                         url_allowlist=("127.0.0.1",), s3_endpoint_url=endpoint, s3_bucket="hearback-audio",
                         s3_access_key_id="test", s3_secret_access_key="test", max_bytes=2_000_000,
                         webhook_secret=SECRET, webhook_backoff=0.1, webhook_timeout=1.0, webhook_attempts=3)
-    with TestClient(create_app(settings, SpeakerService(settings, pipeline=pipeline)),
-                    headers={"X-API-Key": KEY}) as c:
+    with service_client(settings, pipeline) as c:
         yield c
 
 
@@ -113,7 +107,7 @@ def test_presigned_upload_then_transcription_then_deletion(client, s3):
 
 def test_upload_over_the_cap_is_refused(client, s3):
     """The form's policy carries the cap (AWS and MinIO enforce it; moto and R2 do not), and the
-    service checks the object's size again before reading it."""
+    service checks the object's size again before reading it, whatever the store let through."""
     import base64
 
     _, s3_client = s3
@@ -121,14 +115,15 @@ def test_upload_over_the_cap_is_refused(client, s3):
     assert form["max_bytes"] == 2_000_000
     policy = json.loads(base64.b64decode(form["fields"]["policy"]))
     assert ["content-length-range", 1, 2_000_000] in policy["conditions"]
-    r = httpx.post(form["url"], data=form["fields"], files={"file": ("big.wav", bytes(2_100_000), "audio/wav")})
-    assert r.status_code in (204, 400)
-    if r.status_code == 204:  # a store that ignores the policy: the service still refuses it
-        job = client.post("/transcriptions", data={"audio_url": form["audio_url"]}).json()
-        done, _ = wait(client, job["id"])
-        assert done.state == "failed" and "over the limit" in done.error
-        with pytest.raises(Exception, match="404|Not Found"):
-            s3_client.head_object(Bucket="hearback-audio", Key=form["audio_url"].split("/", 3)[3])
+    key = form["audio_url"].split("/", 3)[3]
+    s3_client.put_object(Bucket="hearback-audio", Key=key, Body=bytes(2_100_000))  # a store that ignored the policy
+    job = client.post("/transcriptions", data={"audio_url": form["audio_url"]}).json()
+    done, status = wait(client, job["id"])
+    assert done.state == "failed" and "2100000 bytes, over the limit of 2000000" in done.error
+    with pytest.raises(Exception, match="404|Not Found"):
+        s3_client.head_object(Bucket="hearback-audio", Key=key)
+    assert {"event": "audio deleted", "detail": form["audio_url"]} in [
+        {k: e[k] for k in ("event", "detail")} for e in status["events"]]
 
 
 class ExpiringS3(http.server.BaseHTTPRequestHandler):
@@ -237,28 +232,32 @@ def test_failed_job_sends_a_webhook_too(client):
 
 
 def test_retention_keeps_audio_until_the_sweep(s3, tmp_path, pipeline):
-    from api.app import create_app
     from hearback.settings import Settings
-    from speakers.service import SpeakerService
     from speakers.models import Job
 
     endpoint, s3_client = s3
     settings = Settings(data_dir=tmp_path / "data", database_url=f"sqlite:///{tmp_path}/db.sqlite", api_key=KEY,
                         s3_endpoint_url=endpoint, s3_bucket="hearback-audio", s3_access_key_id="test",
                         s3_secret_access_key="test", audio_retention_hours=1.0)
-    with TestClient(create_app(settings, SpeakerService(settings, pipeline=pipeline)), headers={"X-API-Key": KEY}) as c:
-        source = upload(c, wav_bytes(clip("english.wav", 0, 2.7)))
+    with service_client(settings, pipeline) as c:
+        sent = wav_bytes(clip("english.wav", 0, 2.7))
+        source = upload(c, sent)
         job = c.post("/transcriptions", data={"audio_url": source}).json()
-        wait(c, job["id"])
+        done, status = wait(c, job["id"])
         key = source.split("/", 3)[3]
-        assert s3_client.head_object(Bucket="hearback-audio", Key=key)
+        # kept after the job, whole, until the retention has passed
+        assert s3_client.head_object(Bucket="hearback-audio", Key=key)["ContentLength"] == len(sent)
+        assert 3590 <= (done.audio_expires_at - done.finished_at).total_seconds() <= 3610
+        assert not [e for e in status["events"] if e["event"].startswith("audio delet")]
         runner = c.app.state.runner
         assert runner.sweep() == 0
-        with runner.service.db.session() as db:
+        with runner.database.open() as db:
             db.get(Job, job["id"]).audio_expires_at = db.get(Job, job["id"]).created_at
             db.commit()
         assert runner.sweep() == 1
         with pytest.raises(Exception, match="404|Not Found"):
             s3_client.head_object(Bucket="hearback-audio", Key=key)
+        events = c.get(f"/transcriptions/{job['id']}").json()["events"]
+        assert [(e["event"], e["detail"]) for e in events] == [("audio deleted", source)]
         result = c.get(f"/transcriptions/{job['id']}/result").json()  # the transcript outlives its audio
         assert result["speakers"] == ["SPEAKER_00"] and result["transcription"]["text"]

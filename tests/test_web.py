@@ -12,8 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import ROOT, clip, free_port, write_wav
-from test_service import KEY
+from conftest import KEY, ROOT, clip, free_port, write_wav
 
 SHOTS = ROOT / "artifacts" / "screenshots"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -25,12 +24,11 @@ def server(tmp_path_factory, pipeline):
 
     from api.app import create_app
     from hearback.settings import Settings
-    from speakers.service import SpeakerService
 
     tmp = tmp_path_factory.mktemp("web")
     settings = Settings(data_dir=tmp / "data", database_url=f"sqlite:///{tmp}/web.db", api_key=KEY,
                         min_enrol_seconds=3.0, audio_retention_hours=1.0)
-    app = create_app(settings, SpeakerService(settings, pipeline=pipeline))
+    app = create_app(settings, pipeline)
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)

@@ -4,18 +4,23 @@ from __future__ import annotations
 
 import numpy as np
 from fastapi import APIRouter, Depends
+from sqlalchemy.orm import Session as DbSession
 
-from api.deps import service
+from api import deps
 from api.schemas import IdentifiedCluster, IdentifyRequest, IdentifyResponse
-from speakers.service import SpeakerService
+from hearback.settings import Settings
+from speakers.identification import identify as identify_clusters
+from speakers.matching import Matcher
+from speakers.on_demand import OnDemandPipeline
 
 router = APIRouter(tags=["identify"])
 
 
 @router.post("/identify", response_model=IdentifyResponse)
-def identify(body: IdentifyRequest, svc: SpeakerService = Depends(service)):
+def identify(body: IdentifyRequest, db: DbSession = Depends(deps.get_db), matcher: Matcher = Depends(deps.matcher),
+             models: OnDemandPipeline = Depends(deps.models), settings: Settings = Depends(deps.settings)):
     vectors = {label: np.asarray(v, np.float32) for label, v in body.embeddings.items()}
-    threshold = svc.settings.identify_threshold if body.threshold is None else body.threshold
-    found = svc.identify(vectors, body.model, threshold)
-    return IdentifyResponse(model=body.model, threshold=threshold, speakers=[
+    threshold = settings.identify_threshold if body.threshold is None else body.threshold
+    found = identify_clusters(db, matcher, settings.workspace, vectors, body.embedder, models.embedder, threshold)
+    return IdentifyResponse(embedder=body.embedder, model=body.embedder, threshold=threshold, speakers=[
         IdentifiedCluster(label=i.label, name=i.name, speaker_id=i.speaker_id, score=round(i.score, 4)) for i in found])

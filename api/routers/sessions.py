@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Optional
 
 from fastapi import APIRouter, Depends, Query
+from sqlalchemy.orm import Session as DbSession
 
-from api.deps import service
+from api import deps
 from api.routers.speakers import speaker_out
 from api.schemas import NameCluster, SessionList, SessionOut, SpeakerOut
-from speakers.service import SpeakerService
+from speakers import recordings, roster
+from speakers.matching import Matcher
 
 router = APIRouter(prefix="/sessions", tags=["sessions"])
 
@@ -21,18 +23,21 @@ def session_out(s) -> SessionOut:
 
 @router.get("", response_model=SessionList)
 def list_sessions(tag: Optional[str] = None, limit: int = Query(default=50, ge=1, le=500),
-                  offset: int = Query(default=0, ge=0), svc: SpeakerService = Depends(service)):
-    rows, total = svc.list_sessions(tag, limit, offset)
+                  offset: int = Query(default=0, ge=0), db: DbSession = Depends(deps.get_db),
+                  ws: str = Depends(deps.workspace)):
+    rows, total = recordings.list_sessions(db, ws, tag, limit, offset)
     return SessionList(total=total, items=[session_out(s) for s in rows])
 
 
 @router.get("/{session_id}/transcript")
-def transcript(session_id: str, svc: SpeakerService = Depends(service)):
-    return svc.transcript(session_id)
+def transcript(session_id: str, db: DbSession = Depends(deps.get_db), ws: str = Depends(deps.workspace)):
+    return recordings.transcript_document(db, ws, session_id)
 
 
 @router.post("/{session_id}/clusters/{label}/name", response_model=SpeakerOut)
-def name_cluster(session_id: str, label: str, body: NameCluster, svc: SpeakerService = Depends(service)):
+def name_cluster(session_id: str, label: str, body: NameCluster, db: DbSession = Depends(deps.get_db),
+                 matcher: Matcher = Depends(deps.matcher), ws: str = Depends(deps.workspace)):
     """Give cluster `label` (e.g. SPEAKER_01) to an existing speaker (`speaker_id`) or a new one
     (`name`): its embedding becomes a voiceprint and the session's utterances are relabelled."""
-    return speaker_out(svc.name_cluster(session_id, label, body.speaker_id, body.name))
+    speaker = recordings.name_cluster(db, matcher, ws, session_id, label, body.speaker_id, body.name)
+    return speaker_out(roster.summary(db, ws, speaker.id))

@@ -3,110 +3,123 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from typing import Optional
 
 from fastapi import APIRouter, Depends, File, Query, Response, UploadFile
+from fastapi.concurrency import run_in_threadpool
+from sqlalchemy.orm import Session as DbSession
 
-from api.deps import service
+from api import deps
 from api.schemas import (EnrolmentOut, EnrolUrl, HistoryPage, MergeRequest, SpeakerCreate, SpeakerOut, SpeakerUpdate,
-                         TalkTime, Utterance, VoiceprintOut)
+                         TalkTimeOut, UtteranceOut, VoiceprintOut)
 from api.uploads import saved_upload
 from hearback.fetch import downloaded
-from speakers.service import SpeakerService
+from hearback.settings import Settings
+from speakers import history, roster
+from speakers.enrolment import Enrolment, enrol
+from speakers.matching import Matcher
+from speakers.models import Voiceprint
+from speakers.on_demand import OnDemandPipeline
+from speakers.roster import SpeakerSummary
 
 router = APIRouter(prefix="/speakers", tags=["speakers"])
 
 
-def speaker_out(speaker, voiceprints: int = 0, talk_seconds: float = 0.0) -> SpeakerOut:
-    return SpeakerOut(id=speaker.id, name=speaker.name, notes=speaker.notes, created_at=speaker.created_at,
-                      voiceprints=voiceprints, talk_seconds=round(talk_seconds, 2))
+def speaker_out(row: SpeakerSummary) -> SpeakerOut:
+    s = row.speaker
+    return SpeakerOut(id=s.id, name=s.name, notes=s.notes, created_at=s.created_at, voiceprints=row.voiceprints,
+                      talk_seconds=round(row.talk_seconds, 2))
 
 
-def _summary(svc: SpeakerService, speaker_id: str) -> SpeakerOut:
-    for row in svc.list_speakers():
-        if row["speaker"].id == speaker_id:
-            return speaker_out(row["speaker"], row["voiceprints"], row["talk_seconds"])
-    return speaker_out(svc.get_speaker(speaker_id))
+def voiceprint_out(v: Voiceprint) -> VoiceprintOut:
+    return VoiceprintOut(id=v.id, embedder=v.embedder, model=v.embedder, dimension=v.dimension, source=v.source,
+                         speech_seconds=v.speech_seconds, created_at=v.created_at)
 
 
 @router.post("", status_code=201, response_model=SpeakerOut)
-def create_speaker(body: SpeakerCreate, svc: SpeakerService = Depends(service)):
-    return speaker_out(svc.create_speaker(body.name, body.notes))
+def create_speaker(body: SpeakerCreate, db: DbSession = Depends(deps.get_db), ws: str = Depends(deps.workspace)):
+    speaker = roster.create_speaker(db, ws, body.name, body.notes)
+    return speaker_out(SpeakerSummary(speaker, 0, 0.0))
 
 
 @router.get("", response_model=list[SpeakerOut])
-def list_speakers(svc: SpeakerService = Depends(service)):
-    return [speaker_out(r["speaker"], r["voiceprints"], r["talk_seconds"]) for r in svc.list_speakers()]
+def list_speakers(db: DbSession = Depends(deps.get_db), ws: str = Depends(deps.workspace)):
+    return [speaker_out(row) for row in roster.list_speakers(db, ws)]
 
 
 @router.get("/{speaker_id}", response_model=SpeakerOut)
-def get_speaker(speaker_id: str, svc: SpeakerService = Depends(service)):
-    return _summary(svc, speaker_id)
+def get_speaker(speaker_id: str, db: DbSession = Depends(deps.get_db), ws: str = Depends(deps.workspace)):
+    return speaker_out(roster.summary(db, ws, speaker_id))
 
 
 @router.patch("/{speaker_id}", response_model=SpeakerOut)
-def update_speaker(speaker_id: str, body: SpeakerUpdate, svc: SpeakerService = Depends(service)):
-    svc.update_speaker(speaker_id, body.name, body.notes)
-    return _summary(svc, speaker_id)
+def update_speaker(speaker_id: str, body: SpeakerUpdate, db: DbSession = Depends(deps.get_db),
+                   ws: str = Depends(deps.workspace)):
+    roster.update_speaker(db, ws, speaker_id, body.name, body.notes)
+    return speaker_out(roster.summary(db, ws, speaker_id))
 
 
 @router.delete("/{speaker_id}", status_code=204)
-def delete_speaker(speaker_id: str, svc: SpeakerService = Depends(service)):
-    svc.delete_speaker(speaker_id)
+def delete_speaker(speaker_id: str, db: DbSession = Depends(deps.get_db), matcher: Matcher = Depends(deps.matcher),
+                   ws: str = Depends(deps.workspace)):
+    roster.delete_speaker(db, matcher, ws, speaker_id)
     return Response(status_code=204)
 
 
 @router.post("/{speaker_id}/merge", response_model=SpeakerOut)
-def merge_speakers(speaker_id: str, body: MergeRequest, svc: SpeakerService = Depends(service)):
+def merge_speakers(speaker_id: str, body: MergeRequest, db: DbSession = Depends(deps.get_db),
+                   matcher: Matcher = Depends(deps.matcher), ws: str = Depends(deps.workspace)):
     """Fold `source_id` into this speaker: its voiceprints and utterances move here."""
-    svc.merge_speakers(body.source_id, speaker_id)
-    return _summary(svc, speaker_id)
+    roster.merge_speakers(db, matcher, ws, body.source_id, speaker_id)
+    return speaker_out(roster.summary(db, ws, speaker_id))
 
 
 @router.get("/{speaker_id}/voiceprints", response_model=list[VoiceprintOut])
-def list_voiceprints(speaker_id: str, svc: SpeakerService = Depends(service)):
-    return [VoiceprintOut(id=v.id, model=v.model, dimension=v.dimension, source=v.source,
-                          speech_seconds=v.speech_seconds, created_at=v.created_at) for v in svc.voiceprints(speaker_id)]
+def list_voiceprints(speaker_id: str, db: DbSession = Depends(deps.get_db), ws: str = Depends(deps.workspace)):
+    return [voiceprint_out(v) for v in roster.voiceprints(db, ws, speaker_id)]
 
 
-def _enrolment_out(svc: SpeakerService, speaker_id: str, enrolment) -> EnrolmentOut:
-    v = enrolment.voiceprint
-    return EnrolmentOut(speaker=_summary(svc, speaker_id), speech_seconds=round(enrolment.speech_seconds, 2),
-                        warnings=[str(w) for w in enrolment.warnings],
-                        voiceprint=VoiceprintOut(id=v.id, model=v.model, dimension=v.dimension, source=v.source,
-                                                 speech_seconds=v.speech_seconds, created_at=v.created_at))
+def _enrol(db: DbSession, matcher: Matcher, models: OnDemandPipeline, settings: Settings, speaker_id: str,
+           path: Path, source: str) -> EnrolmentOut:
+    done: Enrolment = enrol(db, matcher, models.get(), settings, path, speaker_id=speaker_id, source=source)
+    return EnrolmentOut(speaker=speaker_out(roster.summary(db, settings.workspace, speaker_id)),
+                        voiceprint=voiceprint_out(done.voiceprint), speech_seconds=round(done.speech_seconds, 2),
+                        warnings=[str(w) for w in done.warnings])
 
 
 @router.post("/{speaker_id}/enrol", status_code=201, response_model=EnrolmentOut)
 async def enrol_upload(speaker_id: str, audio: UploadFile = File(description="a sample of this person alone, >= 5 s"),
-                       svc: SpeakerService = Depends(service)):
-    svc.get_speaker(speaker_id)
-    async with saved_upload(audio, svc.settings) as path:
-        enrolment = svc.enrol(speaker_id, path, source=f"upload {audio.filename or ''}".strip())
-    return _enrolment_out(svc, speaker_id, enrolment)
+                       db: DbSession = Depends(deps.get_db), matcher: Matcher = Depends(deps.matcher),
+                       models: OnDemandPipeline = Depends(deps.models), settings: Settings = Depends(deps.settings)):
+    roster.get_speaker(db, settings.workspace, speaker_id)  # a missing speaker is a 404 before the upload is read
+    async with saved_upload(audio, settings) as path:
+        source = f"upload {audio.filename or ''}".strip()
+        return await run_in_threadpool(_enrol, db, matcher, models, settings, speaker_id, path, source)
 
 
 @router.post("/{speaker_id}/enrol-url", status_code=201, response_model=EnrolmentOut)
-def enrol_url(speaker_id: str, body: EnrolUrl, svc: SpeakerService = Depends(service)):
-    svc.get_speaker(speaker_id)
-    with downloaded(body.audio_url, svc.settings) as fetched:
-        enrolment = svc.enrol(speaker_id, fetched.path, source=f"url {body.audio_url.split('?')[0]}")
-    return _enrolment_out(svc, speaker_id, enrolment)
+def enrol_url(speaker_id: str, body: EnrolUrl, db: DbSession = Depends(deps.get_db), matcher: Matcher = Depends(deps.matcher),
+              models: OnDemandPipeline = Depends(deps.models), settings: Settings = Depends(deps.settings)):
+    roster.get_speaker(db, settings.workspace, speaker_id)
+    with downloaded(body.audio_url, settings) as fetched:
+        return _enrol(db, matcher, models, settings, speaker_id, fetched.path, f"url {body.audio_url.split('?')[0]}")
 
 
 @router.get("/{speaker_id}/utterances", response_model=HistoryPage)
-def history(speaker_id: str, session_id: Optional[str] = None, tag: Optional[str] = None,
+def utterances(speaker_id: str, session_id: Optional[str] = None, tag: Optional[str] = None,
             since: Optional[datetime] = None, until: Optional[datetime] = None,
             q: Optional[str] = Query(default=None, description="text to look for"),
             limit: int = Query(default=50, ge=1, le=500), offset: int = Query(default=0, ge=0),
-            svc: SpeakerService = Depends(service)):
+            db: DbSession = Depends(deps.get_db), ws: str = Depends(deps.workspace)):
     """What this speaker said across sessions, oldest first."""
-    rows, total = svc.history(speaker_id, session_id, tag, since, until, q, limit, offset)
-    items = [Utterance(session_id=s.id, session_title=s.title, tag=s.tag, recorded_at=s.recorded_at,
-                       start=u.start, end=u.end, text=u.text) for u, s in rows]
+    where = history.HistoryFilter(session_id, tag, since, until, q)
+    rows, total = history.history(db, ws, speaker_id, where, limit, offset)
+    items = [UtteranceOut(session_id=s.id, session_title=s.title, tag=s.tag, recorded_at=s.recorded_at,
+                          start=u.start, end=u.end, text=u.text) for u, s in rows]
     return HistoryPage(total=total, limit=limit, offset=offset, items=items)
 
 
-@router.get("/{speaker_id}/talk-time", response_model=list[TalkTime])
-def talk_time(speaker_id: str, svc: SpeakerService = Depends(service)):
-    return svc.talk_time(speaker_id)
+@router.get("/{speaker_id}/talk-time", response_model=list[TalkTimeOut])
+def talk_time(speaker_id: str, db: DbSession = Depends(deps.get_db), ws: str = Depends(deps.workspace)):
+    return [TalkTimeOut(**vars(t)) for t in history.talk_time(db, ws, speaker_id)]

@@ -6,20 +6,22 @@ from typing import Optional
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse, PlainTextResponse
+from sqlalchemy.orm import Session as DbSession
 
-from api.deps import runner, service
+from api import deps
 from api.schemas import JobOut
-from api.uploads import read_capped
-from hearback.errors import InputError
+from api.uploads import MEDIA_TYPES, read_capped
 from hearback.formats import check_format, render
-from speakers.jobs import JobRequest, JobRunner
-from speakers.service import SpeakerService
+from jobs.runner import JobRunner
+from jobs.store import JobState
+from jobs.submission import JobRequest, Upload
+from speakers.recordings import transcript_document
 
 router = APIRouter(prefix="/transcriptions", tags=["transcriptions"])
 
 
 def job_out(job, request: Request) -> JobOut:
-    result = str(request.url_for("transcription_result", job_id=job.id)) if job.state == "done" else None
+    result = str(request.url_for("transcription_result", job_id=job.id)) if job.state == JobState.DONE else None
     return JobOut(id=job.id, state=job.state, stage=job.stage, progress=job.progress, error=job.error,
                   session_id=job.session_id, created_at=job.created_at, updated_at=job.updated_at,
                   finished_at=job.finished_at, result_url=result, webhook_attempts=job.webhook_attempts or [],
@@ -32,11 +34,9 @@ async def submit(request: Request, audio: Optional[UploadFile] = File(default=No
                  min_speakers: Optional[int] = Form(default=None), max_speakers: Optional[int] = Form(default=None),
                  title: str = Form(default=""), tag: str = Form(default=""),
                  recorded_at: Optional[str] = Form(default=None), webhook_url: Optional[str] = Form(default=None),
-                 jobs: JobRunner = Depends(runner)):
+                 jobs: JobRunner = Depends(deps.runner)):
     """Multipart form: an `audio` file or an `audio_url`, and the options. Answers 202 with the job."""
-    if webhook_url and not webhook_url.lower().startswith(("http://", "https://")):
-        raise InputError("webhook_url must be an http(s) URL")
-    upload = (audio.filename or "upload", await read_capped(audio, jobs.settings)) if audio is not None else None
+    upload = Upload(audio.filename or "upload", await read_capped(audio, jobs.settings)) if audio is not None else None
     job = jobs.submit(JobRequest(language=language, min_speakers=min_speakers, max_speakers=max_speakers,
                                  title=title, tag=tag, recorded_at=recorded_at, audio_url=audio_url or None,
                                  webhook_url=webhook_url or None, public_url=str(request.base_url)), upload)
@@ -45,21 +45,20 @@ async def submit(request: Request, audio: Optional[UploadFile] = File(default=No
 
 
 @router.get("/{job_id}", response_model=JobOut, name="transcription_status")
-def status(job_id: str, request: Request, jobs: JobRunner = Depends(runner)):
+def status(job_id: str, request: Request, jobs: JobRunner = Depends(deps.runner)):
     return job_out(jobs.get(job_id), request)
 
 
 @router.get("/{job_id}/result", name="transcription_result")
-def result(job_id: str, format: str = "json", jobs: JobRunner = Depends(runner),
-           svc: SpeakerService = Depends(service)):
+def result(job_id: str, format: str = "json", jobs: JobRunner = Depends(deps.runner),
+           db: DbSession = Depends(deps.get_db)):
     """The transcript with today's speaker names, as json, srt, vtt or txt."""
     fmt = check_format(format)
     job = jobs.get(job_id)
-    if job.state != "done":
+    if job.state != JobState.DONE:
         detail = f"job {job_id} is {job.state}" + (f": {job.error}" if job.error else "; poll its status until done")
         return JSONResponse({"detail": detail}, status_code=409)
-    transcript = svc.transcript(job.session_id)
+    transcript = transcript_document(db, job.workspace, job.session_id)
     if fmt == "json":
         return transcript
-    media = {"srt": "application/x-subrip", "vtt": "text/vtt", "txt": "text/plain"}[fmt]
-    return PlainTextResponse(render(transcript, fmt), media_type=f"{media}; charset=utf-8")
+    return PlainTextResponse(render(transcript, fmt), media_type=MEDIA_TYPES[fmt])

@@ -3,22 +3,24 @@ a transcription with the returned `audio_url` (s3://bucket/key)."""
 
 from __future__ import annotations
 
+from typing import Optional
+
 from fastapi import APIRouter, Depends
 
-from api.deps import runner
+from api import deps
 from api.schemas import UploadFormOut, UploadRequest
 from hearback.errors import ConfigError
-from speakers.jobs import JobRunner
+from jobs.storage import AudioStorage
 
 router = APIRouter(prefix="/uploads", tags=["uploads"])
 
 
 @router.post("", status_code=201, response_model=UploadFormOut)
-def create_upload(body: UploadRequest, jobs: JobRunner = Depends(runner)):
+def create_upload(body: UploadRequest, storage: Optional[AudioStorage] = Depends(deps.storage)):
     """A presigned POST form (multipart: the `fields`, then the `file`), valid for
     HEARBACK_UPLOAD_EXPIRY seconds and capped at HEARBACK_MAX_BYTES."""
-    if jobs.storage is None:
+    if storage is None:
         raise ConfigError("uploads need S3 storage: set HEARBACK_S3_BUCKET and its endpoint and keys")
-    form = jobs.storage.upload_form(body.filename)
+    form = storage.upload_form(body.filename)
     return UploadFormOut(url=form.url, fields=form.fields, audio_url=form.source, expires_in=form.expires_in,
                          max_bytes=form.max_bytes)

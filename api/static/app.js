@@ -36,12 +36,12 @@ document.querySelectorAll(".recorder").forEach((box) => {
 const job = document.getElementById("job");
 if (job) {
   const bar = document.getElementById("job-progress"), stage = document.getElementById("job-stage");
-  const error = document.getElementById("job-error");
+  const error = document.getElementById("job-error"), stages = JSON.parse(job.dataset.stages || "{}");
   const poll = async () => {
     const response = await fetch("/transcriptions/" + job.dataset.job, { headers: { "X-Requested-With": "hearback" } });
     const state = await response.json();
     bar.value = state.progress;
-    stage.textContent = state.stage + " · " + Math.round(100 * state.progress) + " %";
+    stage.textContent = (stages[state.stage] || state.stage) + " · " + Math.round(100 * state.progress) + " %";
     if (state.state === "done") { window.location = "/ui/sessions/" + state.session_id; return; }
     if (state.state === "failed") { error.hidden = false; error.textContent = job.dataset.failed + ": " + state.error; return; }
     setTimeout(poll, 700);

@@ -1,4 +1,4 @@
-"""Signed webhook deliveries with retries.
+"""Webhooks: when a job ends, a signed POST to the job's `webhook_url`, with retries.
 
 The body is JSON; the header `X-Hearback-Signature: t=<unix time>,v1=<hex>` carries an HMAC-SHA256
 of `"<t>.<body>"` with `HEARBACK_WEBHOOK_SECRET`, so a receiver can check both origin and freshness
@@ -13,14 +13,22 @@ import hashlib
 import hmac
 import json
 import logging
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
 import httpx
 
+from hearback.settings import Settings
+from jobs.store import JobState, add_webhook_attempt
+from speakers.db import Database
+from speakers.models import Job
+from speakers.recordings import transcript_document
+
 log = logging.getLogger(__name__)
 SIGNATURE_HEADER = "X-Hearback-Signature"
+ERROR_CHARS = 300  # of an exception's text kept per attempt
 
 
 @dataclass
@@ -68,7 +76,7 @@ def deliver(url: str, payload: dict[str, Any], secret: str, attempts: int = 5, t
             response = httpx.post(url, content=body, headers=headers, timeout=timeout, follow_redirects=False)
             status = response.status_code
         except httpx.HTTPError as exc:
-            error = f"{type(exc).__name__}: {exc}"[:300]
+            error = f"{type(exc).__name__}: {exc}"[:ERROR_CHARS]
         attempt = Attempt(started, status, error, time.time() - started)
         if on_attempt:
             on_attempt(attempt)
@@ -81,3 +89,32 @@ def deliver(url: str, payload: dict[str, Any], secret: str, attempts: int = 5, t
             sleep(backoff * (2 ** number))
     log.warning("webhook %s failed after %d attempts", url, attempts)
     return False
+
+
+def result_url(job: Job, settings: Settings) -> str:
+    """Where the result can be fetched: behind a proxy, HEARBACK_PUBLIC_URL; else the address the
+    job was submitted to."""
+    base = settings.public_url or job.request.get("public_url") or ""
+    return f"{base.rstrip('/')}/transcriptions/{job.id}/result"
+
+
+def notify(database: Database, settings: Settings, job: Job) -> None:
+    """Send the ended job's webhook, if it has one, on a thread of its own: a receiver that never
+    answers holds up no other job. Every attempt is recorded on the job."""
+    if not job.webhook_url:
+        return
+    done = job.state == JobState.DONE.value
+    payload: dict[str, Any] = {"job_id": job.id, "state": job.state, "session_id": job.session_id,
+                               "error": job.error or None, "result_url": result_url(job, settings) if done else None}
+    if done:
+        with database.open() as db:
+            result = transcript_document(db, job.workspace, job.session_id)
+        payload.update(speakers=result["speakers"], identified_speakers=result["identified_speakers"], result=result)
+
+    def record(attempt: Attempt) -> None:
+        with database.open() as db:
+            add_webhook_attempt(db, job.id, attempt.to_dict())
+
+    threading.Thread(target=deliver, args=(job.webhook_url, payload, settings.webhook_secret),
+                     kwargs={"attempts": settings.webhook_attempts, "timeout": settings.webhook_timeout,
+                             "backoff": settings.webhook_backoff, "on_attempt": record}, daemon=True).start()

@@ -21,6 +21,13 @@ from hearback.errors import ConfigError, FetchError, InputError
 from hearback.settings import Settings
 
 log = logging.getLogger(__name__)
+SUFFIX_LENGTH = 8  # longest file-name suffix kept (".webm", ".flac", ...): enough for FFmpeg to guess
+CLIENT_ATTEMPTS = 3  # botocore's own retries of a failed S3 call
+
+
+def suffix_of(filename: str, default: str = ".audio") -> str:
+    """The suffix of an uploaded file's name, for the file or object that keeps it."""
+    return Path(filename or "").suffix[:SUFFIX_LENGTH] or default
 
 
 @dataclass
@@ -47,20 +54,16 @@ class AudioStorage:
             aws_access_key_id=settings.s3_access_key_id or None,
             aws_secret_access_key=settings.s3_secret_access_key or None,
             config=Config(signature_version="s3v4", s3={"addressing_style": "path"},
-                          retries={"max_attempts": 3}),
+                          retries={"max_attempts": CLIENT_ATTEMPTS}),
         )
 
     def upload_form(self, filename: str = "") -> UploadForm:
         """A presigned POST form: the browser or n8n sends the file straight to the bucket."""
-        suffix = Path(filename).suffix[:8] if filename else ""
-        key = f"{self.settings.s3_prefix.strip('/')}/{uuid.uuid4().hex}{suffix}".lstrip("/")
+        key = f"{self.settings.s3_prefix.strip('/')}/{uuid.uuid4().hex}{suffix_of(filename, '')}".lstrip("/")
         cap = self.settings.max_bytes
         form = self.client.generate_presigned_post(
             self.bucket, key, Conditions=[["content-length-range", 1, cap]], ExpiresIn=self.settings.upload_expiry)
         return UploadForm(form["url"], form["fields"], f"s3://{self.bucket}/{key}", self.settings.upload_expiry, cap)
-
-    def is_ours(self, source: str) -> bool:
-        return self.key_of(source) is not None
 
     def key_of(self, source: str) -> Optional[str]:
         """The object key when `source` is s3://<our bucket>/key, else None."""
@@ -94,7 +97,7 @@ class AudioStorage:
         if head["ContentLength"] > self.settings.max_bytes:
             raise FetchError(f"s3://{self.bucket}/{key} is {head['ContentLength']} bytes, over the limit of "
                              f"{self.settings.max_bytes} (HEARBACK_MAX_BYTES)")
-        with tempfile.NamedTemporaryFile(prefix="hearback-", suffix=Path(key).suffix or ".audio", delete=False) as f:
+        with tempfile.NamedTemporaryFile(prefix="hearback-", suffix=suffix_of(key), delete=False) as f:
             path = Path(f.name)
         try:
             self.client.download_file(self.bucket, key, str(path))

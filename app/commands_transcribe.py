@@ -1,50 +1,25 @@
-"""The `hearback` command line: a thin shell over the pipeline (and the speaker service).
-
-Errors a user can fix end the command with one line on stderr and exit status 2; nothing prints a
-traceback unless --verbose is given.
-"""
+"""`hearback transcribe`: a file or URL through the pipeline, optionally with the names of the
+speakers enrolled in the local database (`--identify`)."""
 
 from __future__ import annotations
 
-import argparse
-import logging
 import sys
+import time
 from pathlib import Path
-from typing import Callable, Optional
 
-from hearback.errors import HearbackError
+from typing import TYPE_CHECKING
 
-EXIT_USAGE = 2
-EXIT_INTERNAL = 1
+from hearback.progress import Stage
+from hearback.settings import Settings
 
-log = logging.getLogger("hearback")
+if TYPE_CHECKING:  # loaded when the command runs: `hearback --help` stays quick
+    from hearback.pipeline import Pipeline
+    from hearback.result import Transcript
 
-
-def main(argv: Optional[list[str]] = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    _configure_logging(args.verbose)
-    try:
-        return args.run(args)
-    except HearbackError as exc:
-        print(f"hearback: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except KeyboardInterrupt:
-        print("hearback: interrupted", file=sys.stderr)
-        return 130
-    except Exception as exc:  # a bug: say so in one line, details only with --verbose
-        if args.verbose:
-            log.exception("internal error")
-        print(f"hearback: internal error: {type(exc).__name__}: {exc} (rerun with --verbose for details)",
-              file=sys.stderr)
-        return EXIT_INTERNAL
+BAR_STEPS = 1000  # the bar counts thousandths of the job
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="hearback", description="Transcripts with word timestamps and named speakers.")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log details (and tracebacks) to stderr")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
+def register(commands) -> None:
     t = commands.add_parser("transcribe", help="transcribe an audio or video file (path or http(s) URL)")
     t.add_argument("input", help="audio/video file path or http(s) URL")
     t.add_argument("--language", default="auto", help="fr, en or auto (default: auto)")
@@ -59,25 +34,21 @@ def build_parser() -> argparse.ArgumentParser:
     bar.add_argument("--quiet", "-q", action="store_true", help="no progress bar or model line on stderr")
     t.set_defaults(run=run_transcribe)
 
-    for register in _extra_commands():
-        register(commands)
-    return parser
-
 
 def run_transcribe(args) -> int:
     from hearback.fetch import fetched
     from hearback.formats import check_format, render
     from hearback.pipeline import Options, Pipeline
-    from hearback.settings import Settings
 
     fmt = check_format(args.format)
     options = Options(args.language, args.min_speakers, args.max_speakers, not args.no_diarize).checked()
     settings = Settings.from_env()
     pipeline = Pipeline(settings)
     show_bar = args.progress or (not args.quiet and sys.stderr.isatty())
-    voiceprints = _local_voiceprints(settings) if args.identify else None
     with fetched(args.input, settings) as audio, _ProgressBar(show_bar) as bar:
-        transcript = pipeline.transcribe_file(audio.path, options, progress=bar.update, voiceprints=voiceprints)
+        transcript = pipeline.transcribe_file(audio.path, options, progress=bar.update)
+    if args.identify:
+        name_enrolled_speakers(transcript, pipeline, settings)
     if not args.quiet:
         asr = transcript.model.get("asr", {})
         print(f"hearback: {transcript.duration:.1f} s of {transcript.language} audio in "
@@ -91,19 +62,23 @@ def run_transcribe(args) -> int:
     return 0
 
 
-def _local_voiceprints(settings):
-    from speakers.cli import local_voiceprints
+def name_enrolled_speakers(transcript: "Transcript", pipeline: "Pipeline", settings: Settings) -> None:
+    """The service's identification, on the local database's voiceprints held in memory."""
+    from hearback.identify import apply_names
+    from speakers import matching
+    from speakers.db import Database
+    from speakers.identification import Embedder, identify
 
-    return local_voiceprints(settings)
-
-
-def _extra_commands() -> list[Callable]:
-    """Sub-commands of the speaker service, when its package is installed."""
-    try:
-        from speakers.cli import register
-    except ImportError:
-        return []
-    return [register]
+    if not transcript.speaker_embeddings:
+        return
+    started = time.perf_counter()
+    matcher = matching.MemoryMatcher()
+    with Database(settings).upgrade().open() as db:
+        matching.load(db, matcher)
+        found = identify(db, matcher, settings.workspace, transcript.speaker_embeddings, transcript.embedder,
+                         Embedder.of(pipeline), settings.identify_threshold)
+    apply_names(transcript, found)
+    transcript.timings[Stage.IDENTIFYING.value] = time.perf_counter() - started
 
 
 class _ProgressBar:
@@ -117,25 +92,16 @@ class _ProgressBar:
         if self.enabled:
             from tqdm import tqdm
 
-            self.bar = tqdm(total=1000, file=sys.stderr, unit="‰", dynamic_ncols=True,
+            self.bar = tqdm(total=BAR_STEPS, file=sys.stderr, unit="‰", dynamic_ncols=True,
                             bar_format="{desc:<18} {percentage:3.0f}%|{bar}| {elapsed}<{remaining}")
         return self
 
-    def update(self, stage: str, fraction: float) -> None:
+    def update(self, stage: Stage | str, fraction: float) -> None:
         if self.bar is None:
             return
-        self.bar.set_description_str(stage, refresh=False)
-        self.bar.update(max(0, int(fraction * 1000) - self.bar.n))
+        self.bar.set_description_str(str(stage), refresh=False)
+        self.bar.update(max(0, int(fraction * BAR_STEPS) - self.bar.n))
 
     def __exit__(self, *exc):
         if self.bar is not None:
             self.bar.close()
-
-
-def _configure_logging(verbose: bool) -> None:
-    level = logging.INFO if verbose else logging.WARNING
-    logging.basicConfig(level=level, format="%(asctime)s %(name)s %(levelname)s %(message)s", stream=sys.stderr)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,0 +1,78 @@
+"""`hearback speakers enroll|list` and `hearback serve`: the speaker service from the command
+line, on the same database as the HTTP service (SQLite in HEARBACK_DATA_DIR unless DATABASE_URL)."""
+
+from __future__ import annotations
+
+import sys
+
+from hearback.settings import Settings
+
+MINUTE = 60.0
+
+
+def register(commands) -> None:
+    s = commands.add_parser("speakers", help="enrolled voices: enroll, list")
+    sub = s.add_subparsers(dest="speakers_command", required=True, metavar="ACTION")
+    enrol = sub.add_parser("enroll", help="enrol a voice sample (>= 5 s of this person alone) under NAME")
+    enrol.add_argument("name")
+    enrol.add_argument("audio", help="audio file or http(s) URL")
+    enrol.set_defaults(run=run_enroll)
+    listing = sub.add_parser("list", help="list enrolled speakers")
+    listing.set_defaults(run=run_list)
+
+    serve = commands.add_parser("serve", help="run the HTTP service (OpenAPI docs at /docs)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.set_defaults(run=run_serve)
+
+
+def _database(settings: Settings):
+    from speakers.db import Database
+
+    return Database(settings).upgrade()
+
+
+def run_enroll(args) -> int:
+    from hearback.fetch import fetched
+    from hearback.pipeline import Pipeline
+    from speakers import roster
+    from speakers.enrolment import enrol
+    from speakers.matching import MemoryMatcher
+
+    settings = Settings.from_env()
+    with _database(settings).open() as db, fetched(args.audio, settings) as audio:
+        existing = roster.find_speaker(db, settings.workspace, args.name)
+        done = enrol(db, MemoryMatcher(), Pipeline(settings).load(), settings, audio.path,
+                     speaker_id=existing.id if existing else None, new_name=None if existing else args.name,
+                     source=f"cli {args.audio}")
+        count = len(roster.voiceprints(db, settings.workspace, done.speaker.id))
+    for warning in done.warnings:
+        print(f"hearback: warning: {warning}", file=sys.stderr)
+    print(f"enrolled {done.speaker.name} ({done.speech_seconds:.1f} s of speech; {count} voiceprint(s)); "
+          f"id {done.speaker.id}")
+    return 0
+
+
+def run_list(args) -> int:
+    from speakers import roster
+
+    settings = Settings.from_env()
+    with _database(settings).open() as db:
+        rows = roster.list_speakers(db, settings.workspace)
+    if not rows:
+        print("no speakers enrolled yet: hearback speakers enroll NAME AUDIO")
+        return 0
+    print(f"{'name':30s} {'voiceprints':>11s} {'talk time':>10s}  id")
+    for row in rows:
+        s = row.speaker
+        print(f"{s.name[:30]:30s} {row.voiceprints:11d} {row.talk_seconds / MINUTE:9.1f}m  {s.id}")
+    return 0
+
+
+def run_serve(args) -> int:
+    import uvicorn
+
+    from api.app import create_app
+
+    uvicorn.run(create_app(Settings.from_env()), host=args.host, port=args.port, log_level="info")
+    return 0

@@ -1,0 +1,78 @@
+"""The jobs table: repository functions on a `db`, each one unit of work where it writes."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Any, Optional
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session as DbSession
+
+from hearback.errors import NotFoundError
+from speakers.db import get_owned
+from speakers.models import Job, now
+
+
+class JobState(str, Enum):
+    """Where a job is in its life (its `stage` says what it is doing while it runs)."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+ENDED = (JobState.DONE.value, JobState.FAILED.value)
+
+
+def get_job(db: DbSession, workspace: str, job_id: str) -> Job:
+    return get_owned(db, Job, job_id, workspace,
+                     NotFoundError(f"no transcription job with id {job_id!r}", "job_not_found"))
+
+
+def add_job(db: DbSession, workspace: str, session_id: str, request: dict[str, Any], webhook_url: str) -> Job:
+    """A new queued job in `db`, flushed so it has its id; the caller commits."""
+    job = Job(workspace=workspace, session_id=session_id, state=JobState.QUEUED.value, request=request,
+              webhook_url=webhook_url)
+    db.add(job)
+    db.flush()
+    return job
+
+
+def unfinished_jobs(db: DbSession) -> list[str]:
+    """Jobs a stopped service left queued or running, oldest first."""
+    return list(db.scalars(select(Job.id).where(Job.state.not_in(ENDED)).order_by(Job.created_at)))
+
+
+def update_job(db: DbSession, job_id: str, **values: Any) -> None:
+    job = db.get(Job, job_id)
+    for key, value in values.items():
+        setattr(job, key, value.value if isinstance(value, Enum) else value)
+    db.commit()
+
+
+def add_event(db: DbSession, job_id: str, event: str, detail: str) -> None:
+    """Something that happened to the job's audio (kept, staged, deleted), for its owner to see."""
+    job = db.get(Job, job_id)
+    job.events = [*job.events, {"at": now().isoformat(timespec="seconds"), "event": event, "detail": detail}]
+    db.commit()
+
+
+def add_webhook_attempt(db: DbSession, job_id: str, attempt: dict[str, Any]) -> None:
+    job = db.get(Job, job_id)
+    job.webhook_attempts = [*job.webhook_attempts, attempt]
+    db.commit()
+
+
+def audio_past_retention(db: DbSession) -> list[str]:
+    return list(db.scalars(select(Job.id).where(Job.audio_expires_at.is_not(None), Job.audio_expires_at <= now())))
+
+
+def kept_audio(db: DbSession, workspace: str, session_id: str) -> Optional[Path]:
+    """The session's audio while the retention setting keeps it on this service's disk."""
+    stored = db.scalar(select(Job.audio_path).where(Job.session_id == session_id, Job.workspace == workspace))
+    return Path(stored) if stored and Path(stored).exists() else None

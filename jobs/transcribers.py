@@ -1,0 +1,96 @@
+"""What turns a job's audio into a `Transcript`: the pipeline in this process, or a RunPod
+endpoint. `choose_transcriber` picks one when the service starts, from the settings."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Optional, Protocol
+
+from hearback.errors import ConfigError, InputError
+from hearback.pipeline import Options
+from hearback.progress import Stage
+from hearback.result import Transcript
+from hearback.settings import Settings
+from jobs.audio import AudioSource, local_copy, remote_audio
+from jobs.storage import AudioStorage
+from speakers.on_demand import OnDemandPipeline
+
+# RunPod job states (docs.runpod.io/serverless/references/job-states).
+RUNPOD_WAITING = "IN_QUEUE"
+RUNPOD_DONE = "COMPLETED"
+RUNPOD_ENDED_BADLY = ("FAILED", "CANCELLED", "TIMED_OUT")
+# Between two /status requests; RunPod allows 2000 per 10 s (docs.runpod.io/serverless/references/operations).
+POLL_SECONDS = 1.0
+ERROR_CHARS = 500  # of a RunPod error kept in the job's error
+
+
+@dataclass
+class JobContext:
+    """What a transcriber may tell the job it works for."""
+
+    job_id: str
+    progress: Callable[[Stage, float], None]
+    event: Callable[[str, str], None]  # (event, detail) recorded on the job
+
+
+class Transcriber(Protocol):
+    def transcribe(self, source: AudioSource, options: Options, job: JobContext) -> Transcript: ...
+
+
+class LocalTranscriber:
+    """The embedded pipeline, in this process (loaded on the first job)."""
+
+    def __init__(self, models: OnDemandPipeline, settings: Settings, storage: Optional[AudioStorage]):
+        self.models, self.settings, self.storage = models, settings, storage
+
+    def transcribe(self, source: AudioSource, options: Options, job: JobContext) -> Transcript:
+        with local_copy(source, self.settings, self.storage, job.progress) as path:
+            return self.models.get().transcribe_file(path, options, progress=job.progress)
+
+
+class RunPodTranscriber:
+    """A RunPod serverless endpoint running `handler.py`, through the runpod SDK's public API."""
+
+    def __init__(self, settings: Settings, storage: Optional[AudioStorage]):
+        if not settings.runpod_api_key:
+            raise ConfigError("RUNPOD_ENDPOINT_ID is set but RUNPOD_API_KEY is empty: set both to send jobs to RunPod")
+        import runpod
+
+        self.settings, self.storage = settings, storage
+        self.endpoint = runpod.Endpoint(settings.runpod_endpoint_id, api_key=settings.runpod_api_key)
+
+    def transcribe(self, source: AudioSource, options: Options, job: JobContext) -> Transcript:
+        payload: dict[str, Any] = {"language": options.language, "min_speakers": options.min_speakers,
+                                   "max_speakers": options.max_speakers}
+        payload = {k: v for k, v in payload.items() if v is not None}
+        payload.update(remote_audio(source, self.settings, self.storage, job.job_id, job.event))
+        job.progress(Stage.QUEUED, 0.0)
+        remote = self.endpoint.run(payload)
+        while True:
+            state = self._status(remote.job_id)
+            status = state.get("status", "")
+            if status == RUNPOD_DONE:
+                return _transcript(state.get("output"))
+            if status in RUNPOD_ENDED_BADLY:
+                error = str(state.get("error") or "no error message")[:ERROR_CHARS]
+                raise InputError(f"the RunPod job ended {status}: {error}")
+            job.progress(Stage.QUEUED if status == RUNPOD_WAITING else Stage.REMOTE, 0.0)
+            time.sleep(POLL_SECONDS)
+
+    def _status(self, remote_id: str) -> dict[str, Any]:
+        """`GET /{endpoint}/status/{job}`: state, output and error in one answer."""
+        return self.endpoint.rp_client.get(f"{self.endpoint.endpoint_id}/status/{remote_id}")
+
+
+def _transcript(output: Any) -> Transcript:
+    if not isinstance(output, dict) or "transcription" not in output:
+        error = output.get("error") if isinstance(output, dict) else None
+        raise InputError(f"the RunPod worker returned no transcript: {error or str(output)[:ERROR_CHARS]}")
+    return Transcript.from_dict(output)
+
+
+def choose_transcriber(settings: Settings, models: OnDemandPipeline, storage: Optional[AudioStorage]) -> Transcriber:
+    if settings.runpod_endpoint_id:
+        return RunPodTranscriber(settings, storage)
+    return LocalTranscriber(models, settings, storage)

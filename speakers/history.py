@@ -1,0 +1,62 @@
+"""What a speaker said across sessions, and how long they spoke in each."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Optional
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session as DbSession
+
+from speakers.models import Session, Utterance
+from speakers.roster import get_speaker
+
+
+@dataclass
+class HistoryFilter:
+    session_id: Optional[str] = None
+    tag: Optional[str] = None
+    since: Optional[datetime] = None
+    until: Optional[datetime] = None
+    text: Optional[str] = None  # words to look for, case-insensitive
+
+
+@dataclass
+class TalkTime:
+    session_id: str
+    title: str
+    tag: str
+    seconds: float
+    utterances: int
+
+
+def history(db: DbSession, workspace: str, speaker_id: str, where: HistoryFilter = HistoryFilter(),
+            limit: int = 50, offset: int = 0) -> tuple[list[tuple[Utterance, Session]], int]:
+    """A page of the speaker's utterances, oldest session first, and how many there are in all."""
+    get_speaker(db, workspace, speaker_id)
+    query = (select(Utterance, Session).join(Session, Utterance.session_id == Session.id)
+             .where(Utterance.speaker_id == speaker_id, Session.workspace == workspace))
+    if where.session_id:
+        query = query.where(Session.id == where.session_id)
+    if where.tag:
+        query = query.where(Session.tag == where.tag)
+    when = func.coalesce(Session.recorded_at, Session.created_at)
+    if where.since:
+        query = query.where(when >= where.since)
+    if where.until:
+        query = query.where(when <= where.until)
+    if where.text:
+        query = query.where(func.lower(Utterance.text).contains(where.text.lower()))
+    total = db.scalar(select(func.count()).select_from(query.subquery()))
+    rows = db.execute(query.order_by(when, Utterance.start).limit(limit).offset(offset)).all()
+    return [(u, s) for u, s in rows], int(total or 0)
+
+
+def talk_time(db: DbSession, workspace: str, speaker_id: str) -> list[TalkTime]:
+    get_speaker(db, workspace, speaker_id)
+    rows = db.execute(
+        select(Session.id, Session.title, Session.tag, func.sum(Utterance.end - Utterance.start), func.count())
+        .join(Utterance, Utterance.session_id == Session.id)
+        .where(Utterance.speaker_id == speaker_id).group_by(Session.id, Session.title, Session.tag)).all()
+    return [TalkTime(sid, title, tag, round(float(seconds or 0.0), 2), int(n)) for sid, title, tag, seconds, n in rows]

@@ -1,0 +1,54 @@
+"""Names for a recording's clusters: the one identification path of the service and the CLI.
+
+The checks (same embedder, right size), the candidates from a `Matcher`, the one-to-one Hungarian
+assignment (`hearback.identify.assign_names`) and the threshold are the same whichever matcher
+holds the voiceprints.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session as DbSession
+
+from hearback.errors import InputError
+from hearback.identify import assign_names
+from hearback.result import Identification
+from speakers.matching import Matcher
+from speakers.models import Speaker
+from speakers.vectors import unit
+
+
+@dataclass(frozen=True)
+class Embedder:
+    """The embedder this service runs: only its vectors are compared with the voiceprints."""
+
+    name: str
+    dimension: int
+
+    @classmethod
+    def of(cls, pipeline) -> "Embedder":
+        return cls(pipeline.diarizer.embedder_name, pipeline.diarizer.embedding_dim)
+
+
+def identify(db: DbSession, matcher: Matcher, workspace: str, clusters: dict[str, np.ndarray], embedder: str,
+             running: Embedder, threshold: float) -> list[Identification]:
+    """One `Identification` per cluster label, sorted: a name, speaker id and score, or no name
+    when no enrolled speaker reaches `threshold`."""
+    if embedder != running.name:
+        raise InputError(f"embeddings of embedder {embedder!r} cannot be compared with voiceprints of "
+                         f"{running.name!r}, the embedder this service runs")
+    labels = sorted(clusters)
+    if not labels:
+        return []
+    wrong = [label for label in labels if len(clusters[label]) != running.dimension]
+    if wrong:
+        raise InputError(f"cluster {wrong[0]} has {len(clusters[wrong[0]])} values; {embedder} gives {running.dimension}")
+    speakers, scores = matcher.scores(embedder, workspace, unit(np.stack([clusters[label] for label in labels])))
+    found = assign_names(labels, [(sid, sid) for sid in speakers], scores, threshold)
+    chosen = [i.speaker_id for i in found if i.name]
+    names = dict(db.execute(select(Speaker.id, Speaker.name).where(Speaker.id.in_(chosen))).all()) if chosen else {}
+    return [Identification(i.label, names.get(i.speaker_id) if i.name else None, max(i.score, 0.0),
+                           i.speaker_id if i.name else None) for i in found]

@@ -1,0 +1,32 @@
+"""The pipeline a long-running service shares, loaded on first use.
+
+Enrolment embeds samples with it, identification compares with the embedder it runs, and local
+transcription jobs run on it; a service that never needs it (RunPod jobs, no enrolment yet)
+starts without loading any model.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Optional
+
+from hearback.pipeline import Pipeline
+from hearback.settings import Settings
+from speakers.identification import Embedder
+
+
+class OnDemandPipeline:
+    def __init__(self, settings: Settings, pipeline: Optional[Pipeline] = None):
+        self.settings = settings
+        self._pipeline = pipeline
+        self._lock = threading.Lock()
+
+    def get(self) -> Pipeline:
+        with self._lock:
+            if self._pipeline is None:
+                self._pipeline = Pipeline(self.settings).load()
+            return self._pipeline
+
+    @property
+    def embedder(self) -> Embedder:
+        return Embedder.of(self.get())

@@ -1,0 +1,151 @@
+"""Sessions (transcribed recordings): their clusters, utterances and transcript.
+
+A `Transcript` goes in (`store_transcript`: its clusters are identified, its segments kept with
+their words and word scores) and comes back out (`read_transcript`) as the same typed
+`Transcript`, with today's speaker names.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Optional
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session as DbSession
+
+from hearback.errors import InputError, NotFoundError
+from hearback.result import Identification, Segment, Transcript, Word
+from speakers.db import get_owned
+from speakers.enrolment import add_voiceprint
+from speakers.identification import Embedder, identify
+from speakers.matching import Matcher, entry_of
+from speakers.models import Cluster, Session, Speaker, Utterance
+from speakers.roster import add_speaker, get_speaker
+from speakers.vectors import unit
+
+TRANSCRIPT_META = ("model", "timings", "quality", "processing_time")  # kept on the session as they came
+NAMED_BY_HAND = 1.0  # the score of a cluster a person named: certain
+
+
+def get_session(db: DbSession, workspace: str, session_id: str) -> Session:
+    return get_owned(db, Session, session_id, workspace,
+                     NotFoundError(f"no session with id {session_id!r}", "session_not_found"))
+
+
+def add_session(db: DbSession, workspace: str, title: str = "", tag: str = "",
+                recorded_at: Optional[datetime] = None) -> Session:
+    """A new, pending session in `db`; the caller commits (with its job)."""
+    session = Session(workspace=workspace, title=title or "", tag=tag or "", recorded_at=recorded_at, status="pending")
+    db.add(session)
+    db.flush()
+    return session
+
+
+def list_sessions(db: DbSession, workspace: str, tag: Optional[str] = None, limit: int = 50,
+                  offset: int = 0) -> tuple[list[Session], int]:
+    query = select(Session).where(Session.workspace == workspace)
+    if tag:
+        query = query.where(Session.tag == tag)
+    total = db.scalar(select(func.count()).select_from(query.subquery()))
+    rows = db.scalars(query.order_by(Session.recorded_at.desc().nulls_last(), Session.created_at.desc())
+                      .limit(limit).offset(offset)).all()
+    return list(rows), int(total or 0)
+
+
+def list_tags(db: DbSession, workspace: str) -> list[str]:
+    return list(db.scalars(select(Session.tag).where(Session.workspace == workspace, Session.tag != "")
+                           .distinct().order_by(Session.tag)))
+
+
+def mark_failed(db: DbSession, session_id: Optional[str]) -> None:
+    """The session of a failed job: kept, marked failed (the caller commits)."""
+    session = db.get(Session, session_id) if session_id else None
+    if session is not None:
+        session.status = "failed"
+
+
+def store_transcript(db: DbSession, matcher: Matcher, workspace: str, session_id: str, transcript: Transcript,
+                     running: Embedder, threshold: float) -> Session:
+    """Identify the transcript's clusters, then keep clusters and utterances on the session."""
+    session = get_session(db, workspace, session_id)
+    vectors = transcript.speaker_embeddings
+    comparable = bool(vectors) and transcript.embedder == running.name
+    found = {i.label: i for i in identify(db, matcher, workspace, vectors, transcript.embedder, running, threshold)
+             } if comparable else {}
+    owner = {label: i.speaker_id for label, i in found.items() if i.name}
+    speech = transcript.quality.get("speaker_seconds") or {}
+    for label, vector in vectors.items():
+        match = found.get(label)
+        db.add(Cluster(session_id=session.id, label=label, embedder=transcript.embedder, vector=unit(vector).tobytes(),
+                       speaker_id=owner.get(label), score=match.score if match else 0.0,
+                       speech_seconds=float(speech.get(label, 0.0))))
+    for segment in transcript.segments:
+        data = segment.to_dict()
+        label = segment.speaker or ""
+        db.add(Utterance(session_id=session.id, cluster_label=label, speaker_id=owner.get(label), start=data["start"],
+                         end=data["end"], text=data["text"],
+                         words=[{k: v for k, v in w.items() if k != "speaker"} for w in data["words"]]))
+    session.language = transcript.language
+    session.duration = float(transcript.duration)
+    session.status = "done"
+    session.meta = {k: v for k, v in transcript.to_dict(include_embeddings=False).items() if k in TRANSCRIPT_META}
+    db.commit()
+    return session
+
+
+def read_transcript(db: DbSession, workspace: str, session_id: str) -> tuple[Session, Transcript]:
+    """The session and its transcript, with today's speaker names in place of matched labels."""
+    session = get_session(db, workspace, session_id)
+    names = _names(db, session.id)
+    segments = []
+    for u in db.scalars(select(Utterance).where(Utterance.session_id == session.id).order_by(Utterance.start)):
+        speaker = names.get(u.speaker_id, u.cluster_label) if u.speaker_id else u.cluster_label
+        words = [Word.from_dict({**w, "speaker": speaker}) for w in u.words]
+        segments.append(Segment(u.start, u.end, u.text, words, speaker))
+    clusters = db.scalars(select(Cluster).where(Cluster.session_id == session.id).order_by(Cluster.label)).all()
+    meta = session.meta or {}
+    transcript = Transcript(
+        segments=segments, language=session.language, duration=session.duration,
+        processing_time=float(meta.get("processing_time", 0.0)),
+        speakers=sorted({s.speaker for s in segments if s.speaker}),
+        model=meta.get("model", {}), timings=meta.get("timings", {}), quality=meta.get("quality", {}),
+        identifications=[Identification(c.label, names.get(c.speaker_id) if c.speaker_id else None, c.score,
+                                        c.speaker_id) for c in clusters])
+    return session, transcript
+
+
+def transcript_document(db: DbSession, workspace: str, session_id: str) -> dict[str, Any]:
+    """The session's transcript in the pipeline's JSON shape, with the session's title and tag."""
+    session, transcript = read_transcript(db, workspace, session_id)
+    document = transcript.to_dict(include_embeddings=False)
+    document.setdefault("identified_speakers", [])
+    return {"session_id": session.id, "title": session.title, "tag": session.tag, **document}
+
+
+def name_cluster(db: DbSession, matcher: Matcher, workspace: str, session_id: str, label: str,
+                 speaker_id: Optional[str] = None, new_name: Optional[str] = None) -> Speaker:
+    """Give a session's cluster to a speaker (existing, or created as `new_name`), in one
+    transaction: its embedding becomes a voiceprint and its utterances are relabelled."""
+    if bool(speaker_id) == bool(new_name):
+        raise InputError("give exactly one of speaker_id or name")
+    session = get_session(db, workspace, session_id)
+    cluster = db.scalar(select(Cluster).where(Cluster.session_id == session.id, Cluster.label == label))
+    if cluster is None:
+        raise NotFoundError(f"session {session_id} has no speaker cluster {label!r}", "cluster_not_found", label=label)
+    speaker = get_speaker(db, workspace, speaker_id) if speaker_id else add_speaker(db, workspace, new_name or "")
+    voiceprint = add_voiceprint(db, speaker, cluster.array, cluster.embedder, source=f"session {session_id} {label}",
+                                seconds=cluster.speech_seconds)
+    cluster.speaker_id, cluster.score = speaker.id, NAMED_BY_HAND
+    db.execute(update(Utterance).where(Utterance.session_id == session.id, Utterance.cluster_label == label)
+               .values(speaker_id=speaker.id))
+    db.commit()
+    matcher.add(entry_of(voiceprint, workspace))
+    return speaker
+
+
+def _names(db: DbSession, session_id: str) -> dict[str, str]:
+    """Today's names of the speakers a session's clusters and utterances belong to."""
+    spoken = select(Utterance.speaker_id).where(Utterance.session_id == session_id)
+    matched = select(Cluster.speaker_id).where(Cluster.session_id == session_id)
+    query = select(Speaker.id, Speaker.name).where(Speaker.id.in_(spoken) | Speaker.id.in_(matched))
+    return dict(db.execute(query).all())
