@@ -164,7 +164,7 @@ def test_bad_options_are_refused_before_any_work(pipeline, options, message):
 def test_corrupt_file_through_the_pipeline(pipeline, tmp_path):
     path = tmp_path / "bad.wav"
     path.write_bytes(b"RIFF" + bytes(100))
-    with pytest.raises(InputError):
+    with pytest.raises(InputError, match="bad.wav is not a readable audio or video file"):
         pipeline.transcribe_file(path)
 
 

@@ -1,0 +1,87 @@
+"""One identification path, two matchers: FAISS (the service) and in-memory (the CLI) give the
+same names and scores, keep workspaces apart, and follow merges and deletions. Real SQLite and
+real FAISS; synthetic unit vectors, so the outcome is known."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from hearback.errors import InputError
+from hearback.settings import Settings
+from speakers import matching, roster
+from speakers.db import Database
+from speakers.enrolment import add_voiceprint
+from speakers.identification import Embedder, identify
+
+EMBEDDER = Embedder("test-embedder-8", 8)
+
+
+@pytest.fixture
+def db(tmp_path):
+    with Database(Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path}/db.sqlite")).upgrade().open() as db:
+        yield db
+
+
+def voice(seed: int, noise: float = 0.0, base: int | None = None) -> np.ndarray:
+    """A voice direction (`base`), heard with some noise."""
+    rng = np.random.default_rng(seed)
+    direction = np.random.default_rng(base if base is not None else seed).standard_normal(8)
+    return (direction + noise * rng.standard_normal(8)).astype(np.float32)
+
+
+def enrolled(db, workspace: str, name: str, *vectors) -> str:
+    speaker = roster.add_speaker(db, workspace, name)
+    for v in vectors:
+        add_voiceprint(db, speaker, v, EMBEDDER.name)
+    db.commit()
+    return speaker.id
+
+
+@pytest.mark.parametrize("kind", [matching.MemoryMatcher, matching.FaissMatcher])
+def test_both_matchers_name_the_same_clusters(db, kind):
+    alice = enrolled(db, "default", "Alice", voice(1), voice(11, 0.3, base=1))
+    bob = enrolled(db, "default", "Bob", voice(2))
+    enrolled(db, "elsewhere", "Alice's twin", voice(1))  # another workspace is never a candidate
+    matcher = kind()
+    assert matching.load(db, matcher) == 4
+    clusters = {"SPEAKER_00": voice(21, 0.2, base=2), "SPEAKER_01": voice(22, 0.2, base=1),
+                "SPEAKER_02": voice(3)}
+    found = {i.label: i for i in identify(db, matcher, "default", clusters, EMBEDDER.name, EMBEDDER, 0.8)}
+    assert (found["SPEAKER_00"].name, found["SPEAKER_00"].speaker_id) == ("Bob", bob)
+    assert (found["SPEAKER_01"].name, found["SPEAKER_01"].speaker_id) == ("Alice", alice)
+    assert found["SPEAKER_02"].name is None and found["SPEAKER_02"].speaker_id is None
+    assert found["SPEAKER_00"].score > 0.9
+
+    # a merge moves Bob's voiceprint to Alice; a deletion takes Alice's away: the matcher follows
+    roster.merge_speakers(db, matcher, "default", bob, alice)
+    again = identify(db, matcher, "default", {"SPEAKER_00": clusters["SPEAKER_00"]}, EMBEDDER.name, EMBEDDER, 0.8)
+    assert again[0].name == "Alice"
+    roster.delete_speaker(db, matcher, "default", alice)
+    gone = identify(db, matcher, "default", clusters, EMBEDDER.name, EMBEDDER, 0.8)
+    assert [i.name for i in gone] == [None, None, None] and matcher.count() == 1
+
+
+def test_the_two_matchers_agree_on_scores(db):
+    for n in range(6):
+        enrolled(db, "default", f"person {n}", voice(100 + n), voice(200 + n, 0.5, base=100 + n))
+    memory, faiss = matching.MemoryMatcher(), matching.FaissMatcher()
+    matching.load(db, memory), matching.load(db, faiss)
+    clusters = {f"SPEAKER_{k:02d}": voice(300 + k, 0.4, base=100 + k) for k in range(4)}
+    a = identify(db, memory, "default", clusters, EMBEDDER.name, EMBEDDER, 0.5)
+    b = identify(db, faiss, "default", clusters, EMBEDDER.name, EMBEDDER, 0.5)
+    assert [(i.label, i.name) for i in a] == [(i.label, i.name) for i in b]
+    assert np.allclose([i.score for i in a], [i.score for i in b], atol=1e-5)
+    assert memory.snapshot() == faiss.snapshot()
+
+
+@pytest.mark.parametrize("kind", [matching.MemoryMatcher, matching.FaissMatcher])
+def test_the_same_checks_on_either(db, kind):
+    matcher = kind()
+    with pytest.raises(InputError, match="cannot be compared"):
+        identify(db, matcher, "default", {"A": voice(1)}, "another-embedder", EMBEDDER, 0.8)
+    with pytest.raises(InputError, match="has 3 values"):
+        identify(db, matcher, "default", {"A": np.ones(3, np.float32)}, EMBEDDER.name, EMBEDDER, 0.8)
+    with pytest.raises(InputError, match="non-zero vector"):
+        identify(db, matcher, "default", {"A": np.zeros(8, np.float32)}, EMBEDDER.name, EMBEDDER, 0.8)
+    assert identify(db, matcher, "default", {}, EMBEDDER.name, EMBEDDER, 0.8) == []
