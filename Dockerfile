@@ -6,6 +6,8 @@
 # The Hugging Face token is a build secret: it is read during one RUN and never stored in a layer.
 
 # ---- build: a virtual environment with hearback[whisperx,worker] (webrtcvad compiles here) ----
+# Only the library the worker imports: the speaker service (speakers/, jobs/, api/, app/ and the
+# `service` extra: database, FAISS, FastAPI, S3) is not part of this image.
 FROM nvidia/cuda:12.8.1-cudnn-runtime-ubuntu22.04 AS build
 ENV DEBIAN_FRONTEND=noninteractive PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 RUN apt-get update && apt-get install -y --no-install-recommends \
@@ -16,8 +18,6 @@ ENV PATH=/opt/venv/bin:$PATH
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY hearback ./hearback
-COPY speakers ./speakers
-COPY api ./api
 RUN pip install ".[whisperx,worker]" \
     && pip install --force-reinstall --no-deps "webrtcvad-wheels>=2.0.14"
 
@@ -36,8 +36,6 @@ COPY --from=build /opt/venv /opt/venv
 COPY --from=models /models /models
 WORKDIR /app
 COPY hearback ./hearback
-COPY speakers ./speakers
-COPY api ./api
 COPY handler.py test_input.json docker/bake_models.py ./
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
