@@ -166,13 +166,14 @@ class Transcript:
         """The inverse of `to_dict`: a transcript in the JSON shape (a RunPod worker's output, a
         stored one) back to the typed one, embeddings as float32 arrays and word scores kept."""
         embeddings = data.get("speaker_embeddings") or {}
+        vectors = embeddings.get("vectors") or {}
         return cls(
             segments=[Segment.from_dict(s) for s in (data.get("transcription") or {}).get("segments") or []],
             language=data.get("language", ""),
             duration=float(data.get("duration", 0.0)),
             processing_time=float(data.get("processing_time", 0.0)),
             speakers=list(data.get("speakers") or []),
-            speaker_embeddings={label: np.asarray(v, np.float32) for label, v in (embeddings.get("vectors") or {}).items()},
+            speaker_embeddings={label: np.asarray(v, np.float32) for label, v in vectors.items()},
             embedder=embeddings.get("model", ""),
             model=dict(data.get("model") or {}),
             timings={k: float(v) for k, v in (data.get("timings") or {}).items()},

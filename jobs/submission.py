@@ -71,7 +71,8 @@ def recorded_at(request: JobRequest) -> Optional[datetime]:
     try:
         return datetime.fromisoformat(request.recorded_at)
     except ValueError:
-        raise InputError(f"recorded_at {request.recorded_at!r} is not a date: use YYYY-MM-DD or an ISO 8601 time") from None
+        raise InputError(f"recorded_at {request.recorded_at!r} is not a date: use YYYY-MM-DD or an ISO 8601 "
+                         "time") from None
 
 
 def store(db: DbSession, settings: Settings, uploads: Path, request: JobRequest, upload: Optional[Upload]) -> Job:

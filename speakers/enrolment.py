@@ -55,7 +55,8 @@ def check_sample(pipeline, settings: Settings, audio_path: str | Path) -> Sample
     warnings: list[Notice] = []
     if voices > 1:
         warnings.append(Notice(f"{voices} voices were heard in the sample; the voiceprint is the dominant "
-                               "one's. A sample with only this person is better.", "several_voices", {"voices": voices}))
+                               "one's. A sample with only this person is better.", "several_voices",
+                               {"voices": voices}))
     return Sample(vector, pipeline.diarizer.embedder_name, seconds, warnings)
 
 

@@ -45,7 +45,8 @@ def identify(db: DbSession, matcher: Matcher, workspace: str, clusters: dict[str
         return []
     wrong = [label for label in labels if len(clusters[label]) != running.dimension]
     if wrong:
-        raise InputError(f"cluster {wrong[0]} has {len(clusters[wrong[0]])} values; {embedder} gives {running.dimension}")
+        size = len(clusters[wrong[0]])
+        raise InputError(f"cluster {wrong[0]} has {size} values; {embedder} gives {running.dimension}")
     speakers, scores = matcher.scores(embedder, workspace, unit(np.stack([clusters[label] for label in labels])))
     found = assign_names(labels, [(sid, sid) for sid in speakers], scores, threshold)
     chosen = [i.speaker_id for i in found if i.name]

@@ -155,7 +155,8 @@ class FaissMatcher(_Owners):
         with self._lock:
             self._indexes.clear()
             self._dims.clear()
-            self._owners = {e.voiceprint_id: (e.speaker_id, e.workspace) for group in by_embedder.values() for e in group}
+            self._owners = {e.voiceprint_id: (e.speaker_id, e.workspace)
+                            for group in by_embedder.values() for e in group}
             for embedder, group in by_embedder.items():
                 ids = np.array([e.voiceprint_id for e in group], np.int64)
                 index = self._index(embedder, len(group[0].vector))

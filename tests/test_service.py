@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from conftest import ENROL, EMBEDDER, KEY, audio, clip, database_urls, enrol, fresh_database, meeting, service_client, wav_bytes
+from conftest import (EMBEDDER, ENROL, KEY, audio, clip, database_urls, enrol, fresh_database, meeting,
+                      service_client, wav_bytes)
 
 
 @pytest.fixture(params=database_urls())

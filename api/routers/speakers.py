@@ -99,7 +99,8 @@ async def enrol_upload(speaker_id: str, audio: UploadFile = File(description="a 
 
 
 @router.post("/{speaker_id}/enrol-url", status_code=201, response_model=EnrolmentOut)
-def enrol_url(speaker_id: str, body: EnrolUrl, db: DbSession = Depends(deps.get_db), matcher: Matcher = Depends(deps.matcher),
+def enrol_url(speaker_id: str, body: EnrolUrl, db: DbSession = Depends(deps.get_db),
+              matcher: Matcher = Depends(deps.matcher),
               models: OnDemandPipeline = Depends(deps.models), settings: Settings = Depends(deps.settings)):
     roster.get_speaker(db, settings.workspace, speaker_id)
     with downloaded(body.audio_url, settings) as fetched:

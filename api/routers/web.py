@@ -137,9 +137,10 @@ def speakers_page(request: Request, db: DbSession = Depends(deps.get_db), ws: st
 
 @router.post("/speakers", dependencies=[Depends(logged_in)])
 @shown_on("/ui/speakers")
-async def create_and_enrol(request: Request, name: str = Form(default=""), audio: Optional[UploadFile] = File(default=None),
-                           db: DbSession = Depends(deps.get_db), matcher: Matcher = Depends(deps.matcher),
-                           models: OnDemandPipeline = Depends(deps.models), settings: Settings = Depends(deps.settings)):
+async def create_and_enrol(request: Request, name: str = Form(default=""),
+                           audio: Optional[UploadFile] = File(default=None), db: DbSession = Depends(deps.get_db),
+                           matcher: Matcher = Depends(deps.matcher), models: OnDemandPipeline = Depends(deps.models),
+                           settings: Settings = Depends(deps.settings)):
     t = TEXT[language_of(request)]
     if not name.strip():
         return back("/ui/speakers", err=t["empty_name"])
