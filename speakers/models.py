@@ -138,6 +138,30 @@ class Job(Base):
     webhook_attempts: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     audio_expires_at: Mapped[Optional[datetime]] = mapped_column(default=None, index=True)
     events: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)  # audio kept/deleted, ...
+    webhook_state: Mapped[str] = mapped_column(String(20), default="")  # "sent" once a replica claimed it
     created_at: Mapped[datetime] = mapped_column(default=now)
     updated_at: Mapped[datetime] = mapped_column(default=now, onupdate=now)
     finished_at: Mapped[Optional[datetime]] = mapped_column(default=None)
+
+
+class VoiceprintChange(Base):
+    """A voiceprint added, moved to another speaker or removed: every replica reads these to keep
+    its index in step with the database (`speakers.index_sync`)."""
+
+    __tablename__ = "voiceprint_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    voiceprint_id: Mapped[int] = mapped_column(Integer)
+    changed_at: Mapped[datetime] = mapped_column(default=now, index=True)
+
+
+class Login(Base):
+    """A web login: the SHA-256 of its random token (the cookie holds the token), until it expires
+    or its owner logs out. `key_digest` ties it to the API key it was opened with."""
+
+    __tablename__ = "logins"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key_digest: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
