@@ -3,7 +3,8 @@
 Here the service is put together once: the database, the FAISS matcher, the pipeline (loaded on
 first use), S3 storage when configured, the transcriber (local or RunPod, chosen now) and the job
 runner. On start it upgrades the schema, fills the matcher from the database and starts the job
-runner; every route but `/health` needs the API key.
+runner; every route but `/health` and the login page needs the API key or a login, checked
+before the body is read (`api.guards`).
 """
 
 from __future__ import annotations
@@ -14,11 +15,14 @@ from pathlib import Path
 from typing import Optional
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from api.deps import require_api_key
+from api.guards import Guards
+from api.logins import Throttle
 from api.routers import identify, sessions, speakers, transcriptions, uploads, web
 from hearback.errors import ConfigError, ConflictError, HearbackError, InputError, NotFoundError
 from hearback.pipeline import Pipeline
@@ -26,12 +30,13 @@ from hearback.settings import Settings
 from jobs.runner import JobRunner
 from jobs.storage import AudioStorage
 from jobs.transcribers import choose_transcriber
-from speakers import matching
+from speakers import index_sync, matching
 from speakers.db import Database
 from speakers.on_demand import OnDemandPipeline
 
 log = logging.getLogger(__name__)
 STATUS_OF = {NotFoundError: 404, ConflictError: 409, InputError: 422, ConfigError: 503}
+NUL_REFUSED = "cannot contain NUL"  # psycopg's ValueError for a NUL byte in a text value
 
 
 def create_app(settings: Optional[Settings] = None, pipeline: Optional[Pipeline] = None) -> FastAPI:
@@ -42,13 +47,15 @@ def create_app(settings: Optional[Settings] = None, pipeline: Optional[Pipeline]
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        app.state.database.upgrade()
+        await run_in_threadpool(app.state.database.upgrade)
         with app.state.database.open() as db:
-            count = matching.load(db, app.state.matcher)
-        app.state.runner.start()
-        log.info("hearback service ready: %d voiceprints indexed", count)
+            count = index_sync.reload(db, app.state.matcher)
+            index_sync.prune(db)
+        await run_in_threadpool(app.state.runner.start)
+        log.info("hearback service ready: %d voiceprints indexed; jobs queued with %s", count,
+                 app.state.runner.queue.name)
         yield
-        app.state.runner.stop()
+        await run_in_threadpool(app.state.runner.stop)
 
     app = FastAPI(title="Hearback", version="0.1.0", lifespan=lifespan,
                   description="Transcripts with named speakers: enrol voices once, find them in every recording.")
@@ -61,9 +68,20 @@ def create_app(settings: Optional[Settings] = None, pipeline: Optional[Pipeline]
     state.runner = JobRunner(settings, state.database, state.matcher, state.models,
                              choose_transcriber(settings, state.models, state.storage), state.storage)
 
+    state.throttle = Throttle(settings.login_attempts)
+
     @app.get("/health", tags=["health"])
-    def health(request: Request) -> dict:
-        return {"status": "ok", "voiceprints": request.app.state.matcher.count()}
+    def health() -> dict:
+        """For load balancers: answers while the service runs, and tells nothing else."""
+        return {"status": "ok"}
+
+    @app.get("/status", tags=["health"], dependencies=[Depends(require_api_key)])
+    def service_status(request: Request) -> dict:
+        """What this replica holds: voiceprints indexed, the job queue it uses."""
+        with request.app.state.database.open() as db:
+            index_sync.catch_up(db, request.app.state.matcher)
+        return {"status": "ok", "voiceprints": request.app.state.matcher.count(),
+                "queue": request.app.state.runner.queue.name}
 
     protected = [Depends(require_api_key)]
     for router in (speakers.router, identify.router, transcriptions.router, sessions.router, uploads.router):
@@ -77,6 +95,7 @@ def create_app(settings: Optional[Settings] = None, pipeline: Optional[Pipeline]
         return RedirectResponse("/ui/speakers")
 
     _error_handlers(app)
+    app.add_middleware(Guards)
     return app
 
 
@@ -90,6 +109,14 @@ def _error_handlers(app: FastAPI) -> None:
         code = next((c for kind, c in STATUS_OF.items() if isinstance(exc, kind)), 400)
         body = {"detail": str(exc), "code": exc.code} if exc.code else {"detail": str(exc)}
         return JSONResponse(body, status_code=code)
+
+    @app.exception_handler(ValueError)
+    async def nul_byte(_: Request, exc: ValueError):
+        """The last net under the checks of names, titles and tags: PostgreSQL refuses NUL bytes."""
+        if NUL_REFUSED not in str(exc):
+            raise exc
+        return JSONResponse({"detail": "a value holds a NUL byte (\\x00): remove it and send it again",
+                             "code": "control_character"}, status_code=422)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError):

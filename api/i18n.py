@@ -99,6 +99,9 @@ FRENCH_PROBLEMS = {
     "job_not_found": "Cette transcription n'existe pas (ou plus).",
     "cluster_not_found": "Cette séance n'a pas de locuteur {label}.",
     "bad_audio_url": "L'URL de l'audio doit être une URL http(s) ou s3://bucket/clé.",
+    "sample_too_long": "L'extrait dépasse {limit:g} s : quelques minutes de cette seule personne suffisent.",
+    "control_character": "Le champ « {field} » contient un caractère de contrôle : retirez-le.",
+    "too_many_logins": "Trop d'essais : réessayez dans une minute.",
 }
 
 

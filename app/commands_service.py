@@ -8,6 +8,9 @@ import sys
 from hearback.settings import Settings
 
 MINUTE = 60.0
+# On SIGTERM uvicorn stops taking requests, lets open ones finish for this long, then stops the job
+# runner, which hands its queued and running jobs back.
+GRACEFUL_SECONDS = 10
 
 
 def register(commands) -> None:
@@ -74,5 +77,7 @@ def run_serve(args) -> int:
 
     from api.app import create_app
 
-    uvicorn.run(create_app(Settings.from_env()), host=args.host, port=args.port, log_level="info")
+    settings = Settings.from_env()
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info", proxy_headers=True,
+                forwarded_allow_ips=settings.trusted_proxies, timeout_graceful_shutdown=GRACEFUL_SECONDS)
     return 0

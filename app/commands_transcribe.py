@@ -65,7 +65,7 @@ def run_transcribe(args) -> int:
 def name_enrolled_speakers(transcript: "Transcript", pipeline: "Pipeline", settings: Settings) -> None:
     """The service's identification, on the local database's voiceprints held in memory."""
     from hearback.identify import apply_names
-    from speakers import matching
+    from speakers import index_sync, matching
     from speakers.db import Database
     from speakers.identification import Embedder, identify
 
@@ -74,7 +74,7 @@ def name_enrolled_speakers(transcript: "Transcript", pipeline: "Pipeline", setti
     started = time.perf_counter()
     matcher = matching.MemoryMatcher()
     with Database(settings).upgrade().open() as db:
-        matching.load(db, matcher)
+        index_sync.reload(db, matcher)
         found = identify(db, matcher, settings.workspace, transcript.speaker_embeddings, transcript.embedder,
                          Embedder.of(pipeline), settings.identify_threshold)
     apply_names(transcript, found)

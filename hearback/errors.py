@@ -53,3 +53,13 @@ class NotFoundError(HearbackError):
 
 class ConflictError(HearbackError):
     """The change would break a rule of the data, such as two speakers with one name."""
+
+
+def check_text(field: str, value: str, multiline: bool = False) -> str:
+    """Refuse NUL and other control characters (newlines too, unless `multiline`) in what a user typed."""
+    allowed = "\n\t" if multiline else ""
+    bad = next((c for c in value if (ord(c) < 32 or 127 <= ord(c) < 160) and c not in allowed), None)
+    if bad is not None:
+        what = "a NUL byte" if bad == "\0" else f"the control character U+{ord(bad):04X}"
+        raise InputError(f"{field} contains {what}: remove it and send it again", "control_character", field=field)
+    return value

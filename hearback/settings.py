@@ -75,11 +75,28 @@ class Settings:
     upload_expiry: int = _setting("HEARBACK_UPLOAD_EXPIRY", 900, "Seconds a presigned upload form stays valid.")
     worker_url_expiry: int = _setting("HEARBACK_WORKER_URL_EXPIRY", 3600,
                                       "Seconds a presigned GET URL handed to a RunPod worker stays valid.")
+    upload_storage: str = _setting(
+        "HEARBACK_UPLOAD_STORAGE", "local",
+        "Where uploaded audio waits for its job: `local` (HEARBACK_DATA_DIR/uploads, replicas on one machine) or "
+        "`s3` (the bucket: replicas on several machines).")
+    job_lease_seconds: float = _setting(
+        "HEARBACK_JOB_LEASE_SECONDS", 30.0,
+        "PostgreSQL: seconds a replica may go without a heartbeat before its running job is given to another one.")
     block_seconds: float = _setting("HEARBACK_BLOCK_SECONDS", 180.0,
                                     "Audio decoded and processed at a time: memory stays flat on long recordings.")
+    # The web pages
+    login_hours: float = _setting("HEARBACK_LOGIN_HOURS", 12.0, "Hours a web login lasts (logging out ends it at once).")
+    login_attempts: int = _setting(
+        "HEARBACK_LOGIN_ATTEMPTS", 5, "Wrong web logins allowed per client address and minute, after which it must wait.")
+    trusted_proxies: str = _setting(
+        "HEARBACK_TRUSTED_PROXIES", "127.0.0.1",
+        "Comma-separated addresses of reverse proxies whose X-Forwarded-Proto and X-Forwarded-For are believed "
+        "(https behind a proxy gives the login cookie its Secure flag); `*` trusts every client.")
     # Limits
     max_bytes: int = _setting("HEARBACK_MAX_BYTES", 2 * 1024**3, "Largest audio file accepted (bytes).")
     max_duration: float = _setting("HEARBACK_MAX_DURATION", 5 * 3600.0, "Longest audio accepted (seconds).")
+    max_enrol_seconds: float = _setting(
+        "HEARBACK_MAX_ENROL_SECONDS", 600.0, "Longest enrolment sample (seconds): a longer one is refused while it decodes.")
     download_timeout: float = _setting("HEARBACK_DOWNLOAD_TIMEOUT", 120.0, "Time-out of an audio download (seconds).")
     url_allowlist: tuple[str, ...] = _setting(
         "HEARBACK_URL_ALLOWLIST", (),

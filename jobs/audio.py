@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator, Optional
@@ -53,10 +54,11 @@ class AudioSource:
         return cls(upload=Path(job.audio_path))
 
 
-def save_upload(folder: Path, job_id: str, filename: str, data: bytes) -> Path:
+def save_upload(folder: Path, job_id: str, filename: str, streamed: Path) -> Path:
+    """Move the streamed upload into `folder` under the job's id (a rename on one file system)."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{job_id}{suffix_of(filename)}"
-    path.write_bytes(data)
+    shutil.move(str(streamed), path)
     return path
 
 

@@ -39,7 +39,7 @@ def sweep(database: Database, storage: Optional[AudioStorage]) -> int:
 def _delete(db, storage: Optional[AudioStorage], job: Job) -> None:
     if job.audio_path:
         Path(job.audio_path).unlink(missing_ok=True)
-        add_event(db, job.id, DELETED, job.audio_path)
+        add_event(db, job.id, DELETED, f"upload {job.request.get('filename') or Path(job.audio_path).suffix}")
     for source in _bucket_objects(job, storage):
         error = storage.delete(storage.key_of(source))
         add_event(db, job.id, DELETION_FAILED if error else DELETED, source + (f": {error}" if error else ""))

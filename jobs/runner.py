@@ -1,15 +1,16 @@
-"""The job queue: one background thread runs the service's transcription jobs in turn.
+"""The service's transcription jobs: submitted here, run by whichever replica the queue hands them to.
 
 A job's transcript comes from the transcriber chosen at start (local pipeline or RunPod), is
 identified against the enrolled voices and stored as its session; then the audio is released
-(deleted, or kept for playback) and the webhook sent. Jobs a stopped service left queued or
-running are queued again when it starts.
+(deleted, or kept for playback) and the webhook sent. Running a job is idempotent: a job run
+again after a crash finds its stored transcript and only finishes what was left (state, audio,
+one webhook). The queue is procrastinate on PostgreSQL (replicas, leases) and a thread on SQLite
+(one process); `stop` hands queued and running jobs back instead of finishing them.
 """
 
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 import time
 from pathlib import Path
@@ -23,20 +24,30 @@ from jobs.audio import AudioSource
 from jobs.storage import AudioStorage
 from jobs.store import ENDED, JobState, add_event, get_job, unfinished_jobs, update_job
 from jobs.submission import JobRequest, Upload
-from jobs.transcribers import JobContext, Transcriber
+from jobs.transcribers import HandedBack, JobContext, Transcriber
 from speakers.db import Database
 from speakers.matching import Matcher
 from speakers.models import Job, now
 from speakers.on_demand import OnDemandPipeline
-from speakers.recordings import mark_failed, store_transcript
+from speakers.recordings import is_stored, mark_failed, store_transcript
 
 log = logging.getLogger(__name__)
 PROGRESS_STEP = 0.02  # progress is written to the database when it moved this much, or the stage changed
 LAST_WORKING_PROGRESS = 0.98  # until the transcript is stored, a job is never shown as finished
 STORING_PROGRESS = 0.99
-SWEEP_SECONDS = 60.0  # how often expired audio is looked for when no job is waiting
 WAIT_POLL_SECONDS = 0.1  # `wait`: how often the job's state is read
-STOP_SECONDS = 30.0  # `stop`: how long the running job may take to finish
+STOP_SECONDS = 30.0  # `stop`: the most a running job may take to let go
+
+
+def choose_queue(settings: Settings):
+    """procrastinate when the database is PostgreSQL (several replicas may share it), else a thread."""
+    if settings.database.startswith("postgresql"):
+        from jobs.pg_queue import ProcrastinateQueue
+
+        return ProcrastinateQueue(settings)
+    from jobs.thread_queue import ThreadQueue
+
+    return ThreadQueue()
 
 
 class JobRunner:
@@ -45,29 +56,26 @@ class JobRunner:
         self.settings, self.database, self.matcher, self.models = settings, database, matcher, models
         self.transcriber, self.storage = transcriber, storage
         self.uploads = Path(settings.data_dir) / "uploads"
-        self.queue: "queue.Queue[Optional[str]]" = queue.Queue()
-        self.thread: Optional[threading.Thread] = None
+        self.queue = choose_queue(settings)
+        self.stopping = threading.Event()
 
     def start(self) -> "JobRunner":
         with self.database.open() as db:
             pending = unfinished_jobs(db)
-        for job_id in pending:
-            log.info("re-queueing job %s left by a previous run", job_id)
-            self.queue.put(job_id)
-        self.thread = threading.Thread(target=self._loop, name="hearback-jobs", daemon=True)
-        self.thread.start()
+        self.stopping.clear()
+        self.queue.start(self.run, self.sweep, pending)
         return self
 
     def stop(self, timeout: float = STOP_SECONDS) -> None:
-        if self.thread and self.thread.is_alive():
-            self.queue.put(None)
-            self.thread.join(timeout)
+        """Take no new job; the running one is handed back at its next progress report."""
+        self.stopping.set()
+        self.queue.stop(timeout)
 
     def submit(self, request: JobRequest, upload: Optional[Upload] = None) -> Job:
         """Queue a transcription of an uploaded file or of `request.audio_url`."""
         submission.check(request, upload, self.settings, self.storage)
         with self.database.open() as db:
-            job = submission.store(db, self.settings, self.uploads, request, upload)
+            job = submission.store(db, self.settings, self.uploads, request, upload, self.storage)
         self.queue.put(job.id)
         return job
 
@@ -88,40 +96,44 @@ class JobRunner:
     def sweep(self) -> int:
         return retention.sweep(self.database, self.storage)
 
-    def _loop(self) -> None:
-        while True:
-            try:
-                job_id = self.queue.get(timeout=SWEEP_SECONDS)
-            except queue.Empty:
-                self.sweep()
-                continue
-            if job_id is None:
-                return
-            try:
-                self._run(job_id)
-            except Exception:  # never let one job kill the runner
-                log.exception("job %s crashed the runner's loop", job_id)
+    def run(self, job_id: str) -> None:
+        """Run one job to its end; safe to call again for a job that ran before (idempotent)."""
+        with self.database.open() as db:
+            job = db.get(Job, job_id)
+            stored = job is not None and is_stored(db, job.session_id)
+        if job is None:
+            return
+        if job.state not in ENDED:
+            self._work(job, stored)
+        webhooks.notify(self.database, self.settings, self.get_any(job_id))
 
-    def _run(self, job_id: str) -> None:
-        job = self.get(job_id)
+    def get_any(self, job_id: str) -> Job:
+        with self.database.open() as db:
+            return db.get(Job, job_id)
+
+    def _work(self, job: Job, stored: bool) -> None:
+        job_id = job.id
         self._update(job_id, state=JobState.RUNNING, stage=Stage.STARTING, progress=0.0)
-        context = JobContext(job_id, _ProgressWriter(self.database, job_id), self._recorder(job_id))
+        context = JobContext(job_id, _ProgressWriter(self.database, job_id, self.stopping), self._recorder(job_id))
         try:
-            source, options = AudioSource.of(job, self.storage), JobRequest(**job.request).options
-            transcript = self.transcriber.transcribe(source, options, context)
-            self._update(job_id, stage=Stage.STORING, progress=STORING_PROGRESS)
-            with self.database.open() as db:
-                store_transcript(db, self.matcher, job.workspace, job.session_id, transcript, self.models.embedder,
-                                 self.settings.identify_threshold)
+            if not stored:
+                source, options = AudioSource.of(job, self.storage), JobRequest(**job.request).options
+                transcript = self.transcriber.transcribe(source, options, context)
+                self._update(job_id, stage=Stage.STORING, progress=STORING_PROGRESS)
+                with self.database.open() as db:
+                    store_transcript(db, self.matcher, job.workspace, job.session_id, transcript,
+                                     self.models.embedder, self.settings.identify_threshold)
             self._update(job_id, state=JobState.DONE, stage=Stage.DONE, progress=1.0, finished_at=now())
+        except HandedBack:
+            log.info("job %s handed back: this replica is stopping", job_id)
+            self._update(job_id, state=JobState.QUEUED, stage=Stage.QUEUED, progress=0.0)
+            raise
         except HearbackError as exc:
-            self._fail(job, str(exc))
+            self._fail(job, submission.shown_to_user(str(exc), job))
         except Exception as exc:
             log.exception("job %s failed", job_id)
             self._fail(job, f"internal error ({type(exc).__name__}); the service log has the details")
-        finally:
-            retention.release(self.database, self.storage, self.settings.audio_retention_hours, job_id)
-        webhooks.notify(self.database, self.settings, self.get(job_id))
+        retention.release(self.database, self.storage, self.settings.audio_retention_hours, job_id)
 
     def _update(self, job_id: str, **values) -> None:
         with self.database.open() as db:
@@ -142,14 +154,17 @@ class JobRunner:
 
 
 class _ProgressWriter:
-    """The pipeline's `(stage, fraction)` callback, written to the job without flooding the database."""
+    """The pipeline's `(stage, fraction)` callback, written to the job without flooding the
+    database; when the replica stops, it hands the job back instead."""
 
-    def __init__(self, database: Database, job_id: str):
-        self.database, self.job_id = database, job_id
+    def __init__(self, database: Database, job_id: str, stopping: threading.Event):
+        self.database, self.job_id, self.stopping = database, job_id, stopping
         self.stage: Optional[str] = None
         self.written = -1.0
 
     def __call__(self, stage: Stage | str, fraction: float) -> None:
+        if self.stopping.is_set():
+            raise HandedBack(self.job_id)
         stage, fraction = str(stage), min(fraction, LAST_WORKING_PROGRESS)
         if stage == self.stage and fraction - self.written < PROGRESS_STEP:
             return

@@ -23,6 +23,7 @@ from hearback.settings import Settings
 log = logging.getLogger(__name__)
 SUFFIX_LENGTH = 8  # longest file-name suffix kept (".webm", ".flac", ...): enough for FFmpeg to guess
 CLIENT_ATTEMPTS = 3  # botocore's own retries of a failed S3 call
+UPLOAD_PART, UPLOAD_THREADS = 8 * 1024 * 1024, 2  # an upload to the bucket holds at most 16 MB in memory
 
 
 def suffix_of(filename: str, default: str = ".audio") -> str:
@@ -76,6 +77,16 @@ class AudioStorage:
         if not key:
             raise InputError(f"{source} names no object")
         return key
+
+    def put_upload(self, path: Path, job_id: str, filename: str) -> str:
+        """Stream an upload into the bucket (parts of UPLOAD_PART bytes, never the whole file in
+        memory); returns its s3:// address."""
+        from boto3.s3.transfer import TransferConfig
+
+        key = f"{self.settings.s3_prefix.strip('/')}/{job_id}{suffix_of(filename)}".lstrip("/")
+        config = TransferConfig(multipart_chunksize=UPLOAD_PART, max_concurrency=UPLOAD_THREADS)
+        self.client.upload_file(str(path), self.bucket, key, Config=config)
+        return f"s3://{self.bucket}/{key}"
 
     def presigned_get(self, key: str, expires_in: Optional[int] = None) -> str:
         """A short-lived GET URL for a worker that must not hold the storage keys."""

@@ -6,7 +6,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any, Optional
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session as DbSession
 
 from hearback.errors import NotFoundError
@@ -60,6 +60,13 @@ def add_event(db: DbSession, job_id: str, event: str, detail: str) -> None:
     job = db.get(Job, job_id)
     job.events = [*job.events, {"at": now().isoformat(timespec="seconds"), "event": event, "detail": detail}]
     db.commit()
+
+
+def claim_webhook(db: DbSession, job_id: str) -> bool:
+    """True for the one caller (of every replica and every run of the job) that sends its webhook."""
+    claimed = db.execute(update(Job).where(Job.id == job_id, Job.webhook_state == "").values(webhook_state="sent"))
+    db.commit()
+    return claimed.rowcount == 1
 
 
 def add_webhook_attempt(db: DbSession, job_id: str, attempt: dict[str, Any]) -> None:

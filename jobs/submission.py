@@ -1,8 +1,11 @@
 """A transcription request: checked before anything is queued, then stored as a pending session
-and a queued job in one transaction (with the uploaded file, if any, on this service's disk)."""
+and a queued job in one transaction (with the uploaded file, if any, moved under the service's
+data directory, or streamed to the bucket with HEARBACK_UPLOAD_STORAGE=s3 so that replicas on
+other machines can read it). Errors name the user's file, never a server path."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
@@ -10,7 +13,7 @@ from typing import Optional
 
 from sqlalchemy.orm import Session as DbSession
 
-from hearback.errors import InputError
+from hearback.errors import InputError, check_text
 from hearback.pipeline import Options
 from hearback.settings import Settings
 from jobs.audio import save_upload
@@ -18,6 +21,8 @@ from jobs.storage import AudioStorage
 from jobs.store import add_job
 from speakers.models import Job
 from speakers.recordings import add_session
+
+TEMP_NAME = re.compile(r"(?:/[^\s:'\"]*/)?hearback-[A-Za-z0-9_]+\.[A-Za-z0-9]+")  # our temporary files' names
 
 
 @dataclass
@@ -31,6 +36,7 @@ class JobRequest:
     audio_url: Optional[str] = None
     webhook_url: Optional[str] = None
     public_url: Optional[str] = None  # where the submitter reached the service: links in webhooks
+    filename: Optional[str] = None  # the uploaded file's name, as the user named it: errors name it
 
     @property
     def options(self) -> Options:
@@ -39,8 +45,11 @@ class JobRequest:
 
 @dataclass
 class Upload:
+    """An uploaded file, already streamed to `path` (a temporary file the submission takes over)."""
+
     filename: str
-    data: bytes
+    path: Path
+    size: int
 
 
 def check(request: JobRequest, upload: Optional[Upload], settings: Settings, storage: Optional[AudioStorage]) -> None:
@@ -57,11 +66,16 @@ def check(request: JobRequest, upload: Optional[Upload], settings: Settings, sto
         raise InputError("audio_url must be an http(s) URL or s3://bucket/key", "bad_audio_url")
     if request.webhook_url and not request.webhook_url.lower().startswith(("http://", "https://")):
         raise InputError("webhook_url must be an http(s) URL")
-    if upload and len(upload.data) > settings.max_bytes:
+    for field, value in (("title", request.title), ("tag", request.tag), ("audio_url", request.audio_url),
+                         ("webhook_url", request.webhook_url), ("file name", upload and upload.filename)):
+        check_text(field, value or "")
+    if upload and upload.size > settings.max_bytes:
         raise InputError(f"the file is over the limit of {settings.max_bytes} bytes", "file_too_large",
                          limit=settings.max_bytes)
-    if upload and not upload.data:
+    if upload and not upload.size:
         raise InputError("the uploaded file is empty", "upload_empty")
+    if upload and settings.upload_storage == "s3" and storage is None:
+        raise InputError("HEARBACK_UPLOAD_STORAGE=s3 needs the service's S3 storage: set HEARBACK_S3_BUCKET")
     recorded_at(request)
 
 
@@ -75,12 +89,33 @@ def recorded_at(request: JobRequest) -> Optional[datetime]:
                          "time") from None
 
 
-def store(db: DbSession, settings: Settings, uploads: Path, request: JobRequest, upload: Optional[Upload]) -> Job:
-    """The session and the job, committed together; the upload is written under `uploads`."""
+def store(db: DbSession, settings: Settings, uploads: Path, request: JobRequest, upload: Optional[Upload],
+          storage: Optional[AudioStorage] = None) -> Job:
+    """The session and the job, committed together once the upload is in place (under `uploads`,
+    or in the bucket): a failure leaves no orphan session behind."""
     session = add_session(db, settings.workspace, request.title, request.tag, recorded_at(request))
-    job = add_job(db, settings.workspace, session.id, {k: v for k, v in asdict(request).items() if v is not None},
-                  request.webhook_url or "")
     if upload:
-        job.audio_path = str(save_upload(uploads, job.id, upload.filename, upload.data))
-    db.commit()
+        request.filename = upload.filename
+    fields = {k: v for k, v in asdict(request).items() if v is not None}
+    job = add_job(db, settings.workspace, session.id, fields, request.webhook_url or "")
+    try:
+        if upload and settings.upload_storage == "s3":
+            job.request = {**fields, "audio_url": storage.put_upload(upload.path, job.id, upload.filename)}
+        elif upload:
+            job.audio_path = str(save_upload(uploads, job.id, upload.filename, upload.path))
+        db.commit()
+    except BaseException:
+        db.rollback()
+        raise
     return job
+
+
+def shown_to_user(message: str, job: Job) -> str:
+    """An error about a job's audio, naming the user's file (or URL) instead of the service's
+    temporary or stored file."""
+    url = (job.request.get("audio_url") or "").split("?")[0]
+    shown = job.request.get("filename") or url or "the uploaded file"
+    for server_name in (job.audio_path, Path(job.audio_path).name if job.audio_path else ""):
+        if server_name:
+            message = message.replace(server_name, shown)
+    return TEMP_NAME.sub(shown, message)

@@ -34,6 +34,11 @@ class JobContext:
     event: Callable[[str, str], None]  # (event, detail) recorded on the job
 
 
+class HandedBack(Exception):
+    """Raised by a job's progress callback when the replica stops: the job goes back to the queue
+    (for another replica, or this one's next start) instead of being finished here."""
+
+
 class Transcriber(Protocol):
     def transcribe(self, source: AudioSource, options: Options, job: JobContext) -> Transcript: ...
 

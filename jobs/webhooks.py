@@ -21,7 +21,7 @@ from typing import Any, Callable, Optional
 import httpx
 
 from hearback.settings import Settings
-from jobs.store import JobState, add_webhook_attempt
+from jobs.store import JobState, add_webhook_attempt, claim_webhook
 from speakers.db import Database
 from speakers.models import Job
 from speakers.recordings import transcript_document
@@ -103,6 +103,9 @@ def notify(database: Database, settings: Settings, job: Job) -> None:
     answers holds up no other job. Every attempt is recorded on the job."""
     if not job.webhook_url:
         return
+    with database.open() as db:
+        if not claim_webhook(db, job.id):
+            return  # sent already, by an earlier run of this job or by another replica
     done = job.state == JobState.DONE.value
     payload: dict[str, Any] = {"job_id": job.id, "state": job.state, "session_id": job.session_id,
                                "error": job.error or None, "result_url": result_url(job, settings) if done else None}

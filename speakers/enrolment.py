@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session as DbSession
 from hearback.decode import decode
 from hearback.errors import InputError, Notice
 from hearback.settings import Settings
+from speakers import index_sync
 from speakers.matching import Matcher, entry_of
 from speakers.models import Speaker, Voiceprint
 from speakers.roster import add_speaker, clean_name, duplicate, find_speaker, get_speaker
@@ -46,7 +47,14 @@ class Enrolment:
 
 def check_sample(pipeline, settings: Settings, audio_path: str | Path) -> Sample:
     """Embed a voice sample after checking it holds enough speech of (mostly) one person."""
-    audio = decode(audio_path, max_duration=settings.max_duration)
+    limit = min(settings.max_duration, settings.max_enrol_seconds)
+    try:
+        audio = decode(audio_path, max_duration=limit)
+    except InputError as exc:
+        if exc.code != "audio_too_long":
+            raise
+        raise InputError(f"the sample is longer than {limit:g} s: a few minutes of this person alone are enough "
+                         "(HEARBACK_MAX_ENROL_SECONDS)", "sample_too_long", limit=limit) from None
     vector, seconds, voices = pipeline.embed_voice(audio)
     if seconds < settings.min_enrol_seconds:
         raise InputError(f"the sample holds {seconds:.1f} s of speech; enrolment needs at least "
@@ -69,6 +77,7 @@ def add_voiceprint(db: DbSession, speaker: Speaker, vector: np.ndarray, embedder
                             vector=vector.tobytes(), source=source[:SOURCE_LENGTH], speech_seconds=seconds)
     db.add(voiceprint)
     db.flush()
+    index_sync.record(db, [voiceprint.id])
     return voiceprint
 
 

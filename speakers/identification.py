@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session as DbSession
 from hearback.errors import InputError
 from hearback.identify import assign_names
 from hearback.result import Identification
+from speakers import index_sync
 from speakers.matching import Matcher
 from speakers.models import Speaker
 from speakers.vectors import unit
@@ -47,6 +48,7 @@ def identify(db: DbSession, matcher: Matcher, workspace: str, clusters: dict[str
     if wrong:
         size = len(clusters[wrong[0]])
         raise InputError(f"cluster {wrong[0]} has {size} values; {embedder} gives {running.dimension}")
+    index_sync.catch_up(db, matcher)  # another replica may have enrolled, merged or deleted since
     speakers, scores = matcher.scores(embedder, workspace, unit(np.stack([clusters[label] for label in labels])))
     found = assign_names(labels, [(sid, sid) for sid in speakers], scores, threshold)
     chosen = [i.speaker_id for i in found if i.name]

@@ -77,6 +77,8 @@ class _Owners:
     def __init__(self) -> None:
         self._owners: dict[int, tuple[str, str]] = {}
         self._lock = threading.Lock()
+        self.seen = 0  # the last voiceprint change applied (speakers.index_sync)
+        self.synced_at = 0.0  # time.monotonic() of the last catch-up
 
     def reassign(self, voiceprint_ids: list[int], speaker_id: str) -> None:
         with self._lock:

@@ -25,6 +25,7 @@ from speakers.vectors import unit
 
 TRANSCRIPT_META = ("model", "timings", "quality", "processing_time")  # kept on the session as they came
 NAMED_BY_HAND = 1.0  # the score of a cluster a person named: certain
+DONE = "done"  # a session's status once its transcript is stored
 
 
 def get_session(db: DbSession, workspace: str, session_id: str) -> Session:
@@ -58,16 +59,30 @@ def list_tags(db: DbSession, workspace: str) -> list[str]:
 
 
 def mark_failed(db: DbSession, session_id: Optional[str]) -> None:
-    """The session of a failed job: kept, marked failed (the caller commits)."""
+    """The session of a failed job: kept, marked failed (the caller commits); a session whose
+    transcript is stored stays done."""
     session = db.get(Session, session_id) if session_id else None
-    if session is not None:
+    if session is not None and session.status != DONE:
         session.status = "failed"
+
+
+def is_stored(db: DbSession, session_id: Optional[str]) -> bool:
+    """Whether the session's transcript is already stored (a job run again after a crash)."""
+    return bool(session_id) and db.scalar(select(Session.status).where(Session.id == session_id)) == DONE
 
 
 def store_transcript(db: DbSession, matcher: Matcher, workspace: str, session_id: str, transcript: Transcript,
                      running: Embedder, threshold: float) -> Session:
-    """Identify the transcript's clusters, then keep clusters and utterances on the session."""
+    """Identify the transcript's clusters, then keep clusters and utterances on the session.
+
+    Idempotent: the session row is locked first (on PostgreSQL), and a session already stored by
+    an earlier run of the same job (a crash between this commit and the job's state change, or a
+    replica that lost its lease but went on) is left as it is."""
     session = get_session(db, workspace, session_id)
+    db.refresh(session, with_for_update=True)
+    if session.status == DONE:
+        db.rollback()
+        return session
     vectors = transcript.speaker_embeddings
     comparable = bool(vectors) and transcript.embedder == running.name
     found = {i.label: i for i in identify(db, matcher, workspace, vectors, transcript.embedder, running, threshold)
@@ -87,7 +102,7 @@ def store_transcript(db: DbSession, matcher: Matcher, workspace: str, session_id
                          words=[{k: v for k, v in w.items() if k != "speaker"} for w in data["words"]]))
     session.language = transcript.language
     session.duration = float(transcript.duration)
-    session.status = "done"
+    session.status = DONE
     session.meta = {k: v for k, v in transcript.to_dict(include_embeddings=False).items() if k in TRANSCRIPT_META}
     db.commit()
     return session

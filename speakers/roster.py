@@ -14,7 +14,8 @@ from typing import Optional
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session as DbSession
 
-from hearback.errors import ConflictError, InputError, NotFoundError
+from hearback.errors import ConflictError, InputError, NotFoundError, check_text
+from speakers import index_sync
 from speakers.db import flush_or_conflict, get_owned
 from speakers.matching import Matcher
 from speakers.models import Cluster, Speaker, Utterance, Voiceprint
@@ -30,7 +31,7 @@ class SpeakerSummary:
 
 
 def clean_name(name: Optional[str]) -> str:
-    name = (name or "").strip()
+    name = check_text("a speaker's name", (name or "").strip())
     if not name:
         raise InputError("a speaker needs a name", "name_missing")
     if len(name) > NAME_LENGTH:
@@ -53,7 +54,7 @@ def find_speaker(db: DbSession, workspace: str, name: str) -> Optional[Speaker]:
 
 def add_speaker(db: DbSession, workspace: str, name: str, notes: str = "") -> Speaker:
     """A new speaker in `db`, flushed (a duplicate name raises here); the caller commits."""
-    speaker = Speaker(workspace=workspace, name=clean_name(name), notes=notes or "")
+    speaker = Speaker(workspace=workspace, name=clean_name(name), notes=check_text("notes", notes or "", True))
     db.add(speaker)
     flush_or_conflict(db, duplicate(speaker.name))
     return speaker
@@ -95,7 +96,7 @@ def update_speaker(db: DbSession, workspace: str, speaker_id: str, name: Optiona
     if name is not None:
         speaker.name = clean_name(name)
     if notes is not None:
-        speaker.notes = notes
+        speaker.notes = check_text("notes", notes, multiline=True)
     flush_or_conflict(db, duplicate(speaker.name))
     db.commit()
     return speaker
@@ -108,6 +109,7 @@ def delete_speaker(db: DbSession, matcher: Matcher, workspace: str, speaker_id: 
     db.execute(update(Utterance).where(Utterance.speaker_id == speaker_id).values(speaker_id=None))
     db.execute(update(Cluster).where(Cluster.speaker_id == speaker_id).values(speaker_id=None, score=0.0))
     db.delete(speaker)
+    index_sync.record(db, ids)
     db.commit()
     matcher.remove(ids)
 
@@ -122,6 +124,7 @@ def merge_speakers(db: DbSession, matcher: Matcher, workspace: str, source_id: s
         db.execute(update(model).where(model.speaker_id == source.id).values(speaker_id=target.id))
     db.expire(source)
     db.delete(source)
+    index_sync.record(db, ids)
     db.commit()
     matcher.reassign(ids, target.id)
     return target

@@ -93,9 +93,9 @@ async def enrol_upload(speaker_id: str, audio: UploadFile = File(description="a 
                        db: DbSession = Depends(deps.get_db), matcher: Matcher = Depends(deps.matcher),
                        models: OnDemandPipeline = Depends(deps.models), settings: Settings = Depends(deps.settings)):
     roster.get_speaker(db, settings.workspace, speaker_id)  # a missing speaker is a 404 before the upload is read
-    async with saved_upload(audio, settings) as path:
-        source = f"upload {audio.filename or ''}".strip()
-        return await run_in_threadpool(_enrol, db, matcher, models, settings, speaker_id, path, source)
+    async with saved_upload(audio, settings) as upload:
+        return await run_in_threadpool(_enrol, db, matcher, models, settings, speaker_id, upload.path,
+                                       f"upload {upload.filename}")
 
 
 @router.post("/{speaker_id}/enrol-url", status_code=201, response_model=EnrolmentOut)

@@ -5,16 +5,17 @@ from __future__ import annotations
 from typing import Optional
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, PlainTextResponse
 from sqlalchemy.orm import Session as DbSession
 
 from api import deps
 from api.schemas import JobOut
-from api.uploads import MEDIA_TYPES, read_capped
+from api.uploads import MEDIA_TYPES, saved_upload
 from hearback.formats import check_format, render
 from jobs.runner import JobRunner
 from jobs.store import JobState
-from jobs.submission import JobRequest, Upload
+from jobs.submission import JobRequest
 from speakers.recordings import transcript_document
 
 router = APIRouter(prefix="/transcriptions", tags=["transcriptions"])
@@ -28,6 +29,14 @@ def job_out(job, request: Request) -> JobOut:
                   events=job.events or [])
 
 
+async def submitted(jobs: JobRunner, job_request: JobRequest, audio: Optional[UploadFile]):
+    """The job, with its upload (if any) streamed to disk first; the database work off the event loop."""
+    if audio is None:
+        return await run_in_threadpool(jobs.submit, job_request)
+    async with saved_upload(audio, jobs.settings, jobs.uploads) as upload:
+        return await run_in_threadpool(jobs.submit, job_request, upload)
+
+
 @router.post("", status_code=202, response_model=JobOut)
 async def submit(request: Request, audio: Optional[UploadFile] = File(default=None),
                  audio_url: Optional[str] = Form(default=None), language: str = Form(default="auto"),
@@ -36,10 +45,10 @@ async def submit(request: Request, audio: Optional[UploadFile] = File(default=No
                  recorded_at: Optional[str] = Form(default=None), webhook_url: Optional[str] = Form(default=None),
                  jobs: JobRunner = Depends(deps.runner)):
     """Multipart form: an `audio` file or an `audio_url`, and the options. Answers 202 with the job."""
-    upload = Upload(audio.filename or "upload", await read_capped(audio, jobs.settings)) if audio is not None else None
-    job = jobs.submit(JobRequest(language=language, min_speakers=min_speakers, max_speakers=max_speakers,
-                                 title=title, tag=tag, recorded_at=recorded_at, audio_url=audio_url or None,
-                                 webhook_url=webhook_url or None, public_url=str(request.base_url)), upload)
+    job_request = JobRequest(language=language, min_speakers=min_speakers, max_speakers=max_speakers, title=title,
+                             tag=tag, recorded_at=recorded_at, audio_url=audio_url or None,
+                             webhook_url=webhook_url or None, public_url=str(request.base_url))
+    job = await submitted(jobs, job_request, audio)
     return JSONResponse(job_out(job, request).model_dump(mode="json"), status_code=202,
                         headers={"Location": str(request.url_for("transcription_status", job_id=job.id))})
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import colorsys
 import functools
 import hashlib
+import hmac
 import inspect
 from pathlib import Path
 from typing import Callable, Optional
@@ -23,15 +24,17 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session as DbSession
 
 from api import deps
-from api.deps import LOGIN_COOKIE, has_login, login_token
+from api import logins
+from api.deps import has_login
 from api.i18n import LANGUAGE_COOKIE, STAGES, TEXT, language_of, say
-from api.uploads import MEDIA_TYPES, read_capped, saved_upload
+from api.routers.transcriptions import submitted
+from api.uploads import MEDIA_TYPES, saved_upload
 from hearback.errors import HearbackError
 from hearback.formats import check_format, render
 from hearback.settings import Settings
 from jobs.runner import JobRunner
 from jobs.store import kept_audio
-from jobs.submission import JobRequest, Upload
+from jobs.submission import JobRequest
 from speakers import history, recordings, roster
 from speakers.enrolment import enrol
 from speakers.history import HistoryFilter
@@ -60,6 +63,13 @@ def page(request: Request, name: str, **context) -> HTMLResponse:
     if request.query_params.get("lang") in TEXT:
         response.set_cookie(LANGUAGE_COOKIE, lang, samesite="lax")
     return response
+
+
+def local_path(target: Optional[str], default: str) -> str:
+    """`target` if it is a path of this service's pages, else `default` (no open redirect)."""
+    if not target or not target.startswith("/ui/") or "//" in target or "\\" in target or "\n" in target:
+        return default
+    return target
 
 
 def back(path: str, msg: str = "", err: str = "") -> RedirectResponse:
@@ -111,19 +121,31 @@ def login_page(request: Request):
 
 
 @router.post("/login")
-def login(request: Request, api_key: str = Form(default="")):
-    settings = request.app.state.settings
-    if not settings.api_key or api_key != settings.api_key:
+def login(request: Request, api_key: str = Form(default=""), db: DbSession = Depends(deps.get_db)):
+    """The API key, once, opens a login of HEARBACK_LOGIN_HOURS; wrong keys are throttled."""
+    settings, throttle = request.app.state.settings, request.app.state.throttle
+    client = request.client.host if request.client else "?"
+    wait = throttle.wait_left(client)
+    if wait > 0:
+        response = back("/ui/login", err=say(HearbackError("too many wrong keys: try again in a minute",
+                                                           "too_many_logins"), language_of(request)))
+        response.status_code, response.headers["Retry-After"] = 429, str(int(wait) + 1)
+        return response
+    if not settings.api_key or not hmac.compare_digest(api_key.encode(), settings.api_key.encode()):
+        throttle.failed(client)
         return back("/ui/login", err=TEXT[language_of(request)]["wrong_key"])
     response = RedirectResponse("/ui/speakers", status_code=303)
-    response.set_cookie(LOGIN_COOKIE, login_token(settings.api_key), httponly=True, samesite="lax")
+    secure = request.url.scheme == "https" or settings.public_url.lower().startswith("https://")
+    response.set_cookie(logins.COOKIE, logins.open_login(db, settings), max_age=int(settings.login_hours * 3600),
+                        httponly=True, samesite="lax", secure=secure)
     return response
 
 
 @router.post("/logout")
-def logout():
+def logout(request: Request, db: DbSession = Depends(deps.get_db)):
+    logins.close_login(db, request.cookies.get(logins.COOKIE, ""))
     response = RedirectResponse("/ui/login", status_code=303)
-    response.delete_cookie(LOGIN_COOKIE)
+    response.delete_cookie(logins.COOKIE)
     return response
 
 
@@ -146,9 +168,9 @@ async def create_and_enrol(request: Request, name: str = Form(default=""),
         return back("/ui/speakers", err=t["empty_name"])
     if audio is None or not audio.filename:
         return back("/ui/speakers", err=t["choose_file"])
-    async with saved_upload(audio, settings) as path:
-        done = await run_in_threadpool(functools.partial(enrol, db, matcher, models.get(), settings, path,
-                                                         new_name=name, source=f"web {audio.filename}"))
+    async with saved_upload(audio, settings) as upload:
+        done = await run_in_threadpool(functools.partial(_enrol, db, matcher, models, settings, upload.path,
+                                                         new_name=name, source=f"web {upload.filename}"))
     return back("/ui/speakers", msg=_enrolled(request, done.warnings))
 
 
@@ -157,10 +179,15 @@ async def create_and_enrol(request: Request, name: str = Form(default=""),
 async def add_sample(request: Request, speaker_id: str, audio: UploadFile = File(...),
                      db: DbSession = Depends(deps.get_db), matcher: Matcher = Depends(deps.matcher),
                      models: OnDemandPipeline = Depends(deps.models), settings: Settings = Depends(deps.settings)):
-    async with saved_upload(audio, settings) as path:
-        done = await run_in_threadpool(functools.partial(enrol, db, matcher, models.get(), settings, path,
-                                                         speaker_id=speaker_id, source=f"web {audio.filename}"))
+    async with saved_upload(audio, settings) as upload:
+        done = await run_in_threadpool(functools.partial(_enrol, db, matcher, models, settings, upload.path,
+                                                         speaker_id=speaker_id, source=f"web {upload.filename}"))
     return back("/ui/speakers", msg=_enrolled(request, done.warnings))
+
+
+def _enrol(db: DbSession, matcher: Matcher, models: OnDemandPipeline, settings: Settings, path: Path, **target):
+    """Enrolment on a worker thread, the models loaded there too (never on the event loop)."""
+    return enrol(db, matcher, models.get(), settings, path, **target)
 
 
 def _enrolled(request: Request, warnings) -> str:
@@ -176,7 +203,7 @@ def rename(request: Request, speaker_id: str, name: str = Form(default=""), db: 
     if not name.strip():
         return back("/ui/speakers", err=t["empty_name"])
     roster.update_speaker(db, ws, speaker_id, name=name)
-    return back(request.query_params.get("next") or "/ui/speakers", msg=t["renamed"])
+    return back(local_path(request.query_params.get("next"), "/ui/speakers"), msg=t["renamed"])
 
 
 @router.post("/speakers/{speaker_id}/merge", dependencies=[Depends(logged_in)])
@@ -214,9 +241,8 @@ async def start_transcription(request: Request, audio: Optional[UploadFile] = Fi
     has_file = audio is not None and bool(audio.filename)
     if has_file == bool(audio_url.strip()):
         return back("/ui/sessions", err=TEXT[language_of(request)]["give_audio"])
-    upload = Upload(audio.filename, await read_capped(audio, jobs.settings)) if has_file else None
-    job = jobs.submit(JobRequest(language=language, title=title, tag=tag, audio_url=audio_url.strip() or None,
-                                 public_url=str(request.base_url)), upload)
+    job = await submitted(jobs, JobRequest(language=language, title=title, tag=tag, audio_url=audio_url.strip() or None,
+                                           public_url=str(request.base_url)), audio if has_file else None)
     return RedirectResponse(f"/ui/jobs/{job.id}", status_code=303)
 
 

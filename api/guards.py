@@ -1,0 +1,158 @@
+"""What every request passes before any route reads its body (an ASGI middleware):
+
+- NUL bytes in the path or the query string: a clear 422 (never a 500 from the database);
+- a body larger than the route can take (its Content-Length): 413, before a byte is read;
+- authentication: the API key (X-API-Key or Authorization: Bearer) or a valid login cookie, or
+  401 (the web pages' forms: back to the login page), so an unauthenticated upload is never
+  spooled to disk and an unauthenticated JSON body never parsed;
+- CSRF: a state-changing request authenticated by the login cookie (and the login form itself)
+  must come from one of the service's own pages: its Origin (or Referer) must be this service;
+- security headers on every answer (CSP, frame-ancestors and X-Frame-Options, nosniff,
+  Referrer-Policy).
+The routes read `request.state.auth` ("key", "login", "open" or "") instead of checking again.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from typing import Optional
+from urllib.parse import urlsplit
+
+from fastapi.concurrency import run_in_threadpool
+from starlette.datastructures import Headers
+from starlette.requests import cookie_parser
+
+from api import logins
+
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+PUBLIC = ("/health", "/static/", "/docs", "/redoc", "/openapi.json", "/ui/login")
+JSON_LIMIT = 2 * 1024 * 1024  # a body that is not a file upload (JSON, form fields): /identify fits easily
+MULTIPART_ROOM = 1024 * 1024  # a file upload's form fields and boundaries, above HEARBACK_MAX_BYTES
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+       "media-src 'self' blob:; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
+       "frame-ancestors 'none'")
+DOCS_CSP = "frame-ancestors 'none'"  # /docs loads Swagger UI from its CDN
+HEADERS = [(b"x-content-type-options", b"nosniff"), (b"x-frame-options", b"DENY"),
+           (b"referrer-policy", b"same-origin")]
+
+
+class Guards:
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        path, method = scope["path"], scope["method"]
+        send = _with_security_headers(send, path)
+        headers = Headers(scope=scope)
+        refusal = _nul_bytes(scope) or _too_large(scope["app"].state.settings, headers)
+        if refusal is None:
+            auth = await run_in_threadpool(authenticate, scope["app"].state, headers)
+            scope.setdefault("state", {})["auth"] = auth
+            refusal = _unauthenticated(path, method, auth) or _cross_site(scope, headers, path, method, auth)
+        if refusal is not None:
+            return await refusal(scope, receive, send)
+        return await self.app(scope, receive, send)
+
+
+def authenticate(state, headers: Headers) -> str:
+    """"key", "login", "open" (no key configured, local tests) or "" (nobody)."""
+    settings = state.settings
+    if settings.insecure_no_auth and not settings.api_key:
+        return "open"
+    authorization = headers.get("authorization", "")
+    given = headers.get("x-api-key") or (authorization[7:] if authorization.lower().startswith("bearer ") else "")
+    if given:
+        return "key" if hmac.compare_digest(given.encode(), settings.api_key.encode()) else ""
+    token = logins.token_of(cookie_parser(headers.get("cookie", "")))
+    if token:
+        with state.database.open() as db:
+            return "login" if logins.is_valid(db, settings, token) else ""
+    return ""
+
+
+def _nul_bytes(scope) -> Optional["_Answer"]:
+    query = scope.get("query_string", b"").lower()
+    if "\x00" in scope["path"] or b"%00" in query or b"\x00" in query:
+        return _Answer(422, {"detail": "the address holds a NUL byte (%00): remove it and send the request again",
+                             "code": "control_character"})
+    return None
+
+
+def _too_large(settings, headers: Headers) -> Optional["_Answer"]:
+    declared = headers.get("content-length", "")
+    if not declared.isdigit():
+        return None
+    multipart = headers.get("content-type", "").startswith("multipart/form-data")
+    limit = settings.max_bytes + MULTIPART_ROOM if multipart else JSON_LIMIT
+    if int(declared) <= limit:
+        return None
+    what = f"the file is over the limit of {settings.max_bytes} bytes (HEARBACK_MAX_BYTES)" if multipart else \
+        f"the request body is over {JSON_LIMIT} bytes"
+    return _Answer(413, {"detail": what, "code": "file_too_large" if multipart else "body_too_large"})
+
+
+def _unauthenticated(path: str, method: str, auth: str) -> Optional["_Answer"]:
+    if auth or path == "/" or path.startswith(PUBLIC):
+        return None
+    if path.startswith("/ui/"):
+        return None if method in SAFE_METHODS or path == "/ui/logout" else _Answer(303, location="/ui/login")
+    return _Answer(401, {"detail": "missing or wrong API key: send it in the X-API-Key header"},
+                   extra=[(b"www-authenticate", b"Bearer")])
+
+
+def _cross_site(scope, headers: Headers, path: str, method: str, auth: str) -> Optional["_Answer"]:
+    """A login-cookie request that changes something, or the login form, from another site."""
+    if method in SAFE_METHODS or not (auth == "login" or path == "/ui/login"):
+        return None
+    source = headers.get("origin") or _origin(headers.get("referer", ""))
+    if source and source.lower() in own_origins(scope, headers):
+        return None
+    if not source and path == "/ui/login":
+        return None  # a login form sent without Origin or Referer: nothing to steal
+    return _Answer(403, {"detail": "this request did not come from this service's own pages (Origin "
+                                   f"{source or 'missing'}): reload the page and try again", "code": "cross_site"})
+
+
+def own_origins(scope, headers: Headers) -> set[str]:
+    """The service's origins: the one this request was sent to, and HEARBACK_PUBLIC_URL's."""
+    public = scope["app"].state.settings.public_url
+    origins = {f"{scope['scheme']}://{headers.get('host', '')}".lower()}
+    if public:
+        origins.add(_origin(public).lower())
+    return origins
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+
+def _with_security_headers(send, path: str):
+    csp = DOCS_CSP if path.startswith(("/docs", "/redoc")) else CSP
+
+    async def sending(message):
+        if message["type"] == "http.response.start":
+            message = {**message, "headers": [*message.get("headers", []), *HEADERS,
+                                               (b"content-security-policy", csp.encode())]}
+        await send(message)
+
+    return sending
+
+
+class _Answer:
+    """A refusal sent without reading the request body."""
+
+    def __init__(self, status: int, body: Optional[dict] = None, location: str = "", extra: list = ()):
+        self.status, self.body, self.location, self.extra = status, body, location, list(extra)
+
+    async def __call__(self, scope, receive, send) -> None:
+        payload = json.dumps(self.body).encode() if self.body else b""
+        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode()),
+                   (b"connection", b"close"), *self.extra]
+        if self.location:
+            headers.append((b"location", self.location.encode()))
+        await send({"type": "http.response.start", "status": self.status, "headers": headers})
+        await send({"type": "http.response.body", "body": payload})

@@ -1,0 +1,86 @@
+"""Web logins: a random token per login, kept server-side (its SHA-256 in `logins`), that expires
+after HEARBACK_LOGIN_HOURS and dies at logout; wrong keys are throttled per client address.
+
+A login is also tied to the API key it was opened with: changing the key logs everyone out.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import threading
+import time
+from collections import deque
+from datetime import timedelta
+from typing import Optional
+
+from sqlalchemy import delete
+from sqlalchemy.orm import Session as DbSession
+
+from hearback.settings import Settings
+from speakers.models import Login, now
+
+COOKIE = "hearback_login"
+TOKEN_BYTES = 32
+THROTTLE_WINDOW = 60.0  # seconds over which wrong logins are counted
+THROTTLE_CLIENTS = 10_000  # addresses remembered at most (the oldest are forgotten first)
+
+
+def digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def open_login(db: DbSession, settings: Settings) -> str:
+    """A new login; returns the token for the cookie (only its digest is stored)."""
+    db.execute(delete(Login).where(Login.expires_at < now()))
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    db.add(Login(id=digest(token), key_digest=digest(settings.api_key),
+                 expires_at=now() + timedelta(hours=settings.login_hours)))
+    db.commit()
+    return token
+
+
+def is_valid(db: DbSession, settings: Settings, token: str) -> bool:
+    if not token:
+        return False
+    login = db.get(Login, digest(token))
+    return login is not None and login.expires_at > now() and secrets.compare_digest(
+        login.key_digest, digest(settings.api_key))
+
+
+def close_login(db: DbSession, token: str) -> None:
+    if token:
+        db.execute(delete(Login).where(Login.id == digest(token)))
+        db.commit()
+
+
+class Throttle:
+    """At most `attempts` wrong logins per client address within THROTTLE_WINDOW seconds (per
+    replica: N replicas behind a load balancer allow N times as many)."""
+
+    def __init__(self, attempts: int):
+        self.attempts = attempts
+        self.failures: dict[str, deque] = {}
+        self.lock = threading.Lock()
+
+    def wait_left(self, client: str) -> float:
+        """Seconds this client must still wait before trying again (0: it may try)."""
+        with self.lock:
+            recent = self._recent(client)
+            return 0.0 if len(recent) < self.attempts else THROTTLE_WINDOW - (time.monotonic() - recent[0])
+
+    def failed(self, client: str) -> None:
+        with self.lock:
+            self._recent(client).append(time.monotonic())
+            if len(self.failures) > THROTTLE_CLIENTS:
+                self.failures.pop(next(iter(self.failures)))
+
+    def _recent(self, client: str) -> deque:
+        recent = self.failures.setdefault(client, deque())
+        while recent and time.monotonic() - recent[0] > THROTTLE_WINDOW:
+            recent.popleft()
+        return recent
+
+
+def token_of(cookies: dict) -> Optional[str]:
+    return cookies.get(COOKIE) or None
