@@ -29,6 +29,11 @@ from hearback.settings import Settings
 
 MAX_REDIRECTS = 5
 CHUNK = 256 * 1024
+# IPv6 forms that carry an IPv4 address in their last 32 bits (and are "global" to `ipaddress`).
+NAT64 = ipaddress.ip_network("64:ff9b::/96")  # RFC 6052 well-known prefix
+LOCAL_NAT64 = ipaddress.ip_network("64:ff9b:1::/48")  # RFC 8215: local-use translation, never public
+TRANSLATED = ipaddress.ip_network("::ffff:0:0:0/96")  # RFC 2765 IPv4-translated
+ISATAP = 0x00005EFE  # RFC 5214 interface identifier ::0:5efe:a.b.c.d (also 200:5efe, the u/l bit set)
 
 
 @dataclass
@@ -138,12 +143,33 @@ def resolve_allowed(host: str, port: int, settings: Settings) -> str:
         raise FetchError(f"cannot resolve host {host!r}")
     for address in addresses:
         ip = ipaddress.ip_address(address.split("%")[0])
-        if not ip.is_global and not _allowed(host, ip, settings.url_allowlist):
+        if not is_public(ip) and not _allowed(host, ip, settings.url_allowlist):
             raise FetchError(
                 f"refusing to download from {host} ({ip}): private, loopback or reserved addresses are blocked; "
                 "add the host to HEARBACK_URL_ALLOWLIST if this is intended"
             )
     return addresses[0]
+
+
+def is_public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """A global address that does not carry a non-global IPv4 address inside it (NAT64, 6to4,
+    Teredo, ISATAP, IPv4-mapped or -compatible forms reach the IPv4 address through a gateway)."""
+    if not ip.is_global:
+        return False
+    if ip.version == 6 and (ip in LOCAL_NAT64 or any(not inner.is_global for inner in embedded_ipv4(ip))):
+        return False
+    return True
+
+
+def embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address stands for, in every form that embeds one."""
+    low32 = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    found = [inner for inner in (ip.ipv4_mapped, ip.sixtofour) if inner is not None]
+    if ip.teredo:
+        found += list(ip.teredo)  # (server, client)
+    if int(ip) >> 32 == 0 or ip in NAT64 or ip in TRANSLATED or (int(ip) >> 32) & 0xFDFFFFFF == ISATAP:
+        found.append(low32)
+    return found
 
 
 def _allowed(host: str, ip: ipaddress._BaseAddress, allowlist: tuple[str, ...]) -> bool:

@@ -1,15 +1,21 @@
 """Write a transcript as json, srt, vtt or txt. Speakers are shown in every format:
-`[Alice] text` in SRT and txt, a `<v Alice>` voice span in WebVTT."""
+`[Alice] text` in SRT and txt, a `<v Alice>` voice span in WebVTT.
+
+Names and texts are escaped for each format: a line break, a control character or an arrow `-->`
+in a speaker's name or a segment's text can never end a cue, start a new one or forge a line.
+"""
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, Mapping
 
 from hearback.errors import InputError
 from hearback.result import Transcript
 
 FORMATS = ("json", "srt", "vtt", "txt")
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")  # line breaks (also Unicode's) and control characters
 
 
 def check_format(name: str | None) -> str:
@@ -36,7 +42,7 @@ def render(transcript: Transcript | Mapping[str, Any], fmt: str) -> str:
 def to_srt(segments: list[Mapping[str, Any]]) -> str:
     blocks = []
     for i, s in enumerate(segments, 1):
-        text = f"[{s['speaker']}] {s['text'].strip()}" if s.get("speaker") else s["text"].strip()
+        text = f"[{one_line(s['speaker'])}] {one_line(s['text'])}" if s.get("speaker") else one_line(s["text"])
         blocks.append(f"{i}\n{timestamp(s['start'], ',')} --> {timestamp(s['end'], ',')}\n{text}\n")
     return "\n".join(blocks)
 
@@ -61,7 +67,7 @@ def to_txt(segments: list[Mapping[str, Any]]) -> str:
             texts = []
         if not texts:
             current, start = s.get("speaker"), s["start"]
-        texts.append(s["text"].strip())
+        texts.append(one_line(s["text"]))
     if texts:
         lines.append(_txt_line(current, start, texts))
     return "\n".join(lines) + ("\n" if lines else "")
@@ -70,7 +76,7 @@ def to_txt(segments: list[Mapping[str, Any]]) -> str:
 def _txt_line(speaker, start: float, texts: list[str]) -> str:
     body = " ".join(texts)
     stamp = timestamp(start, ".")[:-4]
-    return f"[{stamp}] {speaker}: {body}" if speaker else f"[{stamp}] {body}"
+    return f"[{stamp}] {one_line(speaker)}: {body}" if speaker else f"[{stamp}] {body}"
 
 
 def timestamp(seconds: float, separator: str) -> str:
@@ -81,5 +87,19 @@ def timestamp(seconds: float, separator: str) -> str:
     return f"{h:02d}:{m:02d}:{s:02d}{separator}{ms:03d}"
 
 
+def one_line(text: str) -> str:
+    """`text` on one line: line breaks and control characters become spaces, `-->` (the cue
+    timing arrow of SRT and WebVTT) becomes `->`."""
+    flat = _flat(text)
+    while "-->" in flat:
+        flat = flat.replace("-->", "->")
+    return flat
+
+
+def _flat(text: str) -> str:
+    return CONTROL.sub(" ", str(text)).strip()
+
+
 def _escape_vtt(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("-->", "->")
+    """One line, with `&`, `<` and `>` as entities (so no tag and no `-->` arrow is left)."""
+    return _flat(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
