@@ -112,3 +112,27 @@ def test_base64_is_decoded_and_removed():
     with pytest.raises(InputError, match="not valid base64"):
         with base64_audio("@@@not base64@@@", Settings()):
             pass
+
+
+# IPv6 forms that carry loopback, private, link-local or metadata IPv4 addresses in them: a NAT64
+# or 6to4 gateway (or a Teredo/ISATAP tunnel) would deliver the request to that IPv4 address.
+EMBEDDED = ["64:ff9b::a9fe:a9fe", "64:ff9b::7f00:1", "64:ff9b::a00:7", "64:ff9b:1::7f00:1", "2002:7f00:1::1",
+            "2002:a9fe:a9fe::", "2002:c0a8:101::1", "2001:0:4136:e378:8000:63bf:80ff:fffe", "::ffff:127.0.0.1",
+            "::ffff:169.254.169.254", "::127.0.0.1", "::a9fe:a9fe", "::ffff:0:7f00:1",
+            "2606:4700::5efe:7f00:1", "2606:4700::200:5efe:a9fe:a9fe"]
+
+
+@pytest.mark.parametrize("address", EMBEDDED)
+def test_ipv6_forms_of_private_ipv4_addresses_are_refused(address):
+    with pytest.raises(FetchError, match="refusing"):
+        with fetched(f"http://[{address}]/latest/meta-data/", LOOPBACK):
+            pass
+
+
+@pytest.mark.parametrize("address", ["64:ff9b::808:808", "2002:808:808::1", "2606:4700::1111"])
+def test_ipv6_forms_of_public_addresses_pass_the_guard(address):
+    import ipaddress
+
+    from hearback.fetch import is_public
+
+    assert is_public(ipaddress.ip_address(address))

@@ -97,3 +97,26 @@ def test_empty_transcript_renders_in_every_format():
     assert list(srt.parse(render(empty, "srt"))) == []
     assert render(empty, "txt") == ""
     assert render(empty, "vtt").startswith("WEBVTT")
+
+
+FORGER = "Eve\n\n99\n00:00:01,000 --> 00:00:09,000\nBob"  # a name that tries to start a cue of its own
+
+
+def test_a_name_or_text_with_line_breaks_and_arrows_forges_no_cue_or_line():
+    import io
+
+    import srt
+    import webvtt
+
+    from hearback.formats import to_srt, to_txt, to_vtt
+
+    segments = [{"start": 1.0, "end": 2.0, "text": "hello\r\n\r\n7\n00:00:03,000 --> 00:00:04,000\nforged",
+                 "speaker": FORGER},
+                {"start": 3.0, "end": 4.0, "text": "second", "speaker": "Ann\u2028[00:00:09] Mallory"}]
+    cues = list(srt.parse(to_srt(segments)))
+    assert [c.index for c in cues] == [1, 2] and all("\n" not in c.content for c in cues)
+    assert cues[0].content.startswith("[Eve 99 00:00:01,000 -> 00:00:09,000 Bob] hello")
+    captions = webvtt.from_buffer(io.StringIO(to_vtt(segments)))
+    assert len(captions) == 2 and all("\n" not in c.text for c in captions)
+    lines = to_txt(segments).splitlines()
+    assert len(lines) == 2 and lines[1].startswith("[00:00:03] Ann [00:00:09] Mallory: second")
