@@ -47,11 +47,12 @@ class Guards:
         path, method = scope["path"], scope["method"]
         send = _with_security_headers(send, path)
         headers = Headers(scope=scope)
-        refusal = _nul_bytes(scope) or _too_large(scope["app"].state.settings, headers)
+        refusal = _nul_bytes(scope)
         if refusal is None:
             auth = await run_in_threadpool(authenticate, scope["app"].state, headers)
             scope.setdefault("state", {})["auth"] = auth
-            refusal = _unauthenticated(path, method, auth) or _cross_site(scope, headers, path, method, auth)
+            refusal = (_unauthenticated(path, method, auth) or _cross_site(scope, headers, path, method, auth)
+                       or _too_large(scope["app"].state.settings, headers))
         if refusal is not None:
             return await refusal(scope, receive, send)
         return await self.app(scope, receive, send)
