@@ -80,8 +80,9 @@ def create_app(settings: Optional[Settings] = None, pipeline: Optional[Pipeline]
         """What this replica holds: voiceprints indexed, the job queue it uses."""
         with request.app.state.database.open() as db:
             index_sync.catch_up(db, request.app.state.matcher)
-        return {"status": "ok", "voiceprints": request.app.state.matcher.count(),
-                "queue": request.app.state.runner.queue.name}
+        runner = request.app.state.runner
+        return {"status": "ok", "voiceprints": request.app.state.matcher.count(), "queue": runner.queue.name,
+                "running": runner.current}
 
     protected = [Depends(require_api_key)]
     for router in (speakers.router, identify.router, transcriptions.router, sessions.router, uploads.router):

@@ -58,6 +58,7 @@ class JobRunner:
         self.uploads = Path(settings.data_dir) / "uploads"
         self.queue = choose_queue(settings)
         self.stopping = threading.Event()
+        self.current: Optional[str] = None  # the job this replica is running (for /status)
 
     def start(self) -> "JobRunner":
         with self.database.open() as db:
@@ -104,7 +105,11 @@ class JobRunner:
         if job is None:
             return
         if job.state not in ENDED:
-            self._work(job, stored)
+            self.current = job_id
+            try:
+                self._work(job, stored)
+            finally:
+                self.current = None
         webhooks.notify(self.database, self.settings, self.get_any(job_id))
 
     def get_any(self, job_id: str) -> Job:

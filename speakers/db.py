@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TypeVar
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as DbSession, sessionmaker
 
@@ -19,6 +19,7 @@ from hearback.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 SQLITE_BUSY_SECONDS = 30  # the job thread writes while the API reads: wait for the lock, not fail
+UPGRADE_LOCK = 0x4845415242  # PostgreSQL advisory lock held while one replica upgrades the schema
 Row = TypeVar("Row")
 
 
@@ -51,6 +52,8 @@ def upgrade(engine: Engine) -> None:
     config = Config(str(ROOT / "alembic.ini"))
     config.set_main_option("script_location", str(ROOT / "alembic"))
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":  # replicas starting together upgrade one at a time
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": UPGRADE_LOCK})
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 

@@ -287,3 +287,28 @@ def runpod_endpoint(tmp_path_factory):
     worker.wait(30)
 
 
+
+
+# ------------------------------------------------- `hearback serve` as a process of its own
+
+
+def start_service(port: int, log_path: Path, **env: str) -> subprocess.Popen:
+    """`hearback serve` on 127.0.0.1:`port` with the API key and `env` (HEARBACK_DATA_DIR at
+    least), once its /health answers."""
+    environment = {**os.environ, "HEARBACK_API_KEY": KEY, **env}
+    if "DATABASE_URL" not in env:
+        environment.pop("DATABASE_URL", None)
+    process = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--port", str(port)], cwd=ROOT,
+                               env=environment, stdout=open(log_path, "a"), stderr=subprocess.STDOUT)
+    deadline = time.time() + 180
+    while time.time() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                return process
+        except httpx.HTTPError:
+            pass
+        if process.poll() is not None:
+            break
+        time.sleep(0.2)
+    process.kill()
+    pytest.fail(f"hearback serve did not start: {log_path.read_text()[-3000:]}")

@@ -1,0 +1,144 @@
+"""Three replicas (`hearback serve` processes) on one PostgreSQL database: 30 jobs submitted across
+them, one replica killed with `kill -9` in the middle of a job and started again; every job is
+done exactly once (one session, one set of utterances, one webhook), none fails. A voice enrolled
+on one replica is named by another at once; a deleted one no longer is."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import os
+import signal
+import threading
+import time
+from collections import Counter
+
+import httpx
+import pytest
+
+from conftest import KEY, clip, ffmpeg, audio, free_port, fresh_database, start_service, wav_bytes
+
+JOBS = 30
+LEASE = "4"  # HEARBACK_JOB_LEASE_SECONDS: a dead replica's job is taken over after this
+ALL_DONE_SECONDS = 600
+
+
+@pytest.fixture(scope="module")
+def postgres(tmp_path_factory):
+    url = os.environ.get("DATABASE_TEST_URL")
+    if not url:
+        pytest.skip("PostgreSQL NOT TESTED: set DATABASE_TEST_URL=postgresql+psycopg://user@host/db (CI sets it)")
+    return fresh_database(url, tmp_path_factory.mktemp("pg"))
+
+
+class Receiver(http.server.BaseHTTPRequestHandler):
+    """A webhook receiver on 127.0.0.1: every delivery's job id is kept."""
+
+    deliveries: list = []
+
+    def log_message(self, *args):
+        pass
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        type(self).deliveries.append(json.loads(body)["job_id"])
+        self.send_response(200)
+        self.end_headers()
+
+
+@pytest.fixture(scope="module")
+def replicas(postgres, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("replicas")
+    env = {"DATABASE_URL": postgres, "HEARBACK_DATA_DIR": str(tmp / "data"), "HEARBACK_JOB_LEASE_SECONDS": LEASE,
+           "WHISPER_MODEL": "tiny.en", "HEARBACK_CPU_THREADS": "1", "HEARBACK_MIN_ENROL_SECONDS": "3"}
+    ports = [free_port() for _ in range(3)]
+    processes = {port: start_service(port, tmp / f"replica-{port}.log", **env) for port in ports}
+    receiver = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+
+    def restart(port: int) -> None:
+        processes[port] = start_service(port, tmp / f"replica-{port}.log", **env)
+
+    yield ports, processes, restart, f"http://127.0.0.1:{receiver.server_address[1]}/hook", tmp
+    receiver.shutdown()
+    for process in processes.values():
+        process.terminate()
+    for process in processes.values():
+        process.wait(60)
+
+
+def api(port: int) -> httpx.Client:
+    return httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"X-API-Key": KEY}, timeout=60)
+
+
+def clips(tmp) -> list:
+    """30 clips of 3 to 5 s cut from jfk.flac by ffmpeg."""
+    made = []
+    for i in range(JOBS):
+        path = tmp / f"clip{i}.mp3"
+        ffmpeg("-ss", str(i % 6), "-t", str(3 + i % 3), "-i", str(audio("jfk.flac")), str(path))
+        made.append(path)
+    return made
+
+
+def test_thirty_jobs_on_three_replicas_one_killed_each_done_once(replicas):
+    ports, processes, restart, hook, tmp = replicas
+    jobs = []
+    for i, path in enumerate(clips(tmp)):
+        with api(ports[i % 3]) as client:
+            r = client.post("/transcriptions", files={"audio": (path.name, path.read_bytes(), "audio/mpeg")},
+                            data={"language": "en", "title": f"clip {i}", "webhook_url": hook})
+            assert r.status_code == 202, r.text
+            jobs.append(r.json()["id"])
+    victim = ports[0]
+    with api(victim) as client:
+        deadline = time.time() + 120
+        while not (running := client.get("/status").json()["running"]):
+            assert time.time() < deadline, "replica 0 never took a job"
+            time.sleep(0.05)
+    os.kill(processes[victim].pid, signal.SIGKILL)  # in the middle of `running`
+    processes[victim].wait(10)
+    restart(victim)
+    with api(ports[1]) as client:
+        deadline = time.time() + ALL_DONE_SECONDS
+        while True:
+            states = [client.get(f"/transcriptions/{job}").json() for job in jobs]
+            if all(s["state"] in ("done", "failed") for s in states) or time.time() > deadline:
+                break
+            time.sleep(1)
+        assert [s["error"] for s in states if s["state"] != "done"] == [], "every job done, none failed"
+        sessions = {s["session_id"] for s in states}
+        assert len(sessions) == JOBS and client.get("/sessions").json()["total"] == JOBS
+        for state in states:
+            segments = client.get(f"/sessions/{state['session_id']}/transcript").json()["transcription"]["segments"]
+            said = [(s["start"], s["text"]) for s in segments]
+            assert said and len(said) == len(set(said)), "one set of utterances"
+        killed = client.get(f"/transcriptions/{running}").json()
+        assert killed["state"] == "done"
+    time.sleep(float(LEASE) + 2)  # a duplicate run would deliver again by now
+    assert Counter(Receiver.deliveries) == Counter(jobs), "one webhook per job"
+
+
+def test_an_enrolment_on_one_replica_names_on_another_at_once(replicas, pipeline):
+    from hearback.decode import decode
+
+    ports, _, _, _, tmp = replicas
+    sample = tmp / "kennedy-other-part.wav"
+    sample.write_bytes(wav_bytes(clip("jfk.flac", 0.0, 5.5)))
+    vector, _, _ = pipeline.embed_voice(decode(sample))
+    question = {"embedder": pipeline.diarizer.embedder_name, "embeddings": {"SPEAKER_00": [float(x) for x in vector]}}
+    with api(ports[0]) as a, api(ports[1]) as b:
+        assert b.post("/identify", json=question).json()["speakers"][0]["name"] is None
+        sid = a.post("/speakers", json={"name": "Kennedy"}).json()["id"]
+        r = a.post(f"/speakers/{sid}/enrol", files={"audio": ("k.wav", wav_bytes(clip("jfk.flac", 5.5, 11.0)))})
+        assert r.status_code == 201, r.text
+        enrolled = time.monotonic()
+        named = b.post("/identify", json=question).json()["speakers"][0]
+        assert named["name"] == "Kennedy" and time.monotonic() - enrolled < 1.0, named
+        a.patch(f"/speakers/{sid}", json={"name": "J. F. Kennedy"})
+        assert b.post("/identify", json=question).json()["speakers"][0]["name"] == "J. F. Kennedy"
+        assert a.delete(f"/speakers/{sid}").status_code == 204
+        deleted = time.monotonic()
+        assert b.post("/identify", json=question).json()["speakers"][0]["name"] is None
+        assert time.monotonic() - deleted < 1.0
+        assert b.get("/status").json()["voiceprints"] == 0
