@@ -120,6 +120,7 @@ class JobRunner:
         job_id = job.id
         self._update(job_id, state=JobState.RUNNING, stage=Stage.STARTING, progress=0.0)
         context = JobContext(job_id, _ProgressWriter(self.database, job_id, self.stopping), self._recorder(job_id))
+        error = ""
         try:
             if not stored:
                 source, options = AudioSource.of(job, self.storage), JobRequest(**job.request).options
@@ -128,17 +129,20 @@ class JobRunner:
                 with self.database.open() as db:
                     store_transcript(db, self.matcher, job.workspace, job.session_id, transcript,
                                      self.models.embedder, self.settings.identify_threshold)
-            self._update(job_id, state=JobState.DONE, stage=Stage.DONE, progress=1.0, finished_at=now())
         except HandedBack:
             log.info("job %s handed back: this replica is stopping", job_id)
             self._update(job_id, state=JobState.QUEUED, stage=Stage.QUEUED, progress=0.0)
             raise
         except HearbackError as exc:
-            self._fail(job, submission.shown_to_user(str(exc), job))
+            error = submission.shown_to_user(str(exc), job)
         except Exception as exc:
             log.exception("job %s failed", job_id)
-            self._fail(job, f"internal error ({type(exc).__name__}); the service log has the details")
+            error = f"internal error ({type(exc).__name__}); the service log has the details"
         retention.release(self.database, self.storage, self.settings.audio_retention_hours, job_id)
+        if error:
+            self._fail(job, error)
+        else:
+            self._update(job_id, state=JobState.DONE, stage=Stage.DONE, progress=1.0, finished_at=now())
 
     def _update(self, job_id: str, **values) -> None:
         with self.database.open() as db:

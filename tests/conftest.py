@@ -253,18 +253,23 @@ def start_worker(env: dict, log_path: Path) -> tuple[subprocess.Popen, str]:
         [sys.executable, "handler.py", "--rp_serve_api", "--rp_api_host", "127.0.0.1", "--rp_api_port", str(port)],
         cwd=ROOT, env=env, stdout=open(log_path, "w"), stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
+    return answering(process, f"{base}/openapi.json", log_path, "the worker"), base
+
+
+def answering(process: subprocess.Popen, url: str, log_path: Path, what: str) -> subprocess.Popen:
+    """`process` once `url` answers 200 (within 3 minutes: models may load first)."""
     deadline = time.time() + 180
     while time.time() < deadline:
         try:
-            if httpx.get(f"{base}/openapi.json", timeout=2).status_code == 200:
-                return process, base
+            if httpx.get(url, timeout=2).status_code == 200:
+                return process
         except httpx.HTTPError:
             pass
         if process.poll() is not None:
             break
-        time.sleep(0.5)
+        time.sleep(0.3)
     process.kill()
-    pytest.fail("the worker did not start: " + log_path.read_text()[-3000:])
+    pytest.fail(f"{what} did not start: {log_path.read_text()[-3000:]}")
 
 
 @pytest.fixture(scope="module")
@@ -300,15 +305,14 @@ def start_service(port: int, log_path: Path, **env: str) -> subprocess.Popen:
         environment.pop("DATABASE_URL", None)
     process = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--port", str(port)], cwd=ROOT,
                                env=environment, stdout=open(log_path, "a"), stderr=subprocess.STDOUT)
-    deadline = time.time() + 180
-    while time.time() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            pass
-        if process.poll() is not None:
-            break
-        time.sleep(0.2)
-    process.kill()
-    pytest.fail(f"hearback serve did not start: {log_path.read_text()[-3000:]}")
+    return answering(process, f"http://127.0.0.1:{port}/health", log_path, "hearback serve")
+
+
+def jfk_clips(folder: Path, count: int) -> list[Path]:
+    """`count` clips of 3 to 5 s cut from jfk.flac by ffmpeg (MP3): short real jobs."""
+    made = []
+    for i in range(count):
+        path = folder / f"clip{i}.mp3"
+        ffmpeg("-ss", str(i % 6), "-t", str(3 + i % 3), "-i", str(audio("jfk.flac")), str(path))
+        made.append(path)
+    return made

@@ -12,7 +12,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 LAYERS = ["hearback", "speakers", "jobs", "api", "app"]  # each may import only those before it
 SERVICE_PACKAGES = {"sqlalchemy", "alembic", "psycopg", "faiss", "fastapi", "uvicorn", "multipart",
-                    "python_multipart", "jinja2", "boto3", "botocore", "httpx"}
+                    "python_multipart", "jinja2", "boto3", "botocore", "httpx", "procrastinate", "psycopg_pool"}
 
 
 def imports(path: Path) -> set[str]:

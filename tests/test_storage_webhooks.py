@@ -261,3 +261,27 @@ def test_retention_keeps_audio_until_the_sweep(s3, tmp_path, pipeline):
         assert [(e["event"], e["detail"]) for e in events] == [("audio deleted", source)]
         result = c.get(f"/transcriptions/{job['id']}/result").json()  # the transcript outlives its audio
         assert result["speakers"] == ["SPEAKER_00"] and result["transcription"]["text"]
+
+
+def test_uploads_stream_to_the_bucket_when_replicas_run_on_several_machines(s3, tmp_path, pipeline):
+    """HEARBACK_UPLOAD_STORAGE=s3: an upload is kept in the bucket, not on this machine's disk, so
+    any replica can run its job; it is deleted with the job's audio."""
+    from hearback.settings import Settings
+
+    endpoint, s3_client = s3
+    settings = Settings(data_dir=tmp_path / "data", database_url=f"sqlite:///{tmp_path}/db.sqlite", api_key=KEY,
+                        s3_endpoint_url=endpoint, s3_bucket="hearback-audio", s3_access_key_id="test",
+                        s3_secret_access_key="test", upload_storage="s3")
+    with service_client(settings, pipeline) as c:
+        r = c.post("/transcriptions", files={"audio": ("jfk.wav", wav_bytes(clip("jfk.flac", 0, 11)), "audio/wav")},
+                   data={"language": "en"})
+        done, status = wait(c, r.json()["id"])
+        assert done.state == "done", done.error
+        text = c.get(f"/transcriptions/{done.id}/result").json()["transcription"]["text"]
+        assert "ask not what your country" in text.lower()
+    assert not done.audio_path and not list((tmp_path / "data" / "uploads").rglob("*.wav"))
+    source = done.request["audio_url"]
+    assert source == f"s3://hearback-audio/hearback/uploads/{done.id}.wav" and done.request["filename"] == "jfk.wav"
+    assert {"event": "audio deleted", "detail": source} in [{k: e[k] for k in ("event", "detail")} for e in status["events"]]
+    with pytest.raises(Exception, match="404|Not Found"):
+        s3_client.head_object(Bucket="hearback-audio", Key=source.split("/", 3)[3])
