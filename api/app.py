@@ -19,6 +19,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DataError
 
 from api.deps import require_api_key
 from api.guards import Guards
@@ -112,8 +113,9 @@ def _error_handlers(app: FastAPI) -> None:
         return JSONResponse(body, status_code=code)
 
     @app.exception_handler(ValueError)
-    async def nul_byte(_: Request, exc: ValueError):
-        """The last net under the checks of names, titles and tags: PostgreSQL refuses NUL bytes."""
+    @app.exception_handler(DataError)
+    async def nul_byte(_: Request, exc: Exception):
+        """The last net under the checks of names, titles, tags and ids: PostgreSQL refuses NUL bytes."""
         if NUL_REFUSED not in str(exc):
             raise exc
         return JSONResponse({"detail": "a value holds a NUL byte (\\x00): remove it and send it again",

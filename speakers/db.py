@@ -14,7 +14,7 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as DbSession, sessionmaker
 
-from hearback.errors import ConfigError, ConflictError, NotFoundError
+from hearback.errors import ConfigError, ConflictError, NotFoundError, check_text
 from hearback.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -76,7 +76,10 @@ class Database:
 def get_owned(db: DbSession, model: type[Row], key: object, workspace: str, missing: NotFoundError) -> Row:
     """The row `key` of `model` if it exists in `workspace`; else `missing` is raised (a 404).
 
-    Another workspace's row is reported as missing, so ids reveal nothing across workspaces."""
+    Another workspace's row is reported as missing, so ids reveal nothing across workspaces; an id
+    holding a NUL byte or a control character is refused (PostgreSQL cannot even look it up)."""
+    if isinstance(key, str):
+        check_text("an id", key)
     row = db.get(model, key)
     if row is None or getattr(row, "workspace") != workspace:
         raise missing

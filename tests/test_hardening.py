@@ -155,6 +155,7 @@ def test_nul_bytes_and_control_characters_get_a_clear_422(any_db_client):
     refused = [client.post("/speakers", json={"name": "Eve\x00"}), client.post("/speakers", json={"name": "Eve\nBob"}),
                client.patch(f"/speakers/{sid}", json={"name": "A\x1b[31m"}),
                client.patch(f"/speakers/{sid}", json={"notes": "a\x00b"}),
+               client.post(f"/speakers/{sid}/merge", json={"source_id": "x\x00y"}),
                client.get(f"/speakers/{sid}/utterances", params={"q": "a\x00b"}),
                client.get("/sessions", params={"tag": "\x00"}), client.get(f"/speakers/{sid}%00"),
                client.get("/sessions/ab%00cd/transcript"),

@@ -1,6 +1,6 @@
 """Three replicas (`hearback serve` processes) on one PostgreSQL database: 30 jobs submitted across
-them, one replica killed with `kill -9` in the middle of a job and started again; every job is
-done exactly once (one session, one set of utterances, one webhook), none fails. A voice enrolled
+them, one replica killed with `kill -9` in the middle of a job and started again, another stopped (it
+hands its job back); every job is done exactly once (one session, one set of utterances, one webhook), none fails. A voice enrolled
 on one replica is named by another at once; a deleted one no longer is."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from collections import Counter
 import httpx
 import pytest
 
-from conftest import KEY, clip, ffmpeg, audio, free_port, fresh_database, start_service, wav_bytes
+from conftest import KEY, clip, free_port, fresh_database, jfk_clips, start_service, wav_bytes
 
 JOBS = 30
 LEASE = "4"  # HEARBACK_JOB_LEASE_SECONDS: a dead replica's job is taken over after this
@@ -71,20 +71,10 @@ def api(port: int) -> httpx.Client:
     return httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"X-API-Key": KEY}, timeout=60)
 
 
-def clips(tmp) -> list:
-    """30 clips of 3 to 5 s cut from jfk.flac by ffmpeg."""
-    made = []
-    for i in range(JOBS):
-        path = tmp / f"clip{i}.mp3"
-        ffmpeg("-ss", str(i % 6), "-t", str(3 + i % 3), "-i", str(audio("jfk.flac")), str(path))
-        made.append(path)
-    return made
-
-
 def test_thirty_jobs_on_three_replicas_one_killed_each_done_once(replicas):
     ports, processes, restart, hook, tmp = replicas
     jobs = []
-    for i, path in enumerate(clips(tmp)):
+    for i, path in enumerate(jfk_clips(tmp, JOBS)):
         with api(ports[i % 3]) as client:
             r = client.post("/transcriptions", files={"audio": (path.name, path.read_bytes(), "audio/mpeg")},
                             data={"language": "en", "title": f"clip {i}", "webhook_url": hook})
@@ -99,6 +89,15 @@ def test_thirty_jobs_on_three_replicas_one_killed_each_done_once(replicas):
     os.kill(processes[victim].pid, signal.SIGKILL)  # in the middle of `running`
     processes[victim].wait(10)
     restart(victim)
+    stopping = ports[2]  # a replica stopped in the middle of a job hands it back and exits at once
+    with api(stopping) as client:
+        deadline = time.time() + 120
+        while not (handed_back := client.get("/status").json()["running"]) and time.time() < deadline:
+            time.sleep(0.05)
+    stopped = time.monotonic()
+    processes[stopping].terminate()
+    processes[stopping].wait(30)
+    assert time.monotonic() - stopped < 15
     with api(ports[1]) as client:
         deadline = time.time() + ALL_DONE_SECONDS
         while True:
@@ -113,8 +112,8 @@ def test_thirty_jobs_on_three_replicas_one_killed_each_done_once(replicas):
             segments = client.get(f"/sessions/{state['session_id']}/transcript").json()["transcription"]["segments"]
             said = [(s["start"], s["text"]) for s in segments]
             assert said and len(said) == len(set(said)), "one set of utterances"
-        killed = client.get(f"/transcriptions/{running}").json()
-        assert killed["state"] == "done"
+        assert client.get(f"/transcriptions/{running}").json()["state"] == "done"
+        assert handed_back is None or client.get(f"/transcriptions/{handed_back}").json()["state"] == "done"
     time.sleep(float(LEASE) + 2)  # a duplicate run would deliver again by now
     assert Counter(Receiver.deliveries) == Counter(jobs), "one webhook per job"
 
