@@ -25,6 +25,8 @@ TASK = "hearback.transcribe"
 HEARTBEATS_PER_LEASE = 4  # heartbeats sent within one lease: a few may be late without losing it
 START_SECONDS = 30.0  # how long `start` waits for the worker's database connection
 DEFER_SECONDS = 30.0
+RESTART_SECONDS = 5.0  # after the worker stopped on its own (database gone), before it starts again
+REQUEUE_AFTER = 60.0  # a job stored this long ago with no queue entry lost its defer: queue it again
 QUEUED = "SELECT lock FROM procrastinate_jobs WHERE status IN ('todo', 'doing') AND task_name = %(task)s"
 
 
@@ -50,27 +52,28 @@ class ProcrastinateQueue:
         self.ready = threading.Event()
         self.thread: Optional[threading.Thread] = None
         self.failure: Optional[BaseException] = None
+        self.stopped = threading.Event()
 
-    def start(self, run: Callable[[str], None], idle: Callable[[], object], pending: list[str]) -> None:
-        """Start the worker; `pending` jobs the queue holds no entry for (a submission cut short
-        before its defer) are queued again."""
-        self.run, self.idle = run, idle
+    def start(self, run: Callable[[str], None], idle: Callable[[], object],
+              pending: Callable[[float], list[str]]) -> None:
+        """Start the worker; `pending(older_than)` names the unfinished jobs, of which those the
+        queue holds no entry for (a submission cut short before its defer) are queued again, now
+        and then."""
+        self.run, self.idle, self.pending = run, idle, pending
         self.thread = threading.Thread(target=lambda: asyncio.run(self._main()), name="hearback-queue", daemon=True)
         self.thread.start()
         if not self.ready.wait(START_SECONDS) or self.failure:
             raise ConfigError(f"the job queue could not start on the database: {self.failure}")
-        queued = {row["lock"] for row in self._call(self.app.connector.execute_query_all_async(QUEUED, task=TASK))}
-        for job_id in pending:
-            if job_id not in queued:
-                log.info("queueing job %s again: the queue held no entry for it", job_id)
-                self.put(job_id)
+        self._call(self._requeue(0.0))
 
     def put(self, job_id: str) -> None:
+        self._call(self._defer(job_id))
+
+    async def _defer(self, job_id: str) -> None:
         from procrastinate.exceptions import AlreadyEnqueued
 
-        deferrer = self.task.configure(lock=job_id, queueing_lock=job_id)
         try:
-            self._call(deferrer.defer_async(job_id=job_id))
+            await self.task.configure(lock=job_id, queueing_lock=job_id).defer_async(job_id=job_id)
         except AlreadyEnqueued:
             pass  # another replica queued it already
 
@@ -79,6 +82,7 @@ class ProcrastinateQueue:
         return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(DEFER_SECONDS)
 
     def stop(self, timeout: float) -> None:
+        self.stopped.set()
         if self.loop and self.worker:
             self.loop.call_soon_threadsafe(self.worker.stop)
         if self.thread:
@@ -88,28 +92,47 @@ class ProcrastinateQueue:
         self.run(job_id)
 
     async def _main(self) -> None:
+        """The worker, started again (after RESTART_SECONDS) whenever it stops without being asked
+        to: a lost database connection stops procrastinate's worker."""
+        while not self.stopped.is_set():
+            try:
+                await self._work()
+            except Exception as exc:
+                if not self.ready.is_set():
+                    self.failure = exc
+                    self.ready.set()
+                    return
+                log.exception("the job queue stopped; starting it again")
+            if not self.stopped.is_set():
+                await asyncio.sleep(RESTART_SECONDS)
+
+    async def _work(self) -> None:
         from procrastinate.worker import Worker
 
-        try:
-            async with self.app.open_async():
-                self.loop = asyncio.get_running_loop()
-                self.worker = Worker(
-                    self.app, concurrency=1, install_signal_handlers=False, listen_notify=True,
-                    update_heartbeat_interval=self.lease / HEARTBEATS_PER_LEASE, stalled_worker_timeout=self.lease,
-                    delete_jobs="successful")
-                self.ready.set()
-                side = asyncio.create_task(self._take_over_stalled())
-                try:
-                    await self.worker.run()
-                finally:
-                    side.cancel()
-        except Exception as exc:
-            self.failure = exc
-            log.exception("the job queue stopped")
+        async with self.app.open_async():
+            self.loop = asyncio.get_running_loop()
+            self.worker = Worker(
+                self.app, concurrency=1, install_signal_handlers=False, listen_notify=True,
+                update_heartbeat_interval=self.lease / HEARTBEATS_PER_LEASE, stalled_worker_timeout=self.lease,
+                delete_jobs="successful")
             self.ready.set()
+            side = asyncio.create_task(self._take_over_stalled())
+            try:
+                await self.worker.run()
+            finally:
+                side.cancel()
+
+    async def _requeue(self, older_than: float) -> None:
+        rows = await self.app.connector.execute_query_all_async(QUEUED, task=TASK)
+        queued = {row["lock"] for row in rows}
+        for job_id in await asyncio.to_thread(self.pending, older_than):
+            if job_id not in queued:
+                log.info("queueing job %s again: the queue held no entry for it", job_id)
+                await self._defer(job_id)
 
     async def _take_over_stalled(self) -> None:
-        """Put back the jobs of replicas whose lease ran out; sweep expired audio now and then."""
+        """Put back the jobs of replicas whose lease ran out, queue jobs whose submission was cut
+        short before their defer, and sweep expired audio, every half lease."""
         manager = self.app.job_manager
         while True:
             await asyncio.sleep(self.lease / 2)
@@ -121,6 +144,7 @@ class ProcrastinateQueue:
                     except Exception:  # another replica put it back first
                         pass
                 await manager.prune_stalled_workers(self.lease)
+                await self._requeue(REQUEUE_AFTER)
                 await asyncio.to_thread(self.idle)
             except Exception:
                 log.exception("checking for stalled jobs failed; trying again")

@@ -61,11 +61,14 @@ class JobRunner:
         self.current: Optional[str] = None  # the job this replica is running (for /status)
 
     def start(self) -> "JobRunner":
-        with self.database.open() as db:
-            pending = unfinished_jobs(db)
         self.stopping.clear()
-        self.queue.start(self.run, self.sweep, pending)
+        self.queue.start(self.run, self.sweep, self.unfinished)
         return self
+
+    def unfinished(self, older_than: float = 0.0) -> list[str]:
+        """Jobs left queued or running (submitted at least `older_than` seconds ago)."""
+        with self.database.open() as db:
+            return unfinished_jobs(db, older_than)
 
     def stop(self, timeout: float = STOP_SECONDS) -> None:
         """Take no new job; the running one is handed back at its next progress report."""
@@ -77,7 +80,10 @@ class JobRunner:
         submission.check(request, upload, self.settings, self.storage)
         with self.database.open() as db:
             job = submission.store(db, self.settings, self.uploads, request, upload, self.storage)
-        self.queue.put(job.id)
+        try:
+            self.queue.put(job.id)
+        except Exception:  # the job is stored: the queue's next look for unqueued jobs finds it
+            log.warning("job %s stored but not queued yet; it will be", job.id, exc_info=True)
         return job
 
     def get(self, job_id: str) -> Job:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from enum import Enum
 from pathlib import Path
 from typing import Any, Optional
@@ -43,9 +44,12 @@ def add_job(db: DbSession, workspace: str, session_id: str, request: dict[str, A
     return job
 
 
-def unfinished_jobs(db: DbSession) -> list[str]:
-    """Jobs a stopped service left queued or running, oldest first."""
-    return list(db.scalars(select(Job.id).where(Job.state.not_in(ENDED)).order_by(Job.created_at)))
+def unfinished_jobs(db: DbSession, older_than: float = 0.0) -> list[str]:
+    """Jobs queued or running (a stopped service's, or submitted `older_than` seconds ago), oldest first."""
+    query = select(Job.id).where(Job.state.not_in(ENDED))
+    if older_than:
+        query = query.where(Job.created_at <= now() - timedelta(seconds=older_than))
+    return list(db.scalars(query.order_by(Job.created_at)))
 
 
 def update_job(db: DbSession, job_id: str, **values: Any) -> None:

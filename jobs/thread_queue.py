@@ -22,8 +22,9 @@ class ThreadQueue:
         self.queue: "queue.Queue[Optional[str]]" = queue.Queue()
         self.thread: Optional[threading.Thread] = None
 
-    def start(self, run: Callable[[str], None], idle: Callable[[], object], pending: list[str]) -> None:
-        for job_id in pending:
+    def start(self, run: Callable[[str], None], idle: Callable[[], object],
+              pending: Callable[[], list[str]]) -> None:
+        for job_id in pending():
             log.info("re-queueing job %s left by a previous run", job_id)
             self.queue.put(job_id)
         self.thread = threading.Thread(target=self._loop, args=(run, idle), name="hearback-jobs", daemon=True)

@@ -301,3 +301,22 @@ def test_health_answers_while_an_enrolment_decodes(served, tmp_path):
     print(f"slowest /health during the enrolment: {slowest * 1000:.0f} ms")
     assert answer["r"].status_code == 422 and answer["r"].json()["code"] == "sample_too_long", answer["r"].text
     assert slowest < 0.5
+
+
+@pytest.mark.parametrize("url", database_urls())
+def test_a_job_stored_but_never_queued_runs_after_a_restart(url, tmp_path, pipeline, http_root):
+    """A submission cut short between its commit and its defer: the next start queues it."""
+    from jobs import submission
+    from jobs.submission import JobRequest
+
+    root, base = http_root
+    (root / "lost.wav").write_bytes(wav_bytes(clip("jfk.flac", 0.0, 4.0)))
+    settings = make_settings(tmp_path, url, url_allowlist=("127.0.0.1",))
+    request = JobRequest(language="en", title="lost", audio_url=f"{base}/lost.wav")
+    with service_client(settings, pipeline) as c:
+        runner = c.app.state.runner
+        with runner.database.open() as db:
+            job = submission.store(db, settings, runner.uploads, request, None)
+    with service_client(settings, pipeline) as c:
+        done = c.app.state.runner.wait(job.id, timeout=120)
+        assert done.state == "done", done.error
