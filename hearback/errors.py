@@ -63,3 +63,8 @@ def check_text(field: str, value: str, multiline: bool = False) -> str:
         what = "a NUL byte" if bad == "\0" else f"the control character U+{ord(bad):04X}"
         raise InputError(f"{field} contains {what}: remove it and send it again", "control_character", field=field)
     return value
+
+
+class SummaryError(HearbackError):
+    """The language model gave no usable summary (endpoint down, too slow, or answering nonsense).
+    The transcript it was asked about is never affected: the summary is marked failed."""

@@ -106,6 +106,24 @@ class Settings:
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":
         """Read every field from `environ` (default: the process environment); `overrides` win."""
         environ = os.environ if environ is None else environ
+    # Summaries by a language model (nothing is sent anywhere while HEARBACK_LLM_URL is empty)
+    llm_url: str = _setting(
+        "HEARBACK_LLM_URL", "",
+        "OpenAI-compatible chat endpoint that writes summaries, e.g. `http://127.0.0.1:8080/v1` (llama.cpp, "
+        "Ollama, vLLM, a RunPod vLLM endpoint, a hosted API); empty: no summaries, nothing sent.")
+    llm_model: str = _setting("HEARBACK_LLM_MODEL", "", "Model name sent to that endpoint (empty: the server's own).")
+    llm_api_key: str = _setting("HEARBACK_LLM_API_KEY", "", "Bearer key of that endpoint, if it needs one.")
+    llm_timeout: float = _setting("HEARBACK_LLM_TIMEOUT", 300.0,
+                                  "Seconds one request to the language model may take before the summary fails.")
+    llm_context: int = _setting(
+        "HEARBACK_LLM_CONTEXT", 4096,
+        "The model's context window in tokens: longer transcripts are summarised in pieces that fit (map-reduce).")
+    llm_max_tokens: int = _setting("HEARBACK_LLM_MAX_TOKENS", 1024,
+                                   "Tokens the model may write per answer (kept free in its context).")
+    llm_json_mode: str = _setting(
+        "HEARBACK_LLM_JSON_MODE", "json_schema",
+        "How the answer's JSON schema is asked for: `json_schema` (OpenAI, vLLM, Ollama, llama.cpp's llama-server), "
+        "`json_object_schema` (llama-cpp-python's server), `json_object`, or `none` (the prompt alone).")
         values: dict[str, Any] = {}
         for f in fields(cls):
             raw = environ.get(f.metadata["env"])

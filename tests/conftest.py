@@ -114,6 +114,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+@pytest.fixture(scope="session")
+def llm_server(tmp_path_factory):
+    """The small test model behind a real llama.cpp server on 127.0.0.1 (tests/llm_server.py),
+    shared by the summary tests and stopped at the end."""
+    from llm_server import LlamaServer
+
+    server = LlamaServer(free_port(), tmp_path_factory.mktemp("llm") / "server.log").start()
+    yield server
+    server.stop()
+
+
 def database_urls() -> list:
     """SQLite always; PostgreSQL when DATABASE_TEST_URL names one (CI does): a loud skip otherwise."""
     import os
