@@ -54,7 +54,36 @@ class Settings:
     api_key: str = _setting("HEARBACK_API_KEY", "", "Key every API request must send (`X-API-Key`); empty: the service refuses to start "
                             "unless HEARBACK_INSECURE_NO_AUTH=1.")
     insecure_no_auth: bool = _setting("HEARBACK_INSECURE_NO_AUTH", False, "Run the service without an API key (local tests only).")
-    min_enrol_seconds: float = _setting("HEARBACK_MIN_ENROL_SECONDS", 5.0, "Least speech an enrolment sample must hold.")
+    min_enrol_seconds: float = _setting(
+        "HEARBACK_MIN_ENROL_SECONDS", 3.0,
+        "Least speech an enrolment sample must hold (seconds); under 10 s the enrolment is accepted with a "
+        "`short_sample` warning.")
+    # Voiceprints: kept audio, re-embedding, enrichment, retention (README, "Voices are biometric data")
+    keep_enrolment_audio: bool = _setting(
+        "HEARBACK_KEEP_ENROLMENT_AUDIO", True,
+        "Keep each enrolment's audio (16 kHz WAV under HEARBACK_DATA_DIR/voices, or in the bucket with "
+        "HEARBACK_UPLOAD_STORAGE=s3) so that voiceprints can be re-embedded after a model change; erasing a "
+        "speaker deletes it.")
+    reembed_on_start: bool = _setting(
+        "HEARBACK_REEMBED_ON_START", False,
+        "On service start, recompute every voiceprint of another embedder from its kept audio "
+        "(`hearback speakers reembed`).")
+    enrich: bool = _setting(
+        "HEARBACK_ENRICH", True,
+        "Add a voiceprint to a consenting speaker from a cluster identified with a large margin (see README for "
+        "the guard against drift).")
+    enrich_margin: float = _setting(
+        "HEARBACK_ENRICH_MARGIN", 0.15,
+        "Enrichment: how far above the identification threshold the cluster must score against the speaker's "
+        "person-provided voiceprints, and by how much it must beat the runner-up speaker.")
+    enrich_min_seconds: float = _setting(
+        "HEARBACK_ENRICH_MIN_SECONDS", 10.0, "Enrichment: least speech the cluster must hold (seconds).")
+    enrich_max: int = _setting(
+        "HEARBACK_ENRICH_MAX", 5, "Enrichment: most automatic voiceprints per speaker (the oldest is replaced).")
+    session_retention_days: float = _setting(
+        "HEARBACK_SESSION_RETENTION_DAYS", 0.0,
+        "Sessions (transcripts, summaries) and their audio older than this many days are purged, each purge "
+        "written to the audit log; 0: kept for ever.")
     runpod_endpoint_id: str = _setting("RUNPOD_ENDPOINT_ID", "", "Send the service's transcription jobs to this RunPod endpoint.")
     runpod_api_key: str = _setting("RUNPOD_API_KEY", "", "API key of that RunPod account.")
     public_url: str = _setting("HEARBACK_PUBLIC_URL", "",

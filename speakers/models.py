@@ -37,6 +37,9 @@ class Speaker(Base):
     name: Mapped[str] = mapped_column(String(200))
     notes: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=now)
+    # `given`: matched in recordings; `none`: no voiceprint consented yet; `unknown`: enrolled before
+    # consent was recorded (migration 0006); `withdrawn`: erased. Only `given` is ever matched.
+    consent: Mapped[str] = mapped_column(String(20), default="none")
     voiceprints: Mapped[list["Voiceprint"]] = relationship(back_populates="speaker", cascade="all, delete-orphan")
 
 
@@ -53,6 +56,12 @@ class Voiceprint(Base):
     source: Mapped[str] = mapped_column(String(500), default="")
     speech_seconds: Mapped[float] = mapped_column(Float, default=0.0)
     created_at: Mapped[datetime] = mapped_column(default=now)
+    # `enrolment` (a sample), `named` (a cluster a person named): person-provided anchors;
+    # `enriched`: added automatically from a cluster identified with a large margin.
+    origin: Mapped[str] = mapped_column(String(20), default="enrolment")
+    quality: Mapped[float] = mapped_column(Float, default=0.0)
+    audio_key: Mapped[str] = mapped_column(String(300), default="")  # kept enrolment audio (speakers.voice_audio)
+    consent_id: Mapped[Optional[int]] = mapped_column(ForeignKey("consents.id", ondelete="SET NULL"), default=None)
     speaker: Mapped[Speaker] = relationship(back_populates="voiceprints")
 
     @property
@@ -142,6 +151,37 @@ class Job(Base):
     created_at: Mapped[datetime] = mapped_column(default=now)
     updated_at: Mapped[datetime] = mapped_column(default=now, onupdate=now)
     finished_at: Mapped[Optional[datetime]] = mapped_column(default=None)
+
+
+class ConsentRecord(Base):
+    """Who consented to a speaker's voiceprint, when, how (`upload`, `recording`, `url`, `cli`,
+    `named`, `enrichment`, `attested`) and an optional note; `recorded_by` is who entered it."""
+
+    __tablename__ = "consents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    speaker_id: Mapped[str] = mapped_column(ForeignKey("speakers.id", ondelete="CASCADE"), index=True)
+    given_by: Mapped[str] = mapped_column(String(200))
+    method: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str] = mapped_column(Text, default="")
+    recorded_by: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    withdrawn_at: Mapped[Optional[datetime]] = mapped_column(default=None)
+
+
+class AuditEntry(Base):
+    """Something done to personal data: consent, enrolment, enrichment, export, erasure, purge.
+    `speaker_id` is kept as text (no foreign key): the entry outlives the speaker it names."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    workspace: Mapped[str] = mapped_column(String(100), default="default", index=True)
+    at: Mapped[datetime] = mapped_column(default=now, index=True)
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(30), index=True)
+    speaker_id: Mapped[Optional[str]] = mapped_column(String(32), default=None, index=True)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
 class VoiceprintChange(Base):
