@@ -130,6 +130,7 @@ def test_wrong_logins_are_throttled(browser):
     assert answers[:5] == [303] * 5 and set(answers[5:]) == {429}
     r = browser.post("/ui/login", data={"api_key": KEY}, follow_redirects=False)
     assert r.status_code == 429 and int(r.headers["retry-after"]) > 0  # even the right key waits its turn
+    assert "try again in a minute" in r.text  # on the login page itself
     assert time.monotonic() - started < 10
 
 

@@ -127,8 +127,8 @@ def login(request: Request, api_key: str = Form(default=""), db: DbSession = Dep
     client = request.client.host if request.client else "?"
     wait = throttle.wait_left(client)
     if wait > 0:
-        response = back("/ui/login", err=say(HearbackError("too many wrong keys: try again in a minute",
-                                                           "too_many_logins"), language_of(request)))
+        refused = HearbackError("too many wrong keys: try again in a minute", "too_many_logins")
+        response = page(request, "login.html", error=say(refused, language_of(request)))
         response.status_code, response.headers["Retry-After"] = 429, str(int(wait) + 1)
         return response
     if not settings.api_key or not hmac.compare_digest(api_key.encode(), settings.api_key.encode()):
