@@ -131,10 +131,6 @@ class Settings:
         "HEARBACK_URL_ALLOWLIST", (),
         "Comma-separated hosts or CIDR ranges that downloads may reach even when private or loopback.")
 
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":
-        """Read every field from `environ` (default: the process environment); `overrides` win."""
-        environ = os.environ if environ is None else environ
     # Summaries by a language model (nothing is sent anywhere while HEARBACK_LLM_URL is empty)
     llm_url: str = _setting(
         "HEARBACK_LLM_URL", "",
@@ -153,6 +149,11 @@ class Settings:
         "HEARBACK_LLM_JSON_MODE", "json_schema",
         "How the answer's JSON schema is asked for: `json_schema` (OpenAI, vLLM, Ollama, llama.cpp's llama-server), "
         "`json_object_schema` (llama-cpp-python's server), `json_object`, or `none` (the prompt alone).")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":
+        """Read every field from `environ` (default: the process environment); `overrides` win."""
+        environ = os.environ if environ is None else environ
         values: dict[str, Any] = {}
         for f in fields(cls):
             raw = environ.get(f.metadata["env"])
