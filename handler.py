@@ -23,6 +23,7 @@ from hearback.fetch import base64_audio, downloaded
 from hearback.formats import render
 from hearback.identify import Voiceprint
 from hearback.pipeline import Options, Pipeline
+from hearback.progress import Stage, within
 from hearback.settings import Settings
 
 log = logging.getLogger("hearback.worker")
@@ -45,6 +46,8 @@ class JobInput(BaseModel):
     output_format: Literal["json", "srt", "vtt"] = "json"
     speakers: list[SpeakerIn] = Field(default_factory=list)
     identify_threshold: Optional[float] = Field(default=None, ge=0.0, le=1.0)
+    summary: bool = False  # then a summary by the language model of HEARBACK_LLM_URL
+    summary_kind: Optional[Literal["meeting", "campaign"]] = None  # campaign: with a recap for the players
 
     @model_validator(mode="after")
     def one_audio_source(self) -> "JobInput":
@@ -82,6 +85,10 @@ class Worker:
         request = parse_input(job.get("input"))
         options = Options(request.language, request.min_speakers, request.max_speakers).checked()
         voiceprints = [Voiceprint(s.name, s.embedding, s.model) for s in request.speakers] or None
+        if request.summary:
+            from hearback.summary.client import check  # loaded only for a summary: the worker starts without it
+
+            check(self.settings)  # no endpoint configured: refused before the transcription, not after
         report = _progress_reporter(job)
         report("downloading", 0.0)
         started = time.perf_counter()
@@ -96,7 +103,18 @@ class Worker:
         output["output_format"] = request.output_format
         if request.output_format in ("srt", "vtt"):
             output[request.output_format] = render(transcript, request.output_format)
+        if request.summary:
+            output["summary"] = self._summary(transcript, request, report)
         return output
+
+    def _summary(self, transcript, request: JobInput, report) -> dict[str, Any]:
+        """Done, or failed with its reason: the transcript goes back either way."""
+        from hearback.summary import SummaryContext, attempt
+
+        report(Stage.SUMMARIZING, 0.0)
+        outcome = attempt(transcript, self.settings, SummaryContext(kind=request.summary_kind),
+                          within(report, Stage.SUMMARIZING, 0.0, 1.0))
+        return outcome.to_dict()
 
     def _audio(self, request: JobInput):
         if request.audio_url:

@@ -24,7 +24,7 @@ from sqlalchemy.exc import DataError
 from api.deps import require_api_key
 from api.guards import Guards
 from api.logins import Throttle
-from api.routers import identify, sessions, speakers, transcriptions, uploads, web
+from api.routers import identify, sessions, speakers, summaries, transcriptions, uploads, web
 from hearback.errors import ConfigError, ConflictError, HearbackError, InputError, NotFoundError
 from hearback.pipeline import Pipeline
 from hearback.settings import Settings
@@ -86,7 +86,8 @@ def create_app(settings: Optional[Settings] = None, pipeline: Optional[Pipeline]
                 "running": runner.current}
 
     protected = [Depends(require_api_key)]
-    for router in (speakers.router, identify.router, transcriptions.router, sessions.router, uploads.router):
+    for router in (speakers.router, identify.router, transcriptions.router, sessions.router, summaries.router,
+                   uploads.router):
         app.include_router(router, dependencies=protected)
 
     app.include_router(web.router)

@@ -31,6 +31,11 @@ TEXT = {
         "merged": "Merged.", "deleted": "Deleted.", "named": "Named; the transcript is updated.",
         "empty_name": "Give a name.", "choose_file": "Choose an audio file, or record one.",
         "give_audio": "Give a file or a URL.",
+        "summary": "Summary", "summarize": "Summarize", "ask_again": "Ask again", "decisions": "Decisions",
+        "action_items": "Action items", "open_questions": "Open questions", "recap": "Recap for the players",
+        "due": "due", "none": "none", "summary_asked": "Summary asked for: it is being written.",
+        "summary_pending": "The summary is being written; reload the page in a moment.",
+        "summary_failed": "The summary failed", "summary_by": "written by",
     },
     "fr": {
         "speakers": "Voix", "sessions": "Séances", "search": "Recherche", "logout": "Se déconnecter",
@@ -54,6 +59,12 @@ TEXT = {
         "merged": "Fusionné.", "deleted": "Supprimé.", "named": "Nommé ; la transcription est à jour.",
         "empty_name": "Donnez un nom.", "choose_file": "Choisissez un fichier audio, ou enregistrez-en un.",
         "give_audio": "Donnez un fichier ou une URL.",
+        "summary": "Résumé", "summarize": "Résumer", "ask_again": "Redemander", "decisions": "Décisions",
+        "action_items": "Actions à faire", "open_questions": "Questions ouvertes",
+        "recap": "Récapitulatif pour les joueurs", "due": "pour le", "none": "aucune",
+        "summary_asked": "Résumé demandé : il est en cours de rédaction.",
+        "summary_pending": "Le résumé est en cours de rédaction ; rechargez la page dans un moment.",
+        "summary_failed": "Le résumé a échoué", "summary_by": "rédigé par",
     },
 }
 
@@ -102,6 +113,17 @@ FRENCH_PROBLEMS = {
     "sample_too_long": "L'extrait dépasse {limit:g} s : quelques minutes de cette seule personne suffisent.",
     "control_character": "Le champ « {field} » contient un caractère de contrôle : retirez-le.",
     "too_many_logins": "Trop d'essais : réessayez dans une minute.",
+    "summary_unavailable": "Aucun modèle de langue n'est configuré pour les résumés (HEARBACK_LLM_URL).",
+    "summary_pending": "Un résumé de cette séance est déjà en cours de rédaction : attendez-le.",
+    "transcript_not_ready": "Cette séance n'a pas encore de transcription terminée.",
+    "summary_not_found": "Aucun résumé n'a été demandé pour cette séance.",
+    "llm_unreachable": "Le modèle de langue est injoignable (arrêté, ou la connexion a été coupée) : "
+                       "redemandez le résumé quand il est de nouveau en service.",
+    "llm_timeout": "Le modèle de langue n'a pas répondu à temps (HEARBACK_LLM_TIMEOUT) : redemandez le résumé.",
+    "llm_refused": "Le modèle de langue a refusé la demande : voyez le journal du service.",
+    "llm_invalid_output": "Le modèle de langue a répondu deux fois sans le format demandé : redemandez le résumé, "
+                          "ou utilisez un modèle plus grand.",
+    "nothing_to_summarise": "La transcription ne contient aucun mot à résumer.",
 }
 
 

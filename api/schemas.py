@@ -7,6 +7,8 @@ from typing import Any, Literal, Optional
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
+from hearback.summary import Summary
+
 
 class Problem(BaseModel):
     detail: str
@@ -158,3 +160,43 @@ class UploadFormOut(BaseModel):
     audio_url: str = Field(description="give this as the transcription's audio_url")
     expires_in: int
     max_bytes: int
+
+
+class SummaryRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: Optional[Literal["meeting", "campaign"]] = Field(
+        default=None, description="campaign: with a recap for the players; default: campaign when the session's tag "
+                                  "contains 'campagne' or 'campaign', else meeting")
+
+
+class SummaryOut(BaseModel):
+    session_id: str
+    state: Literal["pending", "done", "failed"]
+    kind: str
+    progress: float
+    reason: Optional[str] = Field(description="why it failed (ask again with POST once the cause is fixed)")
+    code: Optional[str] = Field(description="the kind of failure: llm_unreachable, llm_timeout, llm_refused, "
+                                            "llm_invalid_output, ...")
+    model: Optional[str]
+    created_at: datetime
+    updated_at: datetime
+    summary: Optional[Summary] = Field(description="when done: summary, decisions, action items, open questions")
+    markdown: Optional[str]
+
+
+class ActionOut(BaseModel):
+    session_id: str
+    session_title: str
+    tag: str
+    recorded_at: Optional[datetime]
+    owner: str
+    task: str
+    due: Optional[str]
+    quote_start: float
+
+
+class ActionPage(BaseModel):
+    total: int
+    limit: int
+    offset: int
+    items: list[ActionOut]

@@ -1,4 +1,4 @@
-"""The `hearback` command line: `transcribe`, `speakers enroll|list` and `serve`.
+"""The `hearback` command line: `transcribe`, `summarize`, `speakers enroll|list` and `serve`.
 
 Errors a user can fix end the command with one line on stderr and exit status 2; nothing prints a
 traceback unless --verbose is given.
@@ -11,7 +11,7 @@ import logging
 import sys
 from typing import Optional
 
-from app import commands_service, commands_transcribe
+from app import commands_service, commands_summary, commands_transcribe
 from hearback.errors import HearbackError
 
 EXIT_USAGE = 2
@@ -46,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log details (and tracebacks) to stderr")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     commands_transcribe.register(commands)
+    commands_summary.register(commands)
     commands_service.register(commands)
     return parser
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from typing import TYPE_CHECKING
 
+from app import commands_summary
 from hearback.progress import Stage
 from hearback.settings import Settings
 
@@ -29,6 +30,10 @@ def register(commands) -> None:
     t.add_argument("--output", "-o", default=None, help="write to this file instead of stdout")
     t.add_argument("--no-diarize", action="store_true", help="skip speaker diarization")
     t.add_argument("--identify", action="store_true", help="name speakers enrolled in the local database")
+    t.add_argument("--summary", action="store_true",
+                   help="then a summary by the language model of HEARBACK_LLM_URL (in the JSON, after a txt)")
+    t.add_argument("--summary-output", default=None, metavar="FILE", help="write the summary's Markdown to FILE")
+    commands_summary.add_options(t)
     bar = t.add_mutually_exclusive_group()
     bar.add_argument("--progress", action="store_true", help="always show the progress bar on stderr")
     bar.add_argument("--quiet", "-q", action="store_true", help="no progress bar or model line on stderr")
@@ -43,6 +48,9 @@ def run_transcribe(args) -> int:
     fmt = check_format(args.format)
     options = Options(args.language, args.min_speakers, args.max_speakers, not args.no_diarize).checked()
     settings = Settings.from_env()
+    summary = args.summary or bool(args.summary_output)
+    if summary:
+        commands_summary.check_options(args, fmt, settings)
     pipeline = Pipeline(settings)
     show_bar = args.progress or (not args.quiet and sys.stderr.isatty())
     with fetched(args.input, settings) as audio, _ProgressBar(show_bar) as bar:
@@ -55,6 +63,9 @@ def run_transcribe(args) -> int:
               f"{transcript.processing_time:.1f} s; model {asr.get('name')} ({asr.get('source')}), "
               f"{len(transcript.speakers)} speaker(s)", file=sys.stderr)
     text = render(transcript, fmt)
+    if summary:
+        outcome = commands_summary.summary_after_transcript(transcript, args, settings)
+        text = commands_summary.with_summary(text, transcript.to_dict(), fmt, outcome)
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")
     else:

@@ -19,7 +19,7 @@ from typing import Optional
 from hearback.errors import HearbackError
 from hearback.progress import Stage
 from hearback.settings import Settings
-from jobs import retention, submission, webhooks
+from jobs import retention, submission, summaries, webhooks
 from jobs.audio import AudioSource
 from jobs.storage import AudioStorage
 from jobs.store import ENDED, JobState, add_event, get_job, unfinished_jobs, update_job
@@ -148,6 +148,9 @@ class JobRunner:
         if error:
             self._fail(job, error)
         else:
+            if JobRequest(**job.request).summary:  # before the job ends, so that its webhook carries the summary
+                self._update(job_id, stage=Stage.SUMMARIZING, progress=STORING_PROGRESS)
+                summaries.after_transcript(self.database, self.settings, job.workspace, job.session_id)
             self._update(job_id, state=JobState.DONE, stage=Stage.DONE, progress=1.0, finished_at=now())
 
     def _update(self, job_id: str, **values) -> None:

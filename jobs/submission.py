@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session as DbSession
 from hearback.errors import InputError, check_text
 from hearback.pipeline import Options
 from hearback.settings import Settings
+from hearback.summary.client import check as check_summary
 from jobs.audio import save_upload
 from jobs.storage import AudioStorage
 from jobs.store import add_job
@@ -37,6 +38,7 @@ class JobRequest:
     webhook_url: Optional[str] = None
     public_url: Optional[str] = None  # where the submitter reached the service: links in webhooks
     filename: Optional[str] = None  # the uploaded file's name, as the user named it: errors name it
+    summary: bool = False  # a summary by the language model once the transcript is stored
 
     @property
     def options(self) -> Options:
@@ -76,6 +78,8 @@ def check(request: JobRequest, upload: Optional[Upload], settings: Settings, sto
         raise InputError("the uploaded file is empty", "upload_empty")
     if upload and settings.upload_storage == "s3" and storage is None:
         raise InputError("HEARBACK_UPLOAD_STORAGE=s3 needs the service's S3 storage: set HEARBACK_S3_BUCKET")
+    if request.summary:
+        check_summary(settings)  # no language model configured: refused now, not after the transcription
     recorded_at(request)
 
 

@@ -25,6 +25,7 @@ from jobs.store import JobState, add_webhook_attempt, claim_webhook
 from speakers.db import Database
 from speakers.models import Job
 from speakers.recordings import transcript_document
+from speakers.summaries import maybe_document
 
 log = logging.getLogger(__name__)
 SIGNATURE_HEADER = "X-Hearback-Signature"
@@ -112,7 +113,9 @@ def notify(database: Database, settings: Settings, job: Job) -> None:
     if done:
         with database.open() as db:
             result = transcript_document(db, job.workspace, job.session_id)
-        payload.update(speakers=result["speakers"], identified_speakers=result["identified_speakers"], result=result)
+            summary = maybe_document(db, job.workspace, job.session_id)
+        payload.update(speakers=result["speakers"], identified_speakers=result["identified_speakers"], result=result,
+                       summary=summary)
 
     def record(attempt: Attempt) -> None:
         with database.open() as db:

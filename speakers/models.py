@@ -205,3 +205,40 @@ class Login(Base):
     key_digest: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=now)
     expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class SessionSummary(Base):
+    """What a language model made of a session (`hearback.summary`): pending while it is being
+    written, then done (the summary's JSON) or failed (the reason, and its code for translations).
+    The Markdown is rendered when it is read, with today's speaker names, like the transcript."""
+
+    __tablename__ = "summaries"
+
+    session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True)
+    state: Mapped[str] = mapped_column(String(20), default="pending")
+    kind: Mapped[str] = mapped_column(String(20), default="meeting")
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    code: Mapped[str] = mapped_column(String(50), default="")
+    document: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # summary, decisions, questions, recap
+    model: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    updated_at: Mapped[datetime] = mapped_column(default=now, onupdate=now)
+
+
+class ActionItem(Base):
+    """An action item of a session's summary, owned by an enrolled speaker (`speaker_id`) or by a
+    cluster of the session still unnamed (`cluster_label`), or by someone only named (`owner`)."""
+
+    __tablename__ = "action_items"
+    __table_args__ = (Index("ix_action_item_speaker", "speaker_id", "session_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    speaker_id: Mapped[Optional[str]] = mapped_column(ForeignKey("speakers.id", ondelete="SET NULL"), default=None)
+    cluster_label: Mapped[str] = mapped_column(String(50), default="")
+    owner: Mapped[str] = mapped_column(String(200), default="")  # the name when it was written
+    task: Mapped[str] = mapped_column(Text)
+    due: Mapped[Optional[str]] = mapped_column(String(200), default=None)
+    quote_start: Mapped[float] = mapped_column(Float, default=0.0)

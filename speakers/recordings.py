@@ -19,7 +19,7 @@ from speakers.db import get_owned
 from speakers.enrolment import add_voiceprint
 from speakers.identification import Embedder, identify
 from speakers.matching import Matcher, entry_of
-from speakers.models import Cluster, Session, Speaker, Utterance
+from speakers.models import ActionItem, Cluster, Session, Speaker, Utterance
 from speakers.roster import add_speaker, get_speaker
 from speakers.vectors import unit
 
@@ -151,8 +151,9 @@ def name_cluster(db: DbSession, matcher: Matcher, workspace: str, session_id: st
     voiceprint = add_voiceprint(db, speaker, cluster.array, cluster.embedder, source=f"session {session_id} {label}",
                                 seconds=cluster.speech_seconds)
     cluster.speaker_id, cluster.score = speaker.id, NAMED_BY_HAND
-    db.execute(update(Utterance).where(Utterance.session_id == session.id, Utterance.cluster_label == label)
-               .values(speaker_id=speaker.id))
+    for model in (Utterance, ActionItem):
+        db.execute(update(model).where(model.session_id == session.id, model.cluster_label == label)
+                   .values(speaker_id=speaker.id))
     db.commit()
     matcher.add(entry_of(voiceprint, workspace))
     return speaker

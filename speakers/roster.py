@@ -18,7 +18,7 @@ from hearback.errors import ConflictError, InputError, NotFoundError, check_text
 from speakers import index_sync
 from speakers.db import flush_or_conflict, get_owned
 from speakers.matching import Matcher
-from speakers.models import Cluster, Speaker, Utterance, Voiceprint
+from speakers.models import ActionItem, Cluster, Speaker, Utterance, Voiceprint
 
 NAME_LENGTH = 200  # the column's size (speakers.name)
 
@@ -115,12 +115,12 @@ def delete_speaker(db: DbSession, matcher: Matcher, workspace: str, speaker_id: 
 
 
 def merge_speakers(db: DbSession, matcher: Matcher, workspace: str, source_id: str, target_id: str) -> Speaker:
-    """Fold `source` into `target`: voiceprints, utterances and clusters move; source goes."""
+    """Fold `source` into `target`: voiceprints, utterances, clusters and action items move; source goes."""
     if source_id == target_id:
         raise InputError("cannot merge a speaker into itself", "merge_self")
     source, target = get_speaker(db, workspace, source_id), get_speaker(db, workspace, target_id)
     ids = list(db.scalars(select(Voiceprint.id).where(Voiceprint.speaker_id == source.id)))
-    for model in (Voiceprint, Utterance, Cluster):
+    for model in (Voiceprint, Utterance, Cluster, ActionItem):
         db.execute(update(model).where(model.speaker_id == source.id).values(speaker_id=target.id))
     db.expire(source)
     db.delete(source)

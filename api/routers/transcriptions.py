@@ -43,11 +43,12 @@ async def submit(request: Request, audio: Optional[UploadFile] = File(default=No
                  min_speakers: Optional[int] = Form(default=None), max_speakers: Optional[int] = Form(default=None),
                  title: str = Form(default=""), tag: str = Form(default=""),
                  recorded_at: Optional[str] = Form(default=None), webhook_url: Optional[str] = Form(default=None),
+                 summary: bool = Form(default=False, description="summary by the language model (HEARBACK_LLM_URL)"),
                  jobs: JobRunner = Depends(deps.runner)):
     """Multipart form: an `audio` file or an `audio_url`, and the options. Answers 202 with the job."""
     job_request = JobRequest(language=language, min_speakers=min_speakers, max_speakers=max_speakers, title=title,
                              tag=tag, recorded_at=recorded_at, audio_url=audio_url or None,
-                             webhook_url=webhook_url or None, public_url=str(request.base_url))
+                             webhook_url=webhook_url or None, public_url=str(request.base_url), summary=summary)
     job = await submitted(jobs, job_request, audio)
     return JSONResponse(job_out(job, request).model_dump(mode="json"), status_code=202,
                         headers={"Location": str(request.url_for("transcription_status", job_id=job.id))})

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Callable, Optional
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, BackgroundTasks, Depends, File, Form, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
@@ -29,9 +29,11 @@ from api.deps import has_login
 from api.i18n import LANGUAGE_COOKIE, STAGES, TEXT, language_of, say
 from api.routers.transcriptions import submitted
 from api.uploads import MEDIA_TYPES, saved_upload
-from hearback.errors import HearbackError
+from hearback.errors import HearbackError, Notice
 from hearback.formats import check_format, render
 from hearback.settings import Settings
+from hearback.summary.markdown import clock
+from jobs import summaries
 from jobs.runner import JobRunner
 from jobs.store import kept_audio
 from jobs.submission import JobRequest
@@ -40,6 +42,7 @@ from speakers.enrolment import enrol
 from speakers.history import HistoryFilter
 from speakers.matching import Matcher
 from speakers.on_demand import OnDemandPipeline
+from speakers.summaries import maybe_document
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).resolve().parents[1] / "templates"))
@@ -263,10 +266,23 @@ def transcript_page(request: Request, session_id: str, db: DbSession = Depends(d
     for s in transcript["transcription"]["segments"]:
         talk[s["speaker"]] = talk.get(s["speaker"], 0.0) + s["end"] - s["start"]
     longest = max(talk.values(), default=1.0)
+    summary = maybe_document(db, ws, session_id)
     return page(request, "transcript.html", transcript=transcript, unknown=unknown, colour=colour,
                 talk=sorted(talk.items(), key=lambda kv: -kv[1]), longest=longest,
                 speakers=[row.speaker for row in roster.list_speakers(db, ws)],
-                has_audio=kept_audio(db, ws, session_id) is not None)
+                has_audio=kept_audio(db, ws, session_id) is not None, summary=summary, clock=clock,
+                can_summarize=bool(request.app.state.settings.llm_url),
+                summary_reason=say(Notice(summary["reason"], summary["code"] or ""), language_of(request))
+                if summary and summary["reason"] else "")
+
+@router.post("/sessions/{session_id}/summary", dependencies=[Depends(logged_in)])
+@shown_on("/ui/sessions/{session_id}")
+def ask_summary(request: Request, session_id: str, background: BackgroundTasks,
+                jobs: JobRunner = Depends(deps.runner)):
+    """The page's "Summarize" (or "Ask again") button: written in the background, the page shows its state."""
+    summaries.ask(jobs.database, jobs.settings, jobs.settings.workspace, session_id)
+    background.add_task(summaries.write, jobs.database, jobs.settings, jobs.settings.workspace, session_id)
+    return back(f"/ui/sessions/{session_id}", msg=TEXT[language_of(request)]["summary_asked"])
 
 
 @router.post("/sessions/{session_id}/name", dependencies=[Depends(logged_in)])
