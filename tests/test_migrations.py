@@ -46,3 +46,36 @@ def test_embedder_columns_keep_their_values(url, tmp_path):
         assert c.execute(text("SELECT model FROM voiceprints")).all() == [("ge2e-4",)]
         assert c.execute(text("SELECT model FROM clusters")).all() == [("ge2e-4",)]
     engine.dispose()
+
+
+@pytest.mark.parametrize("url", database_urls())
+def test_summaries_and_action_items_match_their_models_and_go_with_their_session(url, tmp_path):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from speakers.models import Base
+
+    engine = create_engine(fresh_database(url, tmp_path))
+    migrate(engine, "upgrade", "0005")
+    with engine.connect() as c:
+        differences = [d for d in compare_metadata(MigrationContext.configure(c), Base.metadata)
+                       if "summaries" in str(d) or "action_items" in str(d)]
+    assert differences == []
+    with engine.begin() as c:
+        c.execute(text("INSERT INTO sessions (id, workspace, title, tag, language, duration, status, meta, created_at) "
+                       "VALUES ('r1', 'default', '', '', 'fr', 1.0, 'done', '{}', CURRENT_TIMESTAMP)"))
+        c.execute(text("INSERT INTO summaries (session_id, state, kind, progress, reason, code, document, model, "
+                       "created_at, updated_at) VALUES ('r1', 'done', 'meeting', 1.0, '', '', '{}', 'm', "
+                       "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"))
+        c.execute(text("INSERT INTO action_items (session_id, position, cluster_label, owner, task, quote_start) "
+                       "VALUES ('r1', 0, 'SPEAKER_00', 'SPEAKER_00', 'envoyer le rapport', 9.0)"))
+    with engine.begin() as c:
+        if url == "sqlite":
+            c.execute(text("PRAGMA foreign_keys=ON"))  # as the service's engine does on every connection
+        c.execute(text("DELETE FROM sessions"))
+    with engine.connect() as c:
+        assert c.execute(text("SELECT count(*) FROM summaries")).scalar() == 0
+        assert c.execute(text("SELECT count(*) FROM action_items")).scalar() == 0
+    migrate(engine, "downgrade", "0004")
+    assert not {"summaries", "action_items"} & set(inspect(engine).get_table_names())
+    engine.dispose()
