@@ -52,12 +52,14 @@ def n8n_binary():
 
 
 @pytest.fixture(scope="module")
-def hearback_service(tmp_path_factory, http_root):
-    """`hearback serve` for real on 127.0.0.1, with Kennedy and the Reader enrolled."""
+def hearback_service(tmp_path_factory, http_root, llm_server):
+    """`hearback serve` for real on 127.0.0.1, with Kennedy and the Reader enrolled, and the test
+    language model for summaries."""
     tmp = tmp_path_factory.mktemp("n8n-service")
     port = free_port()
     env = {**os.environ, "HEARBACK_DATA_DIR": str(tmp / "data"), "HEARBACK_API_KEY": KEY,
-           "HEARBACK_URL_ALLOWLIST": "127.0.0.1", "HEARBACK_MIN_ENROL_SECONDS": "3"}
+           "HEARBACK_URL_ALLOWLIST": "127.0.0.1", "HEARBACK_MIN_ENROL_SECONDS": "3",
+           "HEARBACK_LLM_URL": llm_server.url, "HEARBACK_LLM_JSON_MODE": "json_object_schema"}
     log = tmp / "service.log"
     process = subprocess.Popen([sys.executable, "-m", "app", "serve", "--port", str(port)], cwd=ROOT, env=env,
                                stdout=open(log, "w"), stderr=subprocess.STDOUT)
@@ -133,12 +135,15 @@ def test_the_service_workflow_gets_a_named_transcript(n8n_binary, hearback_servi
             "audio_url": audio_url, "title": "From n8n", "tag": "n8n test", "language": "en"})
         assert r.status_code == 200, r.text
         written = wait_for_file(tmp_path / "out", ".txt").read_text()
+        summary = wait_for_file(tmp_path / "out", ".summary.md").read_text()  # the post-processing step
     finally:
         process.terminate()
         process.wait(30)
     sessions = client.get("/sessions", params={"tag": "n8n test"}).json()
     assert sessions["total"] == 1 and sessions["items"][0]["title"] == "From n8n"
     assert "Kennedy: And so my fellow Americans" in written and "Reader:" in written
+    assert summary.startswith("## Summary") and "## Action items" in summary, summary
+    assert client.get(f"/sessions/{sessions['items'][0]['id']}/summary").json()["state"] == "done"
 
 
 def test_the_runpod_workflow_polls_status_to_the_end(n8n_binary, runpod_endpoint, http_root, tmp_path):
