@@ -1,18 +1,28 @@
 """A job's audio after the job: deleted at once, or kept for playback until
 HEARBACK_AUDIO_RETENTION_HOURS have passed (then `sweep` deletes it). Every deletion, or its
-failure, is recorded in the job's events; a failed deletion never costs the job its result."""
+failure, is recorded in the job's events; a failed deletion never costs the job its result.
+
+Sessions themselves (transcript, clusters, summary) and their jobs and audio are purged once older
+than HEARBACK_SESSION_RETENTION_DAYS (off by default), each purge written to the audit log."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import logging
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Optional
+
+from sqlalchemy import select
 
 from jobs.audio import STAGED
 from jobs.storage import AudioStorage
 from jobs.store import add_event, audio_past_retention, update_job
+from speakers import audit
 from speakers.db import Database
-from speakers.models import Job, now
+from speakers.models import Job, Session, now
+
+log = logging.getLogger(__name__)
+PURGER = "retention (HEARBACK_SESSION_RETENTION_DAYS)"
 
 DELETED = "audio deleted"
 DELETION_FAILED = "audio deletion failed"
@@ -34,6 +44,28 @@ def sweep(database: Database, storage: Optional[AudioStorage]) -> int:
         for job_id in due:
             _delete(db, storage, db.get(Job, job_id))
     return len(due)
+
+
+def purge_sessions(database: Database, storage: Optional[AudioStorage], days: float,
+                   at: Optional[datetime] = None) -> int:
+    """Delete the sessions transcribed more than `days` ago (as of `at`, default now), with their jobs
+    and audio; returns how many. Sessions still being transcribed are left alone."""
+    if days <= 0:
+        return 0
+    cutoff = (at or now()) - timedelta(days=days)
+    with database.open() as db:
+        old = list(db.scalars(select(Session).where(Session.created_at < cutoff, Session.status.in_(("done", "failed")))))
+        for session in old:
+            jobs = list(db.scalars(select(Job).where(Job.session_id == session.id)))
+            for job in jobs:
+                _delete(db, storage, job)
+                db.delete(job)
+            audit.record(db, session.workspace, PURGER, "purge", None, session_id=session.id,
+                         created_at=session.created_at.isoformat(timespec="seconds"), jobs=len(jobs), days=days)
+            db.delete(session)
+            db.commit()
+            log.info("session %s (transcribed %s) purged after %g days", session.id, session.created_at, days)
+    return len(old)
 
 
 def _delete(db, storage: Optional[AudioStorage], job: Job) -> None:

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 from typing import Optional
 
+from hearback.embedders import identify_threshold
 from hearback.errors import HearbackError
 from hearback.progress import Stage
 from hearback.settings import Settings
@@ -26,6 +27,7 @@ from jobs.store import ENDED, JobState, add_event, get_job, unfinished_jobs, upd
 from jobs.submission import JobRequest, Upload
 from jobs.transcribers import HandedBack, JobContext, Transcriber
 from speakers.db import Database
+from speakers.enrichment import Guard
 from speakers.matching import Matcher
 from speakers.models import Job, now
 from speakers.on_demand import OnDemandPipeline
@@ -101,7 +103,8 @@ class JobRunner:
         raise TimeoutError(f"job {job_id} still {job.state} after {timeout} s")
 
     def sweep(self) -> int:
-        return retention.sweep(self.database, self.storage)
+        purged = retention.purge_sessions(self.database, self.storage, self.settings.session_retention_days)
+        return retention.sweep(self.database, self.storage) + purged
 
     def run(self, job_id: str) -> None:
         """Run one job to its end; safe to call again for a job that ran before (idempotent)."""
@@ -134,7 +137,7 @@ class JobRunner:
                 self._update(job_id, stage=Stage.STORING, progress=STORING_PROGRESS)
                 with self.database.open() as db:
                     store_transcript(db, self.matcher, job.workspace, job.session_id, transcript,
-                                     self.models.embedder, self.settings.identify_threshold)
+                                     self.models.embedder, identify_threshold(self.settings), Guard.of(self.settings))
         except HandedBack:
             log.info("job %s handed back: this replica is stopping", job_id)
             self._update(job_id, state=JobState.QUEUED, stage=Stage.QUEUED, progress=0.0)

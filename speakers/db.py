@@ -44,8 +44,8 @@ def make_engine(url: str) -> Engine:
         raise ConfigError(f"DATABASE_URL is not usable ({exc})") from None
 
 
-def upgrade(engine: Engine) -> None:
-    """`alembic upgrade head` on this engine (the service does it on start)."""
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """`alembic upgrade head` (or to `revision`: a restore) on this engine (the service does it on start)."""
     from alembic import command
     from alembic.config import Config
 
@@ -55,7 +55,7 @@ def upgrade(engine: Engine) -> None:
         if connection.dialect.name == "postgresql":  # replicas starting together upgrade one at a time
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": UPGRADE_LOCK})
         config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        command.upgrade(config, revision)
 
 
 class Database:

@@ -2,7 +2,8 @@
 
 The checks (same embedder, right size), the candidates from a `Matcher`, the one-to-one Hungarian
 assignment (`hearback.identify.assign_names`) and the threshold are the same whichever matcher
-holds the voiceprints.
+holds the voiceprints. Only the running embedder's voiceprints are compared, and only speakers
+whose consent is recorded (`speakers.consent`) are candidates at all.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from hearback.errors import InputError
 from hearback.identify import assign_names
 from hearback.result import Identification
 from speakers import index_sync
+from speakers.consent import consented
 from speakers.matching import Matcher
 from speakers.models import Speaker
 from speakers.vectors import unit
@@ -31,7 +33,17 @@ class Embedder:
 
     @classmethod
     def of(cls, pipeline) -> "Embedder":
-        return cls(pipeline.diarizer.embedder_name, pipeline.diarizer.embedding_dim)
+        return cls(pipeline.embedder_name, pipeline.embedding_dim)
+
+    @classmethod
+    def configured(cls, settings) -> "Embedder":
+        """The embedder HEARBACK_EMBEDDER names, without loading it (listings mark the voiceprints
+        of any other as needing re-embedding or re-enrolment)."""
+        if settings.embedder == "ge2e":
+            from hearback.embedders.ge2e import Ge2eEmbedder as chosen
+        else:
+            from hearback.embedders.campp import CamppEmbedder as chosen
+        return cls(chosen.name, chosen.dim)
 
 
 def identify(db: DbSession, matcher: Matcher, workspace: str, clusters: dict[str, np.ndarray], embedder: str,
@@ -50,6 +62,9 @@ def identify(db: DbSession, matcher: Matcher, workspace: str, clusters: dict[str
         raise InputError(f"cluster {wrong[0]} has {size} values; {embedder} gives {running.dimension}")
     index_sync.catch_up(db, matcher)  # another replica may have enrolled, merged or deleted since
     speakers, scores = matcher.scores(embedder, workspace, unit(np.stack([clusters[label] for label in labels])))
+    allowed = consented(db, speakers)
+    keep = [j for j, sid in enumerate(speakers) if sid in allowed]
+    speakers, scores = [speakers[j] for j in keep], scores[:, keep]
     found = assign_names(labels, [(sid, sid) for sid in speakers], scores, threshold)
     chosen = [i.speaker_id for i in found if i.name]
     names = dict(db.execute(select(Speaker.id, Speaker.name).where(Speaker.id.in_(chosen))).all()) if chosen else {}

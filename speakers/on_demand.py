@@ -30,3 +30,10 @@ class OnDemandPipeline:
     @property
     def embedder(self) -> Embedder:
         return Embedder.of(self.get())
+
+    @property
+    def running(self) -> Embedder:
+        """The running embedder, without loading a model when none is loaded yet (listings)."""
+        with self._lock:
+            loaded = self._pipeline
+        return Embedder.of(loaded) if loaded is not None else Embedder.configured(self.settings)

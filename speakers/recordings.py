@@ -15,7 +15,10 @@ from sqlalchemy.orm import Session as DbSession
 
 from hearback.errors import InputError, NotFoundError
 from hearback.result import Identification, Segment, Transcript, Word
+from speakers import audit
+from speakers.consent import Consent, record_consent, require
 from speakers.db import get_owned
+from speakers.enrichment import Guard, enrich
 from speakers.enrolment import add_voiceprint
 from speakers.identification import Embedder, identify
 from speakers.matching import Matcher, entry_of
@@ -72,8 +75,9 @@ def is_stored(db: DbSession, session_id: Optional[str]) -> bool:
 
 
 def store_transcript(db: DbSession, matcher: Matcher, workspace: str, session_id: str, transcript: Transcript,
-                     running: Embedder, threshold: float) -> Session:
-    """Identify the transcript's clusters, then keep clusters and utterances on the session.
+                     running: Embedder, threshold: float, guard: Optional[Guard] = None) -> Session:
+    """Identify the transcript's clusters, then keep clusters and utterances on the session; with a
+    `guard`, clusters identified with a large margin enrich their speaker (`speakers.enrichment`).
 
     Idempotent: the session row is locked first (on PostgreSQL), and a session already stored by
     an earlier run of the same job (a crash between this commit and the job's state change, or a
@@ -104,7 +108,9 @@ def store_transcript(db: DbSession, matcher: Matcher, workspace: str, session_id
     session.duration = float(transcript.duration)
     session.status = DONE
     session.meta = {k: v for k, v in transcript.to_dict(include_embeddings=False).items() if k in TRANSCRIPT_META}
+    changes = enrich(db, matcher, workspace, session.id, transcript.embedder, vectors, speech, found, guard)
     db.commit()
+    changes.apply(matcher, workspace)
     return session
 
 
@@ -138,9 +144,12 @@ def transcript_document(db: DbSession, workspace: str, session_id: str) -> dict[
 
 
 def name_cluster(db: DbSession, matcher: Matcher, workspace: str, session_id: str, label: str,
-                 speaker_id: Optional[str] = None, new_name: Optional[str] = None) -> Speaker:
+                 speaker_id: Optional[str] = None, new_name: Optional[str] = None,
+                 consent: Optional[Consent] = None) -> Speaker:
     """Give a session's cluster to a speaker (existing, or created as `new_name`), in one
-    transaction: its embedding becomes a voiceprint and its utterances are relabelled."""
+    transaction: its embedding becomes a voiceprint (with the person's `consent`, refused without
+    it), its utterances and action items are relabelled."""
+    consent = require(consent)
     if bool(speaker_id) == bool(new_name):
         raise InputError("give exactly one of speaker_id or name")
     session = get_session(db, workspace, session_id)
@@ -148,8 +157,11 @@ def name_cluster(db: DbSession, matcher: Matcher, workspace: str, session_id: st
     if cluster is None:
         raise NotFoundError(f"session {session_id} has no speaker cluster {label!r}", "cluster_not_found", label=label)
     speaker = get_speaker(db, workspace, speaker_id) if speaker_id else add_speaker(db, workspace, new_name or "")
+    record = record_consent(db, speaker, consent, workspace)
     voiceprint = add_voiceprint(db, speaker, cluster.array, cluster.embedder, source=f"session {session_id} {label}",
-                                seconds=cluster.speech_seconds)
+                                seconds=cluster.speech_seconds, origin="named", consent_id=record.id)
+    audit.record(db, workspace, consent.recorded_by or "unknown", "enrol", speaker.id, voiceprint_id=voiceprint.id,
+                 method=consent.method, session_id=session.id, label=label, embedder=cluster.embedder)
     cluster.speaker_id, cluster.score = speaker.id, NAMED_BY_HAND
     for model in (Utterance, ActionItem):
         db.execute(update(model).where(model.session_id == session.id, model.cluster_label == label)

@@ -1,4 +1,4 @@
-"""Speakers: create, list, rename, merge, delete.
+"""Speakers: create, list, rename, merge (erasure: `speakers.erasure`).
 
 Functions named for an operation (`create_speaker`, `merge_speakers`, ...) are one unit of work:
 they commit the `db` they are given once, then bring the matcher in step, so the matcher never
@@ -18,7 +18,7 @@ from hearback.errors import ConflictError, InputError, NotFoundError, check_text
 from speakers import index_sync
 from speakers.db import flush_or_conflict, get_owned
 from speakers.matching import Matcher
-from speakers.models import ActionItem, Cluster, Speaker, Utterance, Voiceprint
+from speakers.models import ActionItem, Cluster, ConsentRecord, Speaker, Utterance, Voiceprint
 
 NAME_LENGTH = 200  # the column's size (speakers.name)
 
@@ -28,6 +28,7 @@ class SpeakerSummary:
     speaker: Speaker
     voiceprints: int
     talk_seconds: float
+    current: int = 0  # voiceprints of the running embedder (the others need re-embedding or re-enrolment)
 
 
 def clean_name(name: Optional[str]) -> str:
@@ -66,8 +67,10 @@ def create_speaker(db: DbSession, workspace: str, name: str, notes: str = "") ->
     return speaker
 
 
-def list_speakers(db: DbSession, workspace: str, speaker_id: Optional[str] = None) -> list[SpeakerSummary]:
-    """Speakers by name, with their voiceprint count and talk time (one speaker's with `speaker_id`)."""
+def list_speakers(db: DbSession, workspace: str, speaker_id: Optional[str] = None,
+                  embedder: str = "") -> list[SpeakerSummary]:
+    """Speakers by name, with their voiceprint count (of `embedder` too) and talk time (one speaker's
+    with `speaker_id`)."""
     query = select(Speaker).where(Speaker.workspace == workspace).order_by(Speaker.name)
     if speaker_id is not None:
         query = query.where(Speaker.id == speaker_id)
@@ -77,12 +80,15 @@ def list_speakers(db: DbSession, workspace: str, speaker_id: Optional[str] = Non
                              .group_by(Voiceprint.speaker_id)).all())
     talk = dict(db.execute(select(Utterance.speaker_id, func.sum(Utterance.end - Utterance.start))
                            .where(Utterance.speaker_id.in_(ids)).group_by(Utterance.speaker_id)).all())
-    return [SpeakerSummary(s, prints.get(s.id, 0), float(talk.get(s.id) or 0.0)) for s in speakers]
+    current = dict(db.execute(select(Voiceprint.speaker_id, func.count()).where(
+        Voiceprint.speaker_id.in_(ids), Voiceprint.embedder == embedder).group_by(Voiceprint.speaker_id)).all())
+    return [SpeakerSummary(s, prints.get(s.id, 0), float(talk.get(s.id) or 0.0), current.get(s.id, 0))
+            for s in speakers]
 
 
-def summary(db: DbSession, workspace: str, speaker_id: str) -> SpeakerSummary:
+def summary(db: DbSession, workspace: str, speaker_id: str, embedder: str = "") -> SpeakerSummary:
     get_speaker(db, workspace, speaker_id)
-    return list_speakers(db, workspace, speaker_id)[0]
+    return list_speakers(db, workspace, speaker_id, embedder)[0]
 
 
 def voiceprints(db: DbSession, workspace: str, speaker_id: str) -> list[Voiceprint]:
@@ -102,26 +108,17 @@ def update_speaker(db: DbSession, workspace: str, speaker_id: str, name: Optiona
     return speaker
 
 
-def delete_speaker(db: DbSession, matcher: Matcher, workspace: str, speaker_id: str) -> None:
-    """Remove the speaker and its voiceprints; its utterances and clusters become unknown."""
-    speaker = get_speaker(db, workspace, speaker_id)
-    ids = list(db.scalars(select(Voiceprint.id).where(Voiceprint.speaker_id == speaker_id)))
-    db.execute(update(Utterance).where(Utterance.speaker_id == speaker_id).values(speaker_id=None))
-    db.execute(update(Cluster).where(Cluster.speaker_id == speaker_id).values(speaker_id=None, score=0.0))
-    db.delete(speaker)
-    index_sync.record(db, ids)
-    db.commit()
-    matcher.remove(ids)
-
-
 def merge_speakers(db: DbSession, matcher: Matcher, workspace: str, source_id: str, target_id: str) -> Speaker:
-    """Fold `source` into `target`: voiceprints, utterances, clusters and action items move; source goes."""
+    """Fold `source` into `target`: voiceprints, utterances, clusters, action items and consents
+    move; source goes. One person: the target is matched if either was consented to."""
     if source_id == target_id:
         raise InputError("cannot merge a speaker into itself", "merge_self")
     source, target = get_speaker(db, workspace, source_id), get_speaker(db, workspace, target_id)
     ids = list(db.scalars(select(Voiceprint.id).where(Voiceprint.speaker_id == source.id)))
-    for model in (Voiceprint, Utterance, Cluster, ActionItem):
+    for model in (Voiceprint, Utterance, Cluster, ActionItem, ConsentRecord):
         db.execute(update(model).where(model.speaker_id == source.id).values(speaker_id=target.id))
+    if source.consent == "given":
+        target.consent = "given"
     db.expire(source)
     db.delete(source)
     index_sync.record(db, ids)
