@@ -24,7 +24,7 @@ from sqlalchemy.exc import DataError
 from api.deps import require_api_key
 from api.guards import Guards
 from api.logins import Throttle
-from api.routers import identify, sessions, speakers, summaries, transcriptions, uploads, web
+from api.routers import audit, identify, privacy, sessions, speakers, summaries, transcriptions, uploads, web
 from hearback.errors import ConfigError, ConflictError, HearbackError, InputError, NotFoundError
 from hearback.pipeline import Pipeline
 from hearback.settings import Settings
@@ -34,6 +34,8 @@ from jobs.transcribers import choose_transcriber
 from speakers import index_sync, matching
 from speakers.db import Database
 from speakers.on_demand import OnDemandPipeline
+from speakers.reembed import reembed
+from speakers.voice_audio import VoiceAudio
 
 log = logging.getLogger(__name__)
 STATUS_OF = {NotFoundError: 404, ConflictError: 409, InputError: 422, ConfigError: 503}
@@ -49,6 +51,8 @@ def create_app(settings: Optional[Settings] = None, pipeline: Optional[Pipeline]
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         await run_in_threadpool(app.state.database.upgrade)
+        if settings.reembed_on_start:
+            await run_in_threadpool(_reembed, app)
         with app.state.database.open() as db:
             count = index_sync.reload(db, app.state.matcher)
             index_sync.prune(db)
@@ -66,6 +70,7 @@ def create_app(settings: Optional[Settings] = None, pipeline: Optional[Pipeline]
     state.matcher = matching.FaissMatcher()
     state.models = OnDemandPipeline(settings, pipeline)
     state.storage = AudioStorage(settings) if settings.s3_bucket else None
+    state.voices = VoiceAudio.of(settings, state.storage.client if state.storage else None)
     state.runner = JobRunner(settings, state.database, state.matcher, state.models,
                              choose_transcriber(settings, state.models, state.storage), state.storage)
 
@@ -86,8 +91,8 @@ def create_app(settings: Optional[Settings] = None, pipeline: Optional[Pipeline]
                 "running": runner.current}
 
     protected = [Depends(require_api_key)]
-    for router in (speakers.router, identify.router, transcriptions.router, sessions.router, summaries.router,
-                   uploads.router):
+    for router in (speakers.router, privacy.router, audit.router, identify.router, transcriptions.router,
+                   sessions.router, summaries.router, uploads.router):
         app.include_router(router, dependencies=protected)
 
     app.include_router(web.router)
@@ -100,6 +105,14 @@ def create_app(settings: Optional[Settings] = None, pipeline: Optional[Pipeline]
     _error_handlers(app)
     app.add_middleware(Guards)
     return app
+
+
+def _reembed(app: FastAPI) -> None:
+    """HEARBACK_REEMBED_ON_START: voiceprints of another embedder recomputed from their kept audio."""
+    with app.state.database.open() as db:
+        done = reembed(db, app.state.matcher, app.state.models.get(), app.state.voices, "service start")
+    log.info("re-embedded %d voiceprints with %s; %d without kept audio need re-enrolment; %d failed",
+             len(done.done), done.embedder, len(done.without_audio), len(done.failed))
 
 
 def _error_handlers(app: FastAPI) -> None:

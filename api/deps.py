@@ -14,6 +14,7 @@ from jobs.runner import JobRunner
 from jobs.storage import AudioStorage
 from speakers.matching import Matcher
 from speakers.on_demand import OnDemandPipeline
+from speakers.voice_audio import VoiceAudio
 
 api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="the service's HEARBACK_API_KEY")
 
@@ -59,3 +60,15 @@ def runner(request: Request) -> JobRunner:
 
 def storage(request: Request) -> Optional[AudioStorage]:
     return request.app.state.storage
+
+
+def voices(request: Request) -> VoiceAudio:
+    return request.app.state.voices
+
+
+ACTORS = {"key": "api key", "login": "web login", "open": "open service (no API key)"}
+
+
+def actor(request: Request) -> str:
+    """Who made the request, for consent records and the audit log (the API key or a web login)."""
+    return ACTORS.get(getattr(request.state, "auth", ""), "unknown")

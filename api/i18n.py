@@ -13,7 +13,7 @@ TEXT = {
         "speakers": "Speakers", "sessions": "Sessions", "search": "Search", "logout": "Log out",
         "login": "Log in", "api_key": "API key", "wrong_key": "Wrong API key.",
         "name": "Name", "voiceprints": "Voiceprints", "talk_time": "Talk time", "actions": "Actions",
-        "new_speaker": "Enrol a new voice", "sample": "Voice sample (5 s or more of this person alone)",
+        "new_speaker": "Enrol a new voice", "sample": "Voice sample (3 s or more of this person alone; 10 s or more is better)",
         "or_record": "or record it here", "record": "Record", "stop": "Stop", "enrol": "Enrol",
         "rename": "Rename", "merge_into": "Merge into", "merge": "Merge", "delete": "Delete",
         "confirm_delete": "Delete this speaker and its voiceprints? Their lines become unknown.",
@@ -36,12 +36,19 @@ TEXT = {
         "due": "due", "none": "none", "summary_asked": "Summary asked for: it is being written.",
         "summary_pending": "The summary is being written; reload the page in a moment.",
         "summary_failed": "The summary failed", "summary_by": "written by",
+        "consent": "This person consents to their voice being stored and recognised in recordings "
+                   "(a voiceprint is biometric data; they can ask for it to be exported or erased).",
+        "consent_short": "they consent", "needs_reenrolment": "needs re-enrolment",
+        "stale_hint": "Some voiceprints were made by another model: they are not used until re-embedded "
+                      "(hearback speakers reembed) or enrolled again.",
+        "not_matched": "Not recognised in recordings until their consent is recorded.",
+        "consent_unknown": "consent not recorded", "consent_withdrawn": "erased", "consent_none": "no consent",
     },
     "fr": {
         "speakers": "Voix", "sessions": "Séances", "search": "Recherche", "logout": "Se déconnecter",
         "login": "Se connecter", "api_key": "Clé d'API", "wrong_key": "Clé d'API incorrecte.",
         "name": "Nom", "voiceprints": "Empreintes", "talk_time": "Temps de parole", "actions": "Actions",
-        "new_speaker": "Enregistrer une nouvelle voix", "sample": "Extrait de voix (5 s ou plus de cette personne seule)",
+        "new_speaker": "Enregistrer une nouvelle voix", "sample": "Extrait de voix (3 s ou plus de cette personne seule ; 10 s ou plus, c’est mieux)",
         "or_record": "ou l'enregistrer ici", "record": "Enregistrer", "stop": "Arrêter", "enrol": "Ajouter",
         "rename": "Renommer", "merge_into": "Fusionner avec", "merge": "Fusionner", "delete": "Supprimer",
         "confirm_delete": "Supprimer cette voix et ses empreintes ? Ses répliques deviendront inconnues.",
@@ -65,6 +72,14 @@ TEXT = {
         "summary_asked": "Résumé demandé : il est en cours de rédaction.",
         "summary_pending": "Le résumé est en cours de rédaction ; rechargez la page dans un moment.",
         "summary_failed": "Le résumé a échoué", "summary_by": "rédigé par",
+        "consent": "Cette personne consent à ce que sa voix soit conservée et reconnue dans les enregistrements "
+                   "(une empreinte vocale est une donnée biométrique ; elle peut en demander l'export ou l'effacement).",
+        "consent_short": "elle consent", "needs_reenrolment": "à réenregistrer",
+        "stale_hint": "Des empreintes ont été faites par un autre modèle : elles ne servent plus tant qu'elles ne sont "
+                      "pas recalculées (hearback speakers reembed) ou enregistrées à nouveau.",
+        "not_matched": "Pas reconnue dans les enregistrements tant que son consentement n'est pas enregistré.",
+        "consent_unknown": "consentement non enregistré", "consent_withdrawn": "effacée",
+        "consent_none": "sans consentement",
     },
 }
 
@@ -124,6 +139,13 @@ FRENCH_PROBLEMS = {
     "llm_invalid_output": "Le modèle de langue a répondu deux fois sans le format demandé : redemandez le résumé, "
                           "ou utilisez un modèle plus grand.",
     "nothing_to_summarise": "La transcription ne contient aucun mot à résumer.",
+    "consent_missing": "Une empreinte vocale est une donnée biométrique : cochez la case de consentement une fois "
+                       "que la personne a accepté que sa voix soit conservée et reconnue.",
+    "short_sample": "L'extrait ne contient que {seconds:.1f} s de parole : la voix est enregistrée, mais un extrait "
+                    "de {advised:g} s ou plus (ou un second extrait) la reconnaîtra plus sûrement.",
+    "not_a_backup": "Ce fichier n'est pas une sauvegarde de Hearback.",
+    "database_not_empty": "La base contient déjà des voix ou des séances : restaurez dans une base vide.",
+    "retention_off": "HEARBACK_SESSION_RETENTION_DAYS vaut 0 (tout garder) : donnez d'abord un nombre de jours.",
 }
 
 

@@ -35,6 +35,12 @@ class SpeakerOut(BaseModel):
     created_at: datetime
     voiceprints: int = 0
     talk_seconds: float = 0.0
+    consent: str = Field(default="none", description="given (matched in recordings), none (no voiceprint yet), "
+                         "unknown (enrolled before consent was recorded: not matched until it is), withdrawn (erased)")
+    stale_voiceprints: Optional[int] = Field(default=None, description="voiceprints of another embedder than the "
+                                             "running one: never compared; re-embed them or enrol again")
+    needs_reenrolment: Optional[bool] = Field(default=None, description="true when the speaker has voiceprints but "
+                                              "none of the running embedder: it cannot be recognised now")
 
 
 class MergeRequest(BaseModel):
@@ -50,18 +56,77 @@ class VoiceprintOut(BaseModel):
     source: str
     speech_seconds: float
     created_at: datetime
+    origin: str = Field(default="enrolment", description="enrolment or named (person-provided), enriched (automatic)")
+    quality: float = Field(default=0.0, description="0-1: sqrt(min(1, speech / 20 s)) x consistency of the voice")
+    current: bool = Field(default=True, description="made by the running embedder (only these are compared)")
+    audio_kept: bool = Field(default=False, description="its enrolment audio is kept: it can be re-embedded")
+    needs_reenrolment: bool = Field(default=False, description="of another embedder and without kept audio")
 
 
 class EnrolmentOut(BaseModel):
     speaker: SpeakerOut
     voiceprint: VoiceprintOut
     speech_seconds: float
+    quality: float = Field(description="0-1: sqrt(min(1, speech / 20 s)) x consistency of the voice")
     warnings: list[str]
+    warning_codes: list[str] = Field(description="one stable code per warning (short_sample, several_voices)")
 
 
-class EnrolUrl(BaseModel):
+class ConsentFields(BaseModel):
+    """The person's consent to their voice being stored and recognised: required to store a voiceprint."""
+
+    consent: bool = Field(default=False, description="true: the person consents (a voiceprint is biometric data)")
+    consent_by: str = Field(default="", max_length=200, description="who consented, when not the speaker themself")
+    consent_note: str = Field(default="", max_length=2000, description="e.g. where the consent form is kept")
+
+
+class EnrolUrl(ConsentFields):
     model_config = ConfigDict(extra="forbid")
     audio_url: str
+
+
+class ConsentRequest(ConsentFields):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ConsentOut(BaseModel):
+    id: int
+    given_by: str
+    method: str
+    note: str
+    recorded_by: str
+    created_at: datetime
+    withdrawn_at: Optional[datetime]
+
+
+class EraseRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    forget_name: bool = Field(default=False, description="also replace the name in past transcripts, action items "
+                              "and summaries by the session's neutral label (SPEAKER_01), and delete the speaker")
+
+
+class ErasureOut(BaseModel):
+    speaker_id: str
+    voiceprints: int
+    audio_files: int
+    name_forgotten: bool
+    audio_errors: list[str]
+
+
+class AuditOut(BaseModel):
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    speaker_id: Optional[str]
+    detail: dict[str, Any]
+
+
+class AuditPage(BaseModel):
+    total: int
+    limit: int
+    offset: int
+    items: list[AuditOut]
 
 
 class IdentifyRequest(BaseModel):
@@ -118,7 +183,7 @@ class SessionList(BaseModel):
     items: list[SessionOut]
 
 
-class NameCluster(BaseModel):
+class NameCluster(ConsentFields):
     model_config = ConfigDict(extra="forbid")
     speaker_id: Optional[str] = None
     name: Optional[str] = Field(default=None, min_length=1, max_length=200)

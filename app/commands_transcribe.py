@@ -87,7 +87,7 @@ def name_enrolled_speakers(transcript: "Transcript", pipeline: "Pipeline", setti
     with Database(settings).upgrade().open() as db:
         index_sync.reload(db, matcher)
         found = identify(db, matcher, settings.workspace, transcript.speaker_embeddings, transcript.embedder,
-                         Embedder.of(pipeline), settings.identify_threshold)
+                         Embedder.of(pipeline), pipeline.identify_threshold)
     apply_names(transcript, found)
     transcript.timings[Stage.IDENTIFYING.value] = time.perf_counter() - started
 

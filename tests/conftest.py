@@ -153,6 +153,7 @@ def fresh_database(url: str, tmp_path: Path) -> str:
 # ------------------------------------------------- the speaker service's shared helpers
 
 KEY = "test-key-123"  # the API key of every test service
+CONSENT = {"consent": "true"}  # an enrolment's consent, as a form field (JSON bodies take {"consent": True})
 EMBEDDER = "resemblyzer-ge2e-256"
 
 # Enrolment parts and test parts of the same real voices never overlap.
@@ -194,9 +195,23 @@ def enrol(client, name: str) -> str:
     """Create speaker `name` through the API and enrol its part of ENROL; returns its id."""
     sid = client.post("/speakers", json={"name": name}).json()["id"]
     file, start, end = ENROL[name]
-    r = client.post(f"/speakers/{sid}/enrol", files={"audio": (f"{name}.wav", wav_bytes(clip(file, start, end)), "audio/wav")})
+    r = client.post(f"/speakers/{sid}/enrol", files={"audio": (f"{name}.wav", wav_bytes(clip(file, start, end)), "audio/wav")},
+                    data=CONSENT)
     assert r.status_code == 201, r.text
     return sid
+
+
+def transcribe(client, samples, **form) -> dict:
+    r = client.post("/transcriptions", files={"audio": ("meeting.wav", wav_bytes(samples), "audio/wav")},
+                    data={"language": "en", **form})
+    assert r.status_code == 202, r.text
+    job = r.json()
+    runner = client.app.state.runner
+    done = runner.wait(job["id"], timeout=300)
+    assert done.state == "done", done.error
+    status = client.get(f"/transcriptions/{job['id']}").json()
+    assert status["progress"] == 1.0 and status["result_url"].endswith("/result")
+    return client.get(f"/transcriptions/{job['id']}/result").json() | {"job_id": job["id"]}
 
 
 def service_client(settings, pipeline):

@@ -6,10 +6,11 @@ import shutil
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 import srt
 
-from conftest import audio
+from conftest import audio, write_wav
 
 
 def hearback(*args, env=None, timeout=300):
@@ -98,11 +99,14 @@ def test_missing_file_and_bad_setting(data_env, tmp_path):
 
 def test_speakers_enroll_list_and_identify_on_the_local_database(tmp_path):
     env = {"HEARBACK_DATA_DIR": str(tmp_path / "data")}
-    run = hearback("speakers", "enroll", "Kennedy", str(audio("jfk.flac")), env=env)
+    refused = hearback("speakers", "enroll", "Kennedy", str(audio("jfk.flac")), env=env)
+    assert refused.returncode == 2 and "must consent" in refused.stderr and "--consent" in refused.stderr
+    run = hearback("speakers", "enroll", "Kennedy", str(audio("jfk.flac")), "--consent", env=env)
     assert run.returncode == 0, run.stderr
     assert "enrolled Kennedy" in run.stdout and (tmp_path / "data" / "hearback.db").exists()
-    refused = hearback("speakers", "enroll", "Zoé", str(audio("french.aiff")), env=env)
-    assert refused.returncode == 2 and "at least 5 s" in refused.stderr
+    silence = write_wav(tmp_path / "silence.wav", np.zeros(16000 * 4, np.float32))
+    refused = hearback("speakers", "enroll", "Zoé", str(silence), "--consent", env=env)
+    assert refused.returncode == 2 and "at least 3 s" in refused.stderr
     listing = hearback("speakers", "list", env=env)
     assert "Kennedy" in listing.stdout and "Zoé" not in listing.stdout
     named = hearback("transcribe", str(audio("jfk.flac")), "--identify", "--format", "srt", "-q", env=env)

@@ -181,7 +181,7 @@ def test_errors_and_events_name_the_users_file_never_a_server_path(client, tmp_p
     shown = status["error"] + str(status["events"])
     assert "hearback-" not in shown and str(tmp_path) not in shown and job.id not in shown, shown
     sid = client.post("/speakers", json={"name": "Alice"}).json()["id"]
-    r = client.post(f"/speakers/{sid}/enrol", files={"audio": ("voice.wav", b"\x00" * 5000, "audio/wav")})
+    r = client.post(f"/speakers/{sid}/enrol", files={"audio": ("voice.wav", b"\x00" * 5000, "audio/wav")}, data={"consent": "true"})
     assert r.status_code == 422 and "voice.wav" in r.json()["detail"], r.text
     assert "upload-" not in r.json()["detail"] and str(tmp_path) not in r.json()["detail"]
 
@@ -287,7 +287,7 @@ def test_health_answers_while_an_enrolment_decodes(served, tmp_path):
 
     def enrol_long() -> None:
         with open(long_flac, "rb") as f:
-            answer["r"] = httpx.post(f"{base}/speakers/{sid}/enrol", files={"audio": ("long.flac", f, "audio/flac")},
+            answer["r"] = httpx.post(f"{base}/speakers/{sid}/enrol", files={"audio": ("long.flac", f, "audio/flac")}, data={"consent": "true"},
                                      headers={"X-API-Key": KEY}, timeout=120)
 
     thread = threading.Thread(target=enrol_long)

@@ -10,8 +10,10 @@ import pytest
 from hearback.errors import InputError
 from hearback.settings import Settings
 from speakers import matching, roster
+from speakers.consent import Consent, record_consent
 from speakers.db import Database
 from speakers.enrolment import add_voiceprint
+from speakers.erasure import erase
 from speakers.identification import Embedder, identify
 
 EMBEDDER = Embedder("test-embedder-8", 8)
@@ -30,8 +32,10 @@ def voice(seed: int, noise: float = 0.0, base: int | None = None) -> np.ndarray:
     return (direction + noise * rng.standard_normal(8)).astype(np.float32)
 
 
-def enrolled(db, workspace: str, name: str, *vectors) -> str:
+def enrolled(db, workspace: str, name: str, *vectors, consent: bool = True) -> str:
     speaker = roster.add_speaker(db, workspace, name)
+    if consent:
+        record_consent(db, speaker, Consent(True, "cli", recorded_by="test"), workspace)
     for v in vectors:
         add_voiceprint(db, speaker, v, EMBEDDER.name)
     db.commit()
@@ -57,7 +61,7 @@ def test_both_matchers_name_the_same_clusters(db, kind):
     roster.merge_speakers(db, matcher, "default", bob, alice)
     again = identify(db, matcher, "default", {"SPEAKER_00": clusters["SPEAKER_00"]}, EMBEDDER.name, EMBEDDER, 0.8)
     assert again[0].name == "Alice"
-    roster.delete_speaker(db, matcher, "default", alice)
+    erase(db, matcher, None, "default", alice, "test", forget_name=True)
     gone = identify(db, matcher, "default", clusters, EMBEDDER.name, EMBEDDER, 0.8)
     assert [i.name for i in gone] == [None, None, None] and matcher.count() == 1
 
@@ -85,3 +89,18 @@ def test_the_same_checks_on_either(db, kind):
     with pytest.raises(InputError, match="non-zero vector"):
         identify(db, matcher, "default", {"A": np.zeros(8, np.float32)}, EMBEDDER.name, EMBEDDER, 0.8)
     assert identify(db, matcher, "default", {}, EMBEDDER.name, EMBEDDER, 0.8) == []
+
+
+@pytest.mark.parametrize("kind", [matching.MemoryMatcher, matching.FaissMatcher])
+def test_a_speaker_without_consent_is_never_matched(db, kind):
+    """Voiceprints stored without a consent record (e.g. before migration 0006) are never candidates,
+    not even for the assignment of the other clusters; recording the consent makes them count."""
+    from speakers.consent import attest
+
+    silent = enrolled(db, "default", "Silent", voice(5), consent=False)
+    matcher = kind()
+    matching.load(db, matcher)
+    cluster = {"SPEAKER_00": voice(25, 0.1, base=5)}
+    assert identify(db, matcher, "default", cluster, EMBEDDER.name, EMBEDDER, 0.5)[0].name is None
+    attest(db, "default", silent, Consent(True, "attested", recorded_by="test"))
+    assert identify(db, matcher, "default", cluster, EMBEDDER.name, EMBEDDER, 0.5)[0].name == "Silent"

@@ -70,7 +70,7 @@ def hearback_service(tmp_path_factory, http_root, llm_server):
     for name, (file, start, end) in {"Kennedy": ("jfk.flac", 5.5, 11.0), "Reader": ("multilingual.mp3", 15.0, 29.0)}.items():
         sid = client.post("/speakers", json={"name": name}).json()["id"]
         sample = write_wav(tmp / f"{name}.wav", clip(file, start, end))
-        assert client.post(f"/speakers/{sid}/enrol", files={"audio": (sample.name, sample.read_bytes())}).status_code == 201
+        assert client.post(f"/speakers/{sid}/enrol", files={"audio": (sample.name, sample.read_bytes())}, data={"consent": "true"}).status_code == 201
     import numpy as np
 
     write_wav(root / "n8n-meeting.wav", np.concatenate([clip("jfk.flac", 0, 5.5), np.zeros(12000, np.float32),

@@ -129,7 +129,7 @@ def test_an_enrolment_on_one_replica_names_on_another_at_once(replicas, pipeline
     with api(ports[0]) as a, api(ports[1]) as b:
         assert b.post("/identify", json=question).json()["speakers"][0]["name"] is None
         sid = a.post("/speakers", json={"name": "Kennedy"}).json()["id"]
-        r = a.post(f"/speakers/{sid}/enrol", files={"audio": ("k.wav", wav_bytes(clip("jfk.flac", 5.5, 11.0)))})
+        r = a.post(f"/speakers/{sid}/enrol", files={"audio": ("k.wav", wav_bytes(clip("jfk.flac", 5.5, 11.0)))}, data={"consent": "true"})
         assert r.status_code == 201, r.text
         enrolled = time.monotonic()
         named = b.post("/identify", json=question).json()["speakers"][0]

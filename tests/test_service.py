@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from conftest import (EMBEDDER, ENROL, KEY, audio, clip, database_urls, enrol, fresh_database, meeting,
-                      service_client, wav_bytes)
+from conftest import (CONSENT, EMBEDDER, ENROL, KEY, clip, database_urls, enrol, fresh_database, meeting,
+                      service_client, transcribe, wav_bytes, write_wav)
 
 
 @pytest.fixture(params=database_urls())
@@ -26,19 +26,6 @@ def app_factory(request, tmp_path, pipeline):
 def client(app_factory):
     with app_factory() as c:
         yield c
-
-
-def transcribe(client, samples, **form) -> dict:
-    r = client.post("/transcriptions", files={"audio": ("meeting.wav", wav_bytes(samples), "audio/wav")},
-                    data={"language": "en", **form})
-    assert r.status_code == 202, r.text
-    job = r.json()
-    runner = client.app.state.runner
-    done = runner.wait(job["id"], timeout=300)
-    assert done.state == "done", done.error
-    status = client.get(f"/transcriptions/{job['id']}").json()
-    assert status["progress"] == 1.0 and status["result_url"].endswith("/result")
-    return client.get(f"/transcriptions/{job['id']}/result").json() | {"job_id": job["id"]}
 
 
 def named_time(result, truth) -> tuple[float, float]:
@@ -81,7 +68,8 @@ def test_rename_merge_delete_keep_index_and_database_in_step(app_factory):
     with app_factory() as client:
         kennedy, reader = enrol(client, "Kennedy"), enrol(client, "Reader")
         extra = client.post("/speakers", json={"name": "JFK again"}).json()["id"]
-        r = client.post(f"/speakers/{extra}/enrol", files={"audio": ("a.wav", wav_bytes(clip("jfk.flac", 0, 8.0)), "audio/wav")})
+        r = client.post(f"/speakers/{extra}/enrol", files={"audio": ("a.wav", wav_bytes(clip("jfk.flac", 0, 8.0)), "audio/wav")},
+                        data=CONSENT)
         assert r.status_code == 201
         samples, _ = meeting()
         result = transcribe(client, samples)
@@ -117,11 +105,11 @@ def test_name_a_cluster_after_the_fact_then_history(client):
     assert reader_label in {i["label"] for i in unknown}
     # naming is one transaction: a refused name leaves no voiceprint and no relabelled line behind
     before = (client.app.state.matcher.snapshot(), client.get(f"/sessions/{result['session_id']}/transcript").json())
-    taken = client.post(f"/sessions/{result['session_id']}/clusters/{reader_label}/name", json={"name": "Kennedy"})
-    missing = client.post(f"/sessions/{result['session_id']}/clusters/{reader_label}/name", json={"speaker_id": "nope"})
+    taken = client.post(f"/sessions/{result['session_id']}/clusters/{reader_label}/name", json={"name": "Kennedy", "consent": True})
+    missing = client.post(f"/sessions/{result['session_id']}/clusters/{reader_label}/name", json={"speaker_id": "nope", "consent": True})
     assert (taken.status_code, taken.json()["code"]) == (409, "duplicate_name") and missing.status_code == 404
     assert (client.app.state.matcher.snapshot(), client.get(f"/sessions/{result['session_id']}/transcript").json()) == before
-    named = client.post(f"/sessions/{result['session_id']}/clusters/{reader_label}/name", json={"name": "Reader"})
+    named = client.post(f"/sessions/{result['session_id']}/clusters/{reader_label}/name", json={"name": "Reader", "consent": True})
     assert named.status_code == 200
     reader = named.json()["id"]
     again = client.get(f"/sessions/{result['session_id']}/transcript").json()
@@ -166,10 +154,10 @@ def test_every_bad_input_gets_a_clear_4xx_and_changes_nothing(client, tmp_path):
     before = (client.get("/speakers").json(), client.app.state.matcher.snapshot())
     silence = wav_bytes(np.zeros(16000 * 8, np.float32))
     cases = [
-        (client.post(f"/speakers/{sid}/enrol", files={"audio": ("s.wav", silence, "audio/wav")}), 422, "speech"),
-        (client.post(f"/speakers/{sid}/enrol", files={"audio": ("c.wav", b"RIFF" + bytes(300), "audio/wav")}), 422, "not a readable audio"),
-        (client.post(f"/speakers/{sid}/enrol", files={"audio": ("e.wav", b"", "audio/wav")}), 422, "empty"),
-        (client.post("/speakers/nope/enrol", files={"audio": ("a.wav", silence, "audio/wav")}), 404, "no speaker"),
+        (client.post(f"/speakers/{sid}/enrol", files={"audio": ("s.wav", silence, "audio/wav")}, data=CONSENT), 422, "speech"),
+        (client.post(f"/speakers/{sid}/enrol", files={"audio": ("c.wav", b"RIFF" + bytes(300), "audio/wav")}, data=CONSENT), 422, "not a readable audio"),
+        (client.post(f"/speakers/{sid}/enrol", files={"audio": ("e.wav", b"", "audio/wav")}, data=CONSENT), 422, "empty"),
+        (client.post("/speakers/nope/enrol", files={"audio": ("a.wav", silence, "audio/wav")}, data=CONSENT), 404, "no speaker"),
         (client.post("/speakers", json={"name": "Kennedy"}), 409, "already exists"),
         (client.post("/speakers", json={"name": ""}), 422, "name"),
         (client.patch("/speakers/nope", json={"name": "x"}), 404, "no speaker"),
@@ -177,14 +165,14 @@ def test_every_bad_input_gets_a_clear_4xx_and_changes_nothing(client, tmp_path):
         (client.post(f"/speakers/{sid}/merge", json={"source_id": sid}), 422, "itself"),
         (client.post("/identify", json={"model": "ecapa-192", "embeddings": {"A": [0.1] * 192}}), 422, "cannot be compared"),
         (client.post("/identify", json={"model": EMBEDDER, "embeddings": {"A": [0.1] * 10}}), 422, "has 10 values"),
-        (client.post(f"/speakers/{sid}/enrol-url", json={"audio_url": "http://10.0.0.1/a.wav"}), 422, "private"),
+        (client.post(f"/speakers/{sid}/enrol-url", json={"audio_url": "http://10.0.0.1/a.wav", "consent": True}), 422, "private"),
         (client.post("/transcriptions", data={"language": "en"}), 422, "exactly one"),
         (client.post("/transcriptions", data={"audio_url": "ftp://x/a.wav"}), 422, "http"),
         (client.post("/transcriptions", data={"audio_url": "https://example.org/a.wav", "language": "xx"}), 422, "language"),
         (client.post("/transcriptions", data={"audio_url": "https://example.org/a.wav", "min_speakers": 3, "max_speakers": 1}), 422, "greater"),
         (client.get("/transcriptions/nope"), 404, "no transcription job"),
         (client.get("/sessions/nope/transcript"), 404, "no session"),
-        (client.post("/sessions/nope/clusters/SPEAKER_00/name", json={"name": "x"}), 404, "no session"),
+        (client.post("/sessions/nope/clusters/SPEAKER_00/name", json={"name": "x", "consent": True}), 404, "no session"),
     ]
     for response, code, words in cases:
         assert response.status_code == code, (response.request.url, response.text)
@@ -198,23 +186,26 @@ def test_short_sample_is_refused_with_the_default_minimum(pipeline, tmp_path):
     from hearback.errors import InputError
     from hearback.settings import Settings
     from speakers import roster
+    from speakers.consent import Consent
     from speakers.db import Database
     from speakers.enrolment import enrol
     from speakers.matching import FaissMatcher
 
     settings = Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path}/db.sqlite")
     matcher = FaissMatcher()
+    sample = tmp_path / "short.wav"
+    write_wav(sample, clip("jfk.flac", 0.0, 2.4))
     with Database(settings).upgrade().open() as db:
         sid = roster.create_speaker(db, settings.workspace, "Zoé").id
-        with pytest.raises(InputError, match="at least 5 s"):
-            enrol(db, matcher, pipeline, settings, audio("french.aiff"), speaker_id=sid)
+        with pytest.raises(InputError, match="at least 3 s"):
+            enrol(db, matcher, pipeline, settings, sample, speaker_id=sid, consent=Consent(True, "cli"))
         assert roster.voiceprints(db, settings.workspace, sid) == [] and matcher.count() == 0
 
 
 def test_two_voices_in_a_sample_give_a_warning(client):
     sid = client.post("/speakers", json={"name": "Mixed"}).json()["id"]
     mixed = np.concatenate([clip("multilingual.mp3", 0, 10), np.zeros(8000, np.float32), clip("jfk.flac", 0, 11)])
-    r = client.post(f"/speakers/{sid}/enrol", files={"audio": ("m.wav", wav_bytes(mixed), "audio/wav")})
+    r = client.post(f"/speakers/{sid}/enrol", files={"audio": ("m.wav", wav_bytes(mixed), "audio/wav")}, data=CONSENT)
     assert r.status_code == 201 and "2 voices" in r.json()["warnings"][0]
 
 

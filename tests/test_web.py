@@ -75,9 +75,11 @@ def shot(page, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
-def enrol(page, name: str, path) -> None:
+def enrol(page, name: str, path, consent: bool = True) -> None:
     page.fill("#new-name", name)
     page.set_input_files("#new-audio", str(path))
+    if consent:
+        page.check("#new-consent")
     page.click("#enrol-form button[type=submit]")
 
 
@@ -102,6 +104,9 @@ def test_enrol_transcribe_rename_name_and_search(server, browser):
     enrol(page, "Kennedy", files / "notes.txt")
     assert "not a readable audio" in page.locator(".error").inner_text()
     shot(page, "02-not-audio-refused")
+    enrol(page, "Kennedy", files / "kennedy.wav", consent=False)
+    assert "must consent" in page.locator(".error").inner_text()
+    assert page.locator("#speakers tbody tr").count() == 0
 
     for name in ("Kennedy", "Reader"):
         enrol(page, name, files / f"{name.lower()}.wav")
@@ -137,6 +142,7 @@ def test_enrol_transcribe_rename_name_and_search(server, browser):
     # the stranger (hotwords) stays unknown: name it inline as a new speaker
     stranger = page.locator("form.name-cluster").first
     stranger.locator("input[name=new_name]").fill("Narrator")
+    stranger.locator("input[name=consent]").check()
     stranger.locator("button").click()
     assert "Named" in page.locator(".message").inner_text()
     assert "Narrator" in page.locator("#transcript .speaker").all_inner_texts()
@@ -177,6 +183,8 @@ def test_enrol_transcribe_rename_name_and_search(server, browser):
     assert page.locator(".error").inner_text() == "Une voix nommée « Kennedy » existe déjà."
     enrol(page, "Court", files / "notes.txt")
     assert "n'est pas un fichier audio ou vidéo lisible" in page.locator(".error").inner_text()
+    enrol(page, "Court", files / "kennedy.wav", consent=False)
+    assert "cochez la case de consentement" in page.locator(".error").inner_text()
     enrol(page, "Court", files / "short.wav")
     assert "il en faut au moins 3 s d'une seule personne" in page.locator(".error").inner_text()
     assert page.locator("#speakers tr[data-speaker=Court]").count() == 0
@@ -208,6 +216,7 @@ def test_enrol_by_recording_in_the_browser(server, playwright):
     page.click(".recorder .stop")
     page.wait_for_function("document.getElementById('new-audio').files.length === 1")
     assert page.locator(".recorded").inner_text().endswith(" s")
+    page.check("#new-consent")
     page.click("#enrol-form button[type=submit]")
     assert "Voice enrolled" in page.locator(".message").inner_text(), page.locator("main").inner_text()
     assert page.locator("#speakers tr[data-speaker='Recorded reader']").count() == 1

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session as DbSession
 
 from api import deps
 from api.schemas import IdentifiedCluster, IdentifyRequest, IdentifyResponse
+from hearback.embedders import identify_threshold
 from hearback.settings import Settings
 from speakers.identification import identify as identify_clusters
 from speakers.matching import Matcher
@@ -20,7 +21,7 @@ router = APIRouter(tags=["identify"])
 def identify(body: IdentifyRequest, db: DbSession = Depends(deps.get_db), matcher: Matcher = Depends(deps.matcher),
              models: OnDemandPipeline = Depends(deps.models), settings: Settings = Depends(deps.settings)):
     vectors = {label: np.asarray(v, np.float32) for label, v in body.embeddings.items()}
-    threshold = settings.identify_threshold if body.threshold is None else body.threshold
+    threshold = identify_threshold(settings) if body.threshold is None else body.threshold
     found = identify_clusters(db, matcher, settings.workspace, vectors, body.embedder, models.embedder, threshold)
     return IdentifyResponse(embedder=body.embedder, model=body.embedder, threshold=threshold, speakers=[
         IdentifiedCluster(label=i.label, name=i.name, speaker_id=i.speaker_id, score=round(i.score, 4)) for i in found])

@@ -8,9 +8,10 @@ from fastapi import APIRouter, Depends, Query
 from sqlalchemy.orm import Session as DbSession
 
 from api import deps
-from api.routers.speakers import speaker_out
+from api.routers.speakers import running, speaker_out
 from api.schemas import NameCluster, SessionList, SessionOut, SpeakerOut
 from speakers import recordings, roster
+from speakers.consent import Consent
 from speakers.matching import Matcher
 
 router = APIRouter(prefix="/sessions", tags=["sessions"])
@@ -36,8 +37,11 @@ def transcript(session_id: str, db: DbSession = Depends(deps.get_db), ws: str = 
 
 @router.post("/{session_id}/clusters/{label}/name", response_model=SpeakerOut)
 def name_cluster(session_id: str, label: str, body: NameCluster, db: DbSession = Depends(deps.get_db),
-                 matcher: Matcher = Depends(deps.matcher), ws: str = Depends(deps.workspace)):
+                 matcher: Matcher = Depends(deps.matcher), ws: str = Depends(deps.workspace),
+                 actor: str = Depends(deps.actor), embedder: str = Depends(running)):
     """Give cluster `label` (e.g. SPEAKER_01) to an existing speaker (`speaker_id`) or a new one
-    (`name`): its embedding becomes a voiceprint and the session's utterances are relabelled."""
-    speaker = recordings.name_cluster(db, matcher, ws, session_id, label, body.speaker_id, body.name)
-    return speaker_out(roster.summary(db, ws, speaker.id))
+    (`name`): its embedding becomes a voiceprint (so `"consent": true` is required) and the
+    session's utterances are relabelled."""
+    given = Consent(body.consent, "named", body.consent_by, body.consent_note, actor)
+    speaker = recordings.name_cluster(db, matcher, ws, session_id, label, body.speaker_id, body.name, given)
+    return speaker_out(roster.summary(db, ws, speaker.id, embedder))

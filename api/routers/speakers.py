@@ -6,7 +6,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Optional
 
-from fastapi import APIRouter, Depends, File, Query, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session as DbSession
 
@@ -17,24 +17,37 @@ from api.uploads import saved_upload
 from hearback.fetch import downloaded
 from hearback.settings import Settings
 from speakers import history, roster
+from speakers.consent import Consent, require
 from speakers.enrolment import Enrolment, enrol
+from speakers.erasure import erase
 from speakers.matching import Matcher
 from speakers.models import Voiceprint
 from speakers.on_demand import OnDemandPipeline
 from speakers.roster import SpeakerSummary
+from speakers.voice_audio import VoiceAudio
 
 router = APIRouter(prefix="/speakers", tags=["speakers"])
 
 
 def speaker_out(row: SpeakerSummary) -> SpeakerOut:
+    """`row.current` counts the running embedder's voiceprints (`roster.summary(..., embedder)`)."""
     s = row.speaker
     return SpeakerOut(id=s.id, name=s.name, notes=s.notes, created_at=s.created_at, voiceprints=row.voiceprints,
-                      talk_seconds=round(row.talk_seconds, 2))
+                      talk_seconds=round(row.talk_seconds, 2), consent=s.consent,
+                      stale_voiceprints=row.voiceprints - row.current,
+                      needs_reenrolment=row.voiceprints > 0 and row.current == 0)
 
 
-def voiceprint_out(v: Voiceprint) -> VoiceprintOut:
+def voiceprint_out(v: Voiceprint, running: str) -> VoiceprintOut:
     return VoiceprintOut(id=v.id, embedder=v.embedder, model=v.embedder, dimension=v.dimension, source=v.source,
-                         speech_seconds=v.speech_seconds, created_at=v.created_at)
+                         speech_seconds=v.speech_seconds, created_at=v.created_at, origin=v.origin, quality=v.quality,
+                         current=v.embedder == running, audio_kept=bool(v.audio_key),
+                         needs_reenrolment=v.embedder != running and not v.audio_key)
+
+
+def running(request: Request) -> str:
+    """The name of the running embedder (without loading a model)."""
+    return request.app.state.models.running.name
 
 
 @router.post("", status_code=201, response_model=SpeakerOut)
@@ -44,67 +57,85 @@ def create_speaker(body: SpeakerCreate, db: DbSession = Depends(deps.get_db), ws
 
 
 @router.get("", response_model=list[SpeakerOut])
-def list_speakers(db: DbSession = Depends(deps.get_db), ws: str = Depends(deps.workspace)):
-    return [speaker_out(row) for row in roster.list_speakers(db, ws)]
+def list_speakers(db: DbSession = Depends(deps.get_db), ws: str = Depends(deps.workspace),
+                  embedder: str = Depends(running)):
+    return [speaker_out(row) for row in roster.list_speakers(db, ws, embedder=embedder)]
 
 
 @router.get("/{speaker_id}", response_model=SpeakerOut)
-def get_speaker(speaker_id: str, db: DbSession = Depends(deps.get_db), ws: str = Depends(deps.workspace)):
-    return speaker_out(roster.summary(db, ws, speaker_id))
+def get_speaker(speaker_id: str, db: DbSession = Depends(deps.get_db), ws: str = Depends(deps.workspace),
+                embedder: str = Depends(running)):
+    return speaker_out(roster.summary(db, ws, speaker_id, embedder))
 
 
 @router.patch("/{speaker_id}", response_model=SpeakerOut)
 def update_speaker(speaker_id: str, body: SpeakerUpdate, db: DbSession = Depends(deps.get_db),
-                   ws: str = Depends(deps.workspace)):
+                   ws: str = Depends(deps.workspace), embedder: str = Depends(running)):
     roster.update_speaker(db, ws, speaker_id, body.name, body.notes)
-    return speaker_out(roster.summary(db, ws, speaker_id))
+    return speaker_out(roster.summary(db, ws, speaker_id, embedder))
 
 
 @router.delete("/{speaker_id}", status_code=204)
 def delete_speaker(speaker_id: str, db: DbSession = Depends(deps.get_db), matcher: Matcher = Depends(deps.matcher),
-                   ws: str = Depends(deps.workspace)):
-    roster.delete_speaker(db, matcher, ws, speaker_id)
+                   voices: VoiceAudio = Depends(deps.voices), ws: str = Depends(deps.workspace),
+                   actor: str = Depends(deps.actor)):
+    """Erase the speaker and forget its name: voiceprints and kept audio go, its lines show the
+    session's cluster label again (`POST /speakers/{id}/erase` keeps the name if asked)."""
+    erase(db, matcher, voices, ws, speaker_id, actor, forget_name=True)
     return Response(status_code=204)
 
 
 @router.post("/{speaker_id}/merge", response_model=SpeakerOut)
 def merge_speakers(speaker_id: str, body: MergeRequest, db: DbSession = Depends(deps.get_db),
-                   matcher: Matcher = Depends(deps.matcher), ws: str = Depends(deps.workspace)):
-    """Fold `source_id` into this speaker: its voiceprints and utterances move here."""
+                   matcher: Matcher = Depends(deps.matcher), ws: str = Depends(deps.workspace),
+                   embedder: str = Depends(running)):
+    """Fold `source_id` into this speaker: its voiceprints, utterances and consents move here."""
     roster.merge_speakers(db, matcher, ws, body.source_id, speaker_id)
-    return speaker_out(roster.summary(db, ws, speaker_id))
+    return speaker_out(roster.summary(db, ws, speaker_id, embedder))
 
 
 @router.get("/{speaker_id}/voiceprints", response_model=list[VoiceprintOut])
-def list_voiceprints(speaker_id: str, db: DbSession = Depends(deps.get_db), ws: str = Depends(deps.workspace)):
-    return [voiceprint_out(v) for v in roster.voiceprints(db, ws, speaker_id)]
+def list_voiceprints(speaker_id: str, db: DbSession = Depends(deps.get_db), ws: str = Depends(deps.workspace),
+                     embedder: str = Depends(running)):
+    return [voiceprint_out(v, embedder) for v in roster.voiceprints(db, ws, speaker_id)]
 
 
-def _enrol(db: DbSession, matcher: Matcher, models: OnDemandPipeline, settings: Settings, speaker_id: str,
-           path: Path, source: str) -> EnrolmentOut:
-    done: Enrolment = enrol(db, matcher, models.get(), settings, path, speaker_id=speaker_id, source=source)
-    return EnrolmentOut(speaker=speaker_out(roster.summary(db, settings.workspace, speaker_id)),
-                        voiceprint=voiceprint_out(done.voiceprint), speech_seconds=round(done.speech_seconds, 2),
-                        warnings=[str(w) for w in done.warnings])
+def _enrol(db: DbSession, matcher: Matcher, models: OnDemandPipeline, voices: VoiceAudio, settings: Settings,
+           speaker_id: str, path: Path, source: str, consent: Consent) -> EnrolmentOut:
+    done: Enrolment = enrol(db, matcher, models.get(), settings, path, speaker_id=speaker_id, source=source,
+                            consent=consent, voices=voices)
+    embedder = done.voiceprint.embedder
+    return EnrolmentOut(speaker=speaker_out(roster.summary(db, settings.workspace, speaker_id, embedder)),
+                        voiceprint=voiceprint_out(done.voiceprint, embedder),
+                        speech_seconds=round(done.speech_seconds, 2), quality=done.quality,
+                        warnings=[str(w) for w in done.warnings], warning_codes=[w.code for w in done.warnings])
 
 
 @router.post("/{speaker_id}/enrol", status_code=201, response_model=EnrolmentOut)
-async def enrol_upload(speaker_id: str, audio: UploadFile = File(description="a sample of this person alone, >= 5 s"),
+async def enrol_upload(speaker_id: str, audio: UploadFile = File(description="a sample of this person alone, >= 3 s"),
+                       consent: bool = Form(default=False, description="true: the person consents to their voice "
+                                            "being stored and recognised (required)"),
+                       consent_by: str = Form(default="", max_length=200), consent_note: str = Form(default=""),
                        db: DbSession = Depends(deps.get_db), matcher: Matcher = Depends(deps.matcher),
-                       models: OnDemandPipeline = Depends(deps.models), settings: Settings = Depends(deps.settings)):
+                       models: OnDemandPipeline = Depends(deps.models), voices: VoiceAudio = Depends(deps.voices),
+                       settings: Settings = Depends(deps.settings), actor: str = Depends(deps.actor)):
+    given = require(Consent(consent, "upload", consent_by, consent_note, actor))
     roster.get_speaker(db, settings.workspace, speaker_id)  # a missing speaker is a 404 before the upload is read
     async with saved_upload(audio, settings) as upload:
-        return await run_in_threadpool(_enrol, db, matcher, models, settings, speaker_id, upload.path,
-                                       f"upload {upload.filename}")
+        return await run_in_threadpool(_enrol, db, matcher, models, voices, settings, speaker_id, upload.path,
+                                       f"upload {upload.filename}", given)
 
 
 @router.post("/{speaker_id}/enrol-url", status_code=201, response_model=EnrolmentOut)
 def enrol_url(speaker_id: str, body: EnrolUrl, db: DbSession = Depends(deps.get_db),
-              matcher: Matcher = Depends(deps.matcher),
-              models: OnDemandPipeline = Depends(deps.models), settings: Settings = Depends(deps.settings)):
+              matcher: Matcher = Depends(deps.matcher), models: OnDemandPipeline = Depends(deps.models),
+              voices: VoiceAudio = Depends(deps.voices), settings: Settings = Depends(deps.settings),
+              actor: str = Depends(deps.actor)):
+    given = require(Consent(body.consent, "url", body.consent_by, body.consent_note, actor))
     roster.get_speaker(db, settings.workspace, speaker_id)
     with downloaded(body.audio_url, settings) as fetched:
-        return _enrol(db, matcher, models, settings, speaker_id, fetched.path, f"url {body.audio_url.split('?')[0]}")
+        return _enrol(db, matcher, models, voices, settings, speaker_id, fetched.path,
+                      f"url {body.audio_url.split('?')[0]}", given)
 
 
 @router.get("/{speaker_id}/utterances", response_model=HistoryPage)

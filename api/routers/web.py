@@ -27,6 +27,7 @@ from api import deps
 from api import logins
 from api.deps import has_login
 from api.i18n import LANGUAGE_COOKIE, STAGES, TEXT, language_of, say
+from api.routers.speakers import running
 from api.routers.transcriptions import submitted
 from api.uploads import MEDIA_TYPES, saved_upload
 from hearback.errors import HearbackError, Notice
@@ -38,7 +39,9 @@ from jobs.runner import JobRunner
 from jobs.store import kept_audio
 from jobs.submission import JobRequest
 from speakers import history, recordings, roster
+from speakers.consent import Consent, require
 from speakers.enrolment import enrol
+from speakers.erasure import erase
 from speakers.history import HistoryFilter
 from speakers.matching import Matcher
 from speakers.on_demand import OnDemandPipeline
@@ -47,6 +50,7 @@ from speakers.summaries import maybe_document
 router = APIRouter(prefix="/ui", include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).resolve().parents[1] / "templates"))
 PAGE_ROWS = 200  # sessions and search results shown on one page
+RECORDED = "recording.webm"  # the file name app.js gives a sample recorded in the browser
 
 
 class LoginRequired(Exception):
@@ -157,12 +161,12 @@ def logout(request: Request, db: DbSession = Depends(deps.get_db)):
 
 @router.get("/speakers", dependencies=[Depends(logged_in)])
 def speakers_page(request: Request, db: DbSession = Depends(deps.get_db), ws: str = Depends(deps.workspace)):
-    return page(request, "speakers.html", rows=roster.list_speakers(db, ws))
+    return page(request, "speakers.html", rows=roster.list_speakers(db, ws, embedder=running(request)))
 
 
 @router.post("/speakers", dependencies=[Depends(logged_in)])
 @shown_on("/ui/speakers")
-async def create_and_enrol(request: Request, name: str = Form(default=""),
+async def create_and_enrol(request: Request, name: str = Form(default=""), consent: bool = Form(default=False),
                            audio: Optional[UploadFile] = File(default=None), db: DbSession = Depends(deps.get_db),
                            matcher: Matcher = Depends(deps.matcher), models: OnDemandPipeline = Depends(deps.models),
                            settings: Settings = Depends(deps.settings)):
@@ -171,26 +175,37 @@ async def create_and_enrol(request: Request, name: str = Form(default=""),
         return back("/ui/speakers", err=t["empty_name"])
     if audio is None or not audio.filename:
         return back("/ui/speakers", err=t["choose_file"])
+    given = _consent(request, consent, audio.filename)
     async with saved_upload(audio, settings) as upload:
-        done = await run_in_threadpool(functools.partial(_enrol, db, matcher, models, settings, upload.path,
-                                                         new_name=name, source=f"web {upload.filename}"))
+        done = await run_in_threadpool(functools.partial(_enrol, request, db, matcher, models, settings, upload.path,
+                                                         new_name=name, source=f"web {upload.filename}", consent=given))
     return back("/ui/speakers", msg=_enrolled(request, done.warnings))
 
 
 @router.post("/speakers/{speaker_id}/enrol", dependencies=[Depends(logged_in)])
 @shown_on("/ui/speakers")
 async def add_sample(request: Request, speaker_id: str, audio: UploadFile = File(...),
-                     db: DbSession = Depends(deps.get_db), matcher: Matcher = Depends(deps.matcher),
-                     models: OnDemandPipeline = Depends(deps.models), settings: Settings = Depends(deps.settings)):
+                     consent: bool = Form(default=False), db: DbSession = Depends(deps.get_db),
+                     matcher: Matcher = Depends(deps.matcher), models: OnDemandPipeline = Depends(deps.models),
+                     settings: Settings = Depends(deps.settings)):
+    given = _consent(request, consent, audio.filename)
     async with saved_upload(audio, settings) as upload:
-        done = await run_in_threadpool(functools.partial(_enrol, db, matcher, models, settings, upload.path,
-                                                         speaker_id=speaker_id, source=f"web {upload.filename}"))
+        done = await run_in_threadpool(functools.partial(_enrol, request, db, matcher, models, settings, upload.path,
+                                                         speaker_id=speaker_id, source=f"web {upload.filename}",
+                                                         consent=given))
     return back("/ui/speakers", msg=_enrolled(request, done.warnings))
 
 
-def _enrol(db: DbSession, matcher: Matcher, models: OnDemandPipeline, settings: Settings, path: Path, **target):
+def _consent(request: Request, ticked: bool, filename: Optional[str]) -> Consent:
+    """The consent box of the form; a sample recorded in the browser (app.js names it) is a recording."""
+    method = "recording" if filename == RECORDED else "upload"
+    return require(Consent(ticked, method, recorded_by=deps.actor(request)))
+
+
+def _enrol(request: Request, db: DbSession, matcher: Matcher, models: OnDemandPipeline, settings: Settings,
+           path: Path, **target):
     """Enrolment on a worker thread, the models loaded there too (never on the event loop)."""
-    return enrol(db, matcher, models.get(), settings, path, **target)
+    return enrol(db, matcher, models.get(), settings, path, voices=request.app.state.voices, **target)
 
 
 def _enrolled(request: Request, warnings) -> str:
@@ -221,7 +236,7 @@ def merge(request: Request, speaker_id: str, target_id: str = Form(default=""), 
 @shown_on("/ui/speakers")
 def delete(request: Request, speaker_id: str, db: DbSession = Depends(deps.get_db),
            matcher: Matcher = Depends(deps.matcher), ws: str = Depends(deps.workspace)):
-    roster.delete_speaker(db, matcher, ws, speaker_id)
+    erase(db, matcher, request.app.state.voices, ws, speaker_id, deps.actor(request), forget_name=True)
     return back("/ui/speakers", msg=TEXT[language_of(request)]["deleted"])
 
 
@@ -275,6 +290,7 @@ def transcript_page(request: Request, session_id: str, db: DbSession = Depends(d
                 summary_reason=say(Notice(summary["reason"], summary["code"] or ""), language_of(request))
                 if summary and summary["reason"] else "")
 
+
 @router.post("/sessions/{session_id}/summary", dependencies=[Depends(logged_in)])
 @shown_on("/ui/sessions/{session_id}")
 def ask_summary(request: Request, session_id: str, background: BackgroundTasks,
@@ -288,13 +304,16 @@ def ask_summary(request: Request, session_id: str, background: BackgroundTasks,
 @router.post("/sessions/{session_id}/name", dependencies=[Depends(logged_in)])
 @shown_on("/ui/sessions/{session_id}")
 def name_cluster(request: Request, session_id: str, label: str = Form(...), speaker_id: str = Form(default=""),
-                 new_name: str = Form(default=""), db: DbSession = Depends(deps.get_db),
-                 matcher: Matcher = Depends(deps.matcher), ws: str = Depends(deps.workspace)):
+                 new_name: str = Form(default=""), consent: bool = Form(default=False),
+                 db: DbSession = Depends(deps.get_db), matcher: Matcher = Depends(deps.matcher),
+                 ws: str = Depends(deps.workspace)):
     t = TEXT[language_of(request)]
     target = f"/ui/sessions/{session_id}"
     if not speaker_id and not new_name.strip():
         return back(target, err=t["empty_name"])
-    recordings.name_cluster(db, matcher, ws, session_id, label, speaker_id or None, None if speaker_id else new_name)
+    given = Consent(consent, "named", recorded_by=deps.actor(request))
+    recordings.name_cluster(db, matcher, ws, session_id, label, speaker_id or None, None if speaker_id else new_name,
+                            given)
     return back(target, msg=t["named"])
 
 
