@@ -49,8 +49,11 @@ def write(database: Database, settings: Settings, workspace: str, session_id: st
         log.exception("summary of session %s failed", session_id)
         outcome = Outcome("failed", reason=f"internal error ({type(exc).__name__}); the service log has the details",
                           code="internal")
-    with database.open() as db:
-        store_outcome(db, session_id, outcome)
+    try:
+        with database.open() as db:
+            store_outcome(db, session_id, outcome)
+    except Exception:  # e.g. the session was deleted meanwhile: nothing left to attach the summary to
+        log.exception("the summary of session %s could not be stored", session_id)
     log.info("summary of session %s %s in %.1f s%s", session_id, outcome.state, outcome.seconds,
              f": {outcome.reason}" if outcome.reason else "")
     return outcome

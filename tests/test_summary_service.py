@@ -18,11 +18,14 @@ import pytest
 from conftest import KEY, audio, database_urls, free_port, fresh_database, service_client
 from hearback.result import Transcript
 from hearback.settings import Settings
+from hearback.summary import ActionItem, Outcome, Summary
 from meetings import FRENCH, FRENCH_OWNERS, RECORDED, document
 from speakers import roster
+from speakers.consent import Consent, record_consent
 from speakers.enrolment import add_voiceprint
 from speakers.identification import Embedder
 from speakers.recordings import add_session, store_transcript
+from speakers.summaries import store_outcome
 
 
 @contextlib.contextmanager
@@ -34,9 +37,10 @@ def service(pipeline, tmp_path, database: str = "sqlite", **overrides):
         yield client
 
 
-def stored_meeting(client, lines, language: str, tag: str = "") -> tuple[str, dict[str, str]]:
+def stored_meeting(client, lines, language: str, tag: str = "", strangers: tuple = ()) -> tuple[str, dict[str, str]]:
     """A session whose transcript came out of the pipeline with cluster labels and embeddings, and
-    whose speakers are enrolled (one voiceprint each): the service names them when it stores it."""
+    whose speakers are enrolled (one voiceprint each, with consent), but `strangers`: the service
+    names them when it stores it."""
     state = client.app.state
     embedder, ws = Embedder("test-voices-16", 16), state.settings.workspace  # the voices are made up, not heard
     doc = document(lines, language, enrolled={})
@@ -49,8 +53,11 @@ def stored_meeting(client, lines, language: str, tag: str = "") -> tuple[str, di
     with state.database.open() as db:
         ids = {}
         for label, name in zip(sorted(names), order):
+            if name in strangers:
+                continue
             speaker = roster.create_speaker(db, ws, name)
-            add_voiceprint(db, speaker, vectors[label], embedder.name, source="test")
+            record = record_consent(db, speaker, Consent(True, "cli", recorded_by="test"), ws)
+            add_voiceprint(db, speaker, vectors[label], embedder.name, source="test", consent_id=record.id)
             ids[name] = speaker.id
         session = add_session(db, ws, "Rapport annuel", tag, datetime.combine(RECORDED, datetime.min.time()))
         db.commit()
@@ -101,6 +108,36 @@ def test_a_summary_is_stored_with_the_session_and_actions_are_listed_per_speaker
         page = client.get(f"/ui/sessions/{session_id}", headers={"Accept-Language": "fr"})
         assert page.status_code == 200 and "Actions à faire" in page.text and f"{owner} R." in page.text
         assert "Redemander" in page.text
+
+
+@pytest.mark.parametrize("database", database_urls())
+def test_action_items_follow_renames_merges_and_clusters_named_later(database, pipeline, tmp_path):
+    """The database's part, with a summary as a model would give it: owners by speaker id or label."""
+    with service(pipeline, tmp_path, database) as client:
+        session_id, ids = stored_meeting(client, FRENCH, "fr", strangers=("Claire",))
+        transcript = client.get(f"/sessions/{session_id}/transcript").json()
+        starts = {s["speaker"]: s["start"] for s in transcript["transcription"]["segments"]}
+        assert set(starts) == {"Alice", "Bruno", "SPEAKER_02"}
+        items = [ActionItem(owner="Bruno", task="la partie financière", due="2026-03-15", quote_start=starts["Bruno"],
+                            speaker_id=ids["Bruno"]),
+                 ActionItem(owner="SPEAKER_02", task="les graphiques", due=None, quote_start=starts["SPEAKER_02"]),
+                 ActionItem(owner="Paul", task="réserver la salle", due="vendredi", quote_start=starts["Alice"])]
+        summary = Summary(language="fr", summary="Le rapport annuel.", decisions=[], action_items=items,
+                          open_questions=[], model="test")
+        with client.app.state.database.open() as db:
+            store_outcome(db, session_id, Outcome("done", summary))
+        named = client.post(f"/sessions/{session_id}/clusters/SPEAKER_02/name", json={"name": "Claire", "consent": True})
+        assert named.status_code == 200, named.text
+        claire = named.json()["id"]
+        assert [a["task"] for a in client.get(f"/speakers/{claire}/actions").json()["items"]] == ["les graphiques"]
+        assert client.post(f"/speakers/{ids['Alice']}/merge", json={"source_id": ids["Bruno"]}).status_code == 200
+        mine = client.get(f"/speakers/{ids['Alice']}/actions").json()
+        assert [(a["owner"], a["task"], a["due"]) for a in mine["items"]] == [("Alice", "la partie financière",
+                                                                               "2026-03-15")]
+        owners = [a["owner"] for a in client.get(f"/sessions/{session_id}/summary").json()["summary"]["action_items"]]
+        assert owners == ["Alice", "Claire", "Paul"]
+        assert client.get(f"/speakers/{claire}/actions", params={"limit": 0}).status_code == 422
+        assert client.get("/speakers/nobody/actions").status_code == 404
 
 
 class Receiver(http.server.BaseHTTPRequestHandler):
