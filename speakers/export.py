@@ -49,7 +49,9 @@ def write_archive(db: DbSession, voices: Optional[VoiceAudio], workspace: str, s
     log = db.scalars(select(AuditEntry).where(AuditEntry.speaker_id == speaker.id).order_by(AuditEntry.id)).all()
     missing: list[str] = []
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        put = lambda name, value: archive.writestr(name, json.dumps(value, ensure_ascii=False, indent=2, default=_iso))
+        def put(name: str, value: Any) -> None:
+            archive.writestr(name, json.dumps(value, ensure_ascii=False, indent=2, default=_iso))
+
         archive.writestr("README.txt", README.format(name=speaker.name, id=speaker.id, at=_iso(now())))
         put("profile.json", {"id": speaker.id, "name": speaker.name, "notes": speaker.notes, "workspace": workspace,
                              "created_at": speaker.created_at, "consent": speaker.consent})

@@ -104,3 +104,32 @@ def test_a_speaker_without_consent_is_never_matched(db, kind):
     assert identify(db, matcher, "default", cluster, EMBEDDER.name, EMBEDDER, 0.5)[0].name is None
     attest(db, "default", silent, Consent(True, "attested", recorded_by="test"))
     assert identify(db, matcher, "default", cluster, EMBEDDER.name, EMBEDDER, 0.5)[0].name == "Silent"
+
+
+def test_enrichment_counts_only_person_provided_voiceprints(db):
+    """A cluster close to an enriched voiceprint but not to the enrolled ones is named, never added:
+    enrichment cannot walk away from the voice a person vouched for."""
+    from speakers.enrichment import Guard, enrich
+    from speakers.models import Speaker, Voiceprint
+
+    anchor = voice(1) / np.linalg.norm(voice(1))
+    other = voice(7) - (voice(7) @ anchor) * anchor
+    drifted = 0.6 * anchor + 0.8 * other / np.linalg.norm(other)  # cosine 0.6 to the anchor
+    alice = enrolled(db, "default", "Alice", anchor)
+    add_voiceprint(db, db.get(Speaker, alice), drifted, EMBEDDER.name, origin="enriched")
+    db.commit()
+    matcher = matching.FaissMatcher()
+    matching.load(db, matcher)
+    guard = Guard(threshold=0.5, margin=0.15, min_seconds=5.0, cap=3)
+    added = []
+    for session, vector in (("s1", drifted + 0.05 * voice(8)), ("s2", anchor + 0.1 * voice(9))):
+        found = {i.label: i for i in identify(db, matcher, "default", {"SPEAKER_00": vector}, EMBEDDER.name,
+                                              EMBEDDER, 0.5)}
+        assert found["SPEAKER_00"].name == "Alice" and found["SPEAKER_00"].score > 0.9  # s1: thanks to the enriched one
+        changes = enrich(db, matcher, "default", session, EMBEDDER.name, {"SPEAKER_00": vector},
+                         {"SPEAKER_00": 30.0}, found, guard)
+        db.commit()
+        changes.apply(matcher, "default")
+        added += [v.source for v in changes.added]
+    assert added == ["session s2 SPEAKER_00 (enriched)"]
+    assert db.query(Voiceprint).filter_by(speaker_id=alice, origin="enriched").count() == 2
