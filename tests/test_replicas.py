@@ -120,12 +120,13 @@ def test_thirty_jobs_on_three_replicas_one_killed_each_done_once(replicas):
 
 def test_an_enrolment_on_one_replica_names_on_another_at_once(replicas, pipeline):
     from hearback.decode import decode
+    from speakers.identification import Embedder
 
     ports, _, _, _, tmp = replicas
     sample = tmp / "kennedy-other-part.wav"
     sample.write_bytes(wav_bytes(clip("jfk.flac", 0.0, 5.5)))
     vector, _, _ = pipeline.embed_voice(decode(sample))
-    question = {"embedder": pipeline.diarizer.embedder_name, "embeddings": {"SPEAKER_00": [float(x) for x in vector]}}
+    question = {"embedder": Embedder.of(pipeline).name, "embeddings": {"SPEAKER_00": [float(x) for x in vector]}}
     with api(ports[0]) as a, api(ports[1]) as b:
         assert b.post("/identify", json=question).json()["speakers"][0]["name"] is None
         sid = a.post("/speakers", json={"name": "Kennedy"}).json()["id"]
