@@ -17,6 +17,9 @@ import numpy as np
 import pytest
 
 from conftest import CONSENT, KEY, clip, database_urls, fresh_database, service_client, transcribe, wav_bytes
+import test_storage_webhooks
+
+s3_server = test_storage_webhooks.s3  # a fixture: a real S3 server (moto) on loopback
 
 
 @pytest.fixture(params=database_urls())
@@ -181,3 +184,25 @@ def test_the_settings_turn_the_purge_on_in_the_service(app_factory):
         result = transcribe(client, np.concatenate([clip("jfk.flac", 0.0, 5.5)]))
         assert client.app.state.runner.sweep() >= 1
         assert client.get(f"/sessions/{result['session_id']}/transcript").status_code == 404
+
+
+def test_kept_audio_in_the_bucket_is_exported_and_erased(tmp_path, pipeline, s3_server):
+    """With HEARBACK_UPLOAD_STORAGE=s3 (replicas on several machines) the samples live in the bucket."""
+    from hearback.settings import Settings
+
+    endpoint, bucket = s3_server
+    settings = Settings(data_dir=tmp_path / "data", database_url=f"sqlite:///{tmp_path / 'db.sqlite'}", api_key=KEY,
+                        s3_endpoint_url=endpoint, s3_bucket="hearback-audio", s3_access_key_id="test",
+                        s3_secret_access_key="test", upload_storage="s3")
+    kept = lambda: [o["Key"] for o in bucket.list_objects_v2(Bucket="hearback-audio",  # noqa: E731
+                                                              Prefix="hearback/voices/").get("Contents", [])]
+    with service_client(settings, pipeline) as client:
+        sid = client.post("/speakers", json={"name": "Kennedy"}).json()["id"]
+        assert client.post(f"/speakers/{sid}/enrol", files=upload(clip("jfk.flac", 5.5, 11.0)),
+                           data=CONSENT).status_code == 201
+        (key,) = kept()
+        assert key.startswith(f"hearback/voices/{sid}/") and kept_samples(client) == []
+        with zipfile.ZipFile(io.BytesIO(client.get(f"/speakers/{sid}/export").content)) as z:
+            assert z.read(json.loads(z.read("voiceprints.json"))[0]["audio"])[:4] == b"RIFF"
+        assert client.post(f"/speakers/{sid}/erase", json={}).json()["audio_files"] == 1
+        assert kept() == []
