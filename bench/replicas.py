@@ -2,9 +2,10 @@
 
 Two paths: the embedded pipeline in each replica (on a 2-core machine the figure is bounded by
 the CPU, not by the queue), and the RunPod path, where the replicas only hand jobs to an endpoint
-and poll it: the real worker (`handler.py`) behind the RunPod SDK's local server, with the
-tests' stand-in for RunPod's routing (`tests/conftest.py`: `start_worker`, `Translator`), since
-RunPod's cloud cannot be reached here. Each run: a fresh database, the replicas started, a
+and poll it: real workers (`handler.py`, one per replica, as RunPod would scale them) behind the
+RunPod SDK's local server, with the tests' stand-in for RunPod's routing (`tests/conftest.py`:
+`start_worker`, `Translator`), since RunPod's cloud cannot be reached here; those workers share
+the same 2 cores. Each run: a fresh database, the replicas started, a
 warm-up of two jobs per replica (models loaded), then JOBS clips of 3-5 s cut from jfk.flac,
 submitted round-robin; the time from the first submission to the last job done.
 
@@ -18,6 +19,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import http.server
+import itertools
 import os
 import sys
 import tempfile
@@ -77,19 +79,34 @@ def measure(replicas: int, database: str, files: list[Path], folder: Path, **env
     return len(files) / seconds * 60
 
 
+class Spread(Translator):
+    """The routing stand-in over several workers, in turn: RunPod runs one worker per job at a
+    time, and the SDK's local server runs one job at a time (it answers nothing else meanwhile)."""
+
+    workers: list = []
+    turn = itertools.count()
+
+    def do_POST(self):
+        self.worker = self.workers[next(self.turn) % len(self.workers)]
+        super().do_POST()
+
+
 @contextlib.contextmanager
-def runpod_stand_in(folder: Path):
-    """The real worker behind the SDK's local server, and the routing stand-in; yields its base URL."""
-    worker, base = start_worker({**os.environ, "HEARBACK_DATA_DIR": str(folder / "worker")}, folder / "worker.log")
-    Translator.worker = base
-    proxy = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Translator)
+def runpod_stand_in(folder: Path, workers: int):
+    """`workers` real workers behind the SDK's local server, and the routing stand-in; yields its URL."""
+    started = [start_worker({**os.environ, "HEARBACK_DATA_DIR": str(folder / "worker"),
+                             "HEARBACK_CPU_THREADS": str(max(1, CORES // workers))}, folder / f"worker{i}.log")
+               for i in range(workers)]
+    Spread.workers = [base for _, base in started]
+    proxy = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Spread)
     threading.Thread(target=proxy.serve_forever, daemon=True).start()
     try:
         yield f"http://127.0.0.1:{proxy.server_address[1]}"
     finally:
         proxy.shutdown()
-        worker.terminate()
-        worker.wait(30)
+        for worker, _ in started:
+            worker.terminate()
+            worker.wait(30)
 
 
 def main() -> None:
@@ -97,21 +114,22 @@ def main() -> None:
     parser.add_argument("--database", default=os.environ.get("DATABASE_TEST_URL",
                                                              "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
     parser.add_argument("--jobs", type=int, default=30)
+    parser.add_argument("--only", choices=("embedded", "runpod"), help="measure one path only")
     args = parser.parse_args()
     load = os.getloadavg()[0]
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         files = jfk_clips(folder, args.jobs)
-        for replicas in (1, 2, 3):
+        for replicas in (1, 2, 3) if args.only != "runpod" else ():
             rows.append(("embedded pipeline", replicas, measure(replicas, args.database, files, folder)))
             print(rows[-1], flush=True)
-        with runpod_stand_in(folder) as endpoint:
-            for replicas in (1, 2, 3):
-                rows.append(("RunPod (local SDK server)", replicas, measure(
-                    replicas, args.database, files, folder, RUNPOD_ENDPOINT_ID="bench", RUNPOD_API_KEY="bench",
-                    RUNPOD_ENDPOINT_BASE_URL=endpoint, HEARBACK_URL_ALLOWLIST="127.0.0.1")))
-                print(rows[-1], flush=True)
+        for replicas in (1, 2, 3) if args.only != "embedded" else ():
+            with runpod_stand_in(folder, replicas) as endpoint:
+                rows.append((f"RunPod stand-in ({replicas} local worker{'s' if replicas > 1 else ''})", replicas,
+                             measure(replicas, args.database, files, folder, RUNPOD_ENDPOINT_ID="bench",
+                                     RUNPOD_API_KEY="bench", RUNPOD_ENDPOINT_BASE_URL=endpoint)))
+            print(rows[-1], flush=True)
     table = ["| path | replicas | jobs per minute |", "|---|---|---|"]
     table += [f"| {path} | {n} | {rate:.1f} |" for path, n, rate in rows]
     note = (f"{args.jobs} clips of 3-5 s (jfk.flac), Whisper base int8, {CORES} cores; load average "

@@ -23,6 +23,7 @@ RUNPOD_ENDED_BADLY = ("FAILED", "CANCELLED", "TIMED_OUT")
 # Between two /status requests; RunPod allows 2000 per 10 s (docs.runpod.io/serverless/references/operations).
 POLL_SECONDS = 1.0
 ERROR_CHARS = 500  # of a RunPod error kept in the job's error
+STATUS_FAILURES = 60  # status requests in a row that may fail (time-out, connection) before the job does
 
 
 @dataclass
@@ -71,6 +72,7 @@ class RunPodTranscriber:
         payload = {k: v for k, v in payload.items() if v is not None}
         payload.update(remote_audio(source, self.settings, self.storage, job.job_id, job.event))
         job.progress(Stage.QUEUED, 0.0)
+        self.failures = 0
         remote = self.endpoint.run(payload)
         while True:
             state = self._status(remote.job_id)
@@ -84,8 +86,21 @@ class RunPodTranscriber:
             time.sleep(POLL_SECONDS)
 
     def _status(self, remote_id: str) -> dict[str, Any]:
-        """`GET /{endpoint}/status/{job}`: state, output and error in one answer."""
-        return self.endpoint.rp_client.get(f"{self.endpoint.endpoint_id}/status/{remote_id}")
+        """`GET /{endpoint}/status/{job}`: state, output and error in one answer. A status request
+        that times out or fails is asked again at the next poll (the job goes on at RunPod), up to
+        STATUS_FAILURES in a row."""
+        import requests
+
+        try:
+            state = self.endpoint.rp_client.get(f"{self.endpoint.endpoint_id}/status/{remote_id}")
+            self.failures = 0
+            return state
+        except requests.RequestException as exc:
+            self.failures = getattr(self, "failures", 0) + 1
+            if self.failures >= STATUS_FAILURES:
+                raise InputError(f"RunPod did not answer about job {remote_id} {STATUS_FAILURES} times in a row "
+                                 f"({type(exc).__name__}); the endpoint may be down") from None
+            return {"status": RUNPOD_WAITING}
 
 
 def _transcript(output: Any) -> Transcript:

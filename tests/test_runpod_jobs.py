@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import ENROL, KEY, enrol, meeting, service_client, write_wav
+from conftest import ENROL, KEY, clip, enrol, meeting, service_client, write_wav
 
 
 def test_jobs_go_to_runpod_and_come_back_named(runpod_endpoint, pipeline, tmp_path):
@@ -60,3 +60,27 @@ def test_runpod_without_a_key_is_refused_at_start(tmp_path):
 
     with pytest.raises(ConfigError, match="RUNPOD_API_KEY"):
         create_app(Settings(data_dir=tmp_path, api_key=KEY, runpod_endpoint_id="hearback-test"))
+
+
+def test_status_requests_that_fail_are_asked_again(runpod_endpoint, pipeline, tmp_path, monkeypatch):
+    """RunPod's status answers 503 twice (a hiccup of its API): the job goes on and ends done."""
+    from hearback.settings import Settings
+
+    answer = runpod_endpoint.do_GET
+    hiccups = []
+
+    def flaky(handler):
+        if len(hiccups) < 2:
+            hiccups.append(handler.path)
+            handler._answer(503, b'{"error": "busy"}')
+            return
+        answer(handler)
+
+    monkeypatch.setattr(runpod_endpoint, "do_GET", flaky)
+    settings = Settings(data_dir=tmp_path / "data", database_url=f"sqlite:///{tmp_path}/db.sqlite", api_key=KEY,
+                        runpod_endpoint_id="hearback-test", runpod_api_key="rp-key")
+    with service_client(settings, pipeline) as client:
+        wav = write_wav(tmp_path / "jfk.wav", clip("jfk.flac", 0.0, 4.0)).read_bytes()
+        job = client.post("/transcriptions", files={"audio": ("jfk.wav", wav, "audio/wav")}, data={"language": "en"})
+        done = client.app.state.runner.wait(job.json()["id"], timeout=300)
+    assert done.state == "done" and len(hiccups) == 2, done.error
