@@ -1,73 +1,110 @@
-"""Calibrate and check the embedded diarization on real speech.
+"""Who spoke when, on real voices: DER and speakers found, per embedder, with and without
+segmentation-3.0, on one half of the development set.
 
-Cases: the real recordings of ../shared/audio as they are (one speaker each, and the two-speaker
-pyannote sample with its reference RTTM), plus conversations assembled from real clips of several
-people (turns of 2-6 s separated by short pauses, reference turns known by construction). For each
-case it prints the estimated speaker count and the DER (pyannote.metrics, collar 0.25) with the count
-left free and with the true count given.
+Recordings (hearback/devset.py): the AMI-style meeting excerpts (tuning half: trn00-09; test half:
+dev00/dev01; human reference turns, overlapping speech), harder conversations assembled from the
+half's real voices (2-8 speakers, turns of 1-10 s, phone band, 40 kb/s MP3, 16 kb/s Opus, noise),
+and lookalikes of the issues' five-voice phone meeting; the test half adds `pyannote_sample.wav`.
+DER is pyannote.metrics' with a 0.25 s collar, overlapped speech scored ("DER") and not ("no-ovl").
 
-    python bench/diarization_eval.py [--seed 0] [--mixes 6]
+    python bench/diarization_eval.py --half tune [--same-voice 0.3,0.35,0.4]   # choose on this half
+    python bench/diarization_eval.py --half test                               # report on this one
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from hearback.decode import SAMPLE_RATE, decode  # noqa: E402
-from hearback.diarize import EmbeddedDiarizer  # noqa: E402
-from hearback.embed import Ge2eEmbedder  # noqa: E402
-from hearback.evaluation import conversation, diarization_error_rate as der, read_rttm, voices  # noqa: E402
-from hearback.vad import speech_regions  # noqa: E402
-
-AUDIO = Path(__file__).resolve().parents[2] / "shared" / "audio"
+from hearback import devset  # noqa: E402
+from hearback.decode import Audio, decode  # noqa: E402
+from hearback.evaluation import diarization_errors, read_rttm  # noqa: E402
+from hearback.pipeline import Pipeline  # noqa: E402
+from hearback.settings import Settings  # noqa: E402
 
 
-def cases(seed: int, mixes: int):
-    rng = np.random.default_rng(seed)
-    sources = voices(AUDIO)
-    for name, clip in sources.items():
-        if len(clip) > 3 * SAMPLE_RATE:
-            yield name, clip, [(r.start, r.end, name) for r in speech_regions(clip)], 1
-    yield "multilingual.mp3 (one reader, en then de)", decode(AUDIO / "multilingual.mp3").samples, \
-        [(r.start, r.end, "reader") for r in speech_regions(decode(AUDIO / "multilingual.mp3").samples)], 1
-    yield "pyannote_sample (real 2-speaker)", decode(AUDIO / "pyannote_sample.wav").samples, \
-        read_rttm(AUDIO / "pyannote_sample.rttm"), 2
-    pool = list(sources)
-    for i in range(mixes):
-        n = 2 + i % 3
-        names = list(rng.choice(pool, n, replace=False))
-        audio, ref = conversation(sources, names, 45.0, rng)
-        yield "mix: " + " + ".join(names), audio, ref, n
+def recordings(half: str, conversations: int, meetings: int) -> list[devset.Recording]:
+    out = list(devset.meetings(half))
+    out += list(devset.conversations(half, conversations))
+    out += [devset.phone_meeting(half, seed) for seed in range(meetings)]
+    if half == devset.TEST:
+        out.append(devset.Recording("pyannote_sample", decode(devset.AUDIO / "pyannote_sample.wav").samples,
+                                    read_rttm(devset.AUDIO / "pyannote_sample.rttm")))
+    return out
+
+
+def evaluate(pipeline: Pipeline, recs: list[devset.Recording], show: bool) -> dict:
+    rows = []
+    for rec in recs:
+        true_k = len(rec.speakers)
+        started = time.perf_counter()
+        free = pipeline.diarize(Audio(rec.samples))
+        seconds = time.perf_counter() - started
+        fixed = pipeline.diarize(Audio(rec.samples), true_k, true_k)
+        hyp_free = [(t.start, t.end, t.speaker) for t in free.turns]
+        hyp_fixed = [(t.start, t.end, t.speaker) for t in fixed.turns]
+        scored = diarization_errors(rec.turns, hyp_free)
+        no_overlap = diarization_errors(rec.turns, hyp_free, skip_overlap=True)
+        with_k = diarization_errors(rec.turns, hyp_fixed)
+        row = {"name": rec.name, "condition": rec.condition, "true": true_k, "found": len(free.embeddings),
+               "der": scored["diarization error rate"], "der_no_overlap": no_overlap["diarization error rate"],
+               "der_known": with_k["diarization error rate"], "total": scored["total"],
+               "errors": scored["total"] * scored["diarization error rate"], "seconds": seconds,
+               "audio": len(rec.samples) / 16000}
+        rows.append(row)
+        if show:
+            print(f"  {rec.name:24s} {rec.condition:16s} speakers {true_k}/{row['found']}  DER {row['der']:.3f}  "
+                  f"no-ovl {row['der_no_overlap']:.3f}  known count {row['der_known']:.3f}", flush=True)
+    return summary(rows)
+
+
+def summary(rows: list[dict]) -> dict:
+    out = {}
+    groups = {"meetings": [r for r in rows if r["name"].startswith(("trn", "dev"))],
+              "assembled": [r for r in rows if not r["name"].startswith(("trn", "dev"))]}
+    for group, rs in groups.items():
+        if not rs:
+            continue
+        out[group] = {"DER": np.mean([r["der"] for r in rs]), "no-ovl": np.mean([r["der_no_overlap"] for r in rs]),
+                      "known": np.mean([r["der_known"] for r in rs]),
+                      "pooled": sum(r["errors"] for r in rs) / max(sum(r["total"] for r in rs), 1e-9),
+                      "exact": np.mean([r["true"] == r["found"] for r in rs]),
+                      "x real": sum(r["audio"] for r in rs) / max(sum(r["seconds"] for r in rs), 1e-9)}
+    return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--mixes", type=int, default=9)
+    parser.add_argument("--half", choices=(devset.TUNE, devset.TEST), default=devset.TUNE)
+    parser.add_argument("--embedders", default="campp,ge2e")
+    parser.add_argument("--segmentation", default="on,off")
+    parser.add_argument("--same-voice", default="", help="comma-separated cuts to try (tuning half only)")
+    parser.add_argument("--conversations", type=int, default=14)
+    parser.add_argument("--meetings", type=int, default=4, help="lookalikes of the five-voice phone meeting")
+    parser.add_argument("--quiet", action="store_true", help="no line per recording")
     args = parser.parse_args()
-    diarizer = EmbeddedDiarizer(Ge2eEmbedder())
-    rows = []
-    print(f"{'case':58s} {'true':>4s} {'found':>5s} {'coher':>6s} {'DER free':>8s} {'DER fixed':>9s}")
-    for name, audio, reference, true_k in cases(args.seed, args.mixes):
-        regions = speech_regions(audio)
-        free = diarizer.diarize(audio, regions, None, None)
-        fixed = diarizer.diarize(audio, regions, true_k, true_k)
-        found = len(free.embeddings)
-        hyp_free = [(t.start, t.end, t.speaker) for t in free.turns]
-        hyp_fixed = [(t.start, t.end, t.speaker) for t in fixed.turns]
-        d_free, d_fixed = der(reference, hyp_free), der(reference, hyp_fixed)
-        rows.append((true_k, found, d_free, d_fixed))
-        print(f"{name[:58]:58s} {true_k:4d} {found:5d} {free.details.get('turn_coherence', float('nan')):6.2f} "
-              f"{d_free:8.1%} {d_fixed:9.1%}")
-    rows = np.array(rows)
-    exact = np.mean(rows[:, 0] == rows[:, 1])
-    print(f"\ncount exact: {exact:.0%}   mean DER free: {rows[:, 2].mean():.1%}   mean DER fixed: {rows[:, 3].mean():.1%}")
+    if args.same_voice and args.half == devset.TEST:
+        parser.error("--same-voice is for the tuning half: never tune on the figures you report")
+    recs = recordings(args.half, args.conversations, args.meetings)
+    print(f"{len(recs)} recordings, {sum(len(r.samples) for r in recs) / 16000 / 60:.1f} min, half {args.half}")
+    for embedder in args.embedders.split(","):
+        for segmentation in args.segmentation.split(","):
+            pipeline = Pipeline(Settings.from_env(embedder=embedder, segmentation=segmentation == "on"))
+            cuts = [float(c) for c in args.same_voice.split(",")] if args.same_voice else [None]
+            for cut in cuts:
+                if cut is not None:
+                    pipeline.diarizer.embedder.same_voice = cut
+                label = f"{embedder}, segmentation {segmentation}" + (f", cut {cut}" if cut is not None else "")
+                print(f"\n{label}")
+                for group, figures in evaluate(pipeline, recs, not args.quiet).items():
+                    print(f"  {group:10s} " + "  ".join(f"{k} {v:.3f}" if k != "x real" else f"{k} {v:.0f}"
+                                                         for k, v in figures.items()), flush=True)
 
 
 if __name__ == "__main__":

@@ -9,9 +9,10 @@ and keeps its neighbours' speaker. A segment never mixes two speakers.
 from __future__ import annotations
 
 import bisect
+from dataclasses import replace
 from typing import Optional
 
-from hearback.asr import segment_of
+from hearback.asr.segments import segment_of
 from hearback.result import Segment, Turn, Word
 
 LONE_WORD_SECONDS = 0.5
@@ -25,11 +26,11 @@ def assign_speakers(segments: list[Segment], turns: list[Turn]) -> list[Segment]
     out: list[Segment] = []
     for segment in segments:
         if not segment.words:
-            out.append(Segment(segment.start, segment.end, segment.text, [], index.speaker_at(segment.start, segment.end)))
+            out.append(replace(segment, speaker=index.speaker_at(segment.start, segment.end)))
             continue
-        words = [Word(w.word, w.start, w.end, w.probability, index.speaker_at(w.start, w.end)) for w in segment.words]
+        words = [replace(w, speaker=index.speaker_at(w.start, w.end)) for w in segment.words]
         _smooth_lone_words(words)
-        out.extend(_split_by_speaker(words))
+        out.extend(_split_by_speaker(words, segment.language))
     return out
 
 
@@ -67,14 +68,14 @@ def _smooth_lone_words(words: list[Word]) -> None:
             word.speaker = before.speaker
 
 
-def _split_by_speaker(words: list[Word]) -> list[Segment]:
+def _split_by_speaker(words: list[Word], language: Optional[str]) -> list[Segment]:
     out: list[Segment] = []
     run: list[Word] = []
     for word in words:
         if run and word.speaker != run[-1].speaker:
-            out.append(segment_of(run, run[0].speaker))
+            out.append(segment_of(run, run[0].speaker, language))
             run = []
         run.append(word)
     if run:
-        out.append(segment_of(run, run[0].speaker))
+        out.append(segment_of(run, run[0].speaker, language))
     return out

@@ -31,17 +31,19 @@ def diarization_error_rate(reference: Turns, hypothesis: Turns, collar: float = 
     return diarization_errors(reference, hypothesis, collar)["diarization error rate"]
 
 
-def diarization_errors(reference: Turns, hypothesis: Turns, collar: float = 0.25) -> dict[str, float]:
-    """DER and its parts in seconds: false alarm, missed detection, confusion, total."""
+def diarization_errors(reference: Turns, hypothesis: Turns, collar: float = 0.25,
+                       skip_overlap: bool = False) -> dict[str, float]:
+    """DER and its parts in seconds: false alarm, missed detection, confusion, total. With
+    `skip_overlap`, stretches where the reference has several speakers are not scored."""
     from pyannote.core import Annotation, Segment
     from pyannote.metrics.diarization import DiarizationErrorRate
 
     ref, hyp = Annotation(), Annotation()
-    for start, end, label in reference:
-        ref[Segment(start, end)] = label
-    for start, end, label in hypothesis:
-        hyp[Segment(start, end)] = label
-    metric = DiarizationErrorRate(collar=collar, skip_overlap=False)
+    for track, (start, end, label) in enumerate(reference):
+        ref[Segment(start, end), track] = label
+    for track, (start, end, label) in enumerate(hypothesis):
+        hyp[Segment(start, end), track] = label
+    metric = DiarizationErrorRate(collar=collar, skip_overlap=skip_overlap)
     uem = ref.get_timeline().extent() | hyp.get_timeline().extent() if len(hyp) else ref.get_timeline().extent()
     return {k: float(v) for k, v in metric(ref, hyp, uem=uem, detailed=True).items()}
 

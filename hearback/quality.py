@@ -1,94 +1,47 @@
-"""Catch Whisper's repetition loops ("merci merci merci ...", one sentence twenty times).
+"""What went right and wrong in a transcript, for the user: the `quality` block and its warnings.
 
-A segment is suspicious when its text compresses too well (zlib ratio above 2.4, Whisper's own
-fallback threshold) or when one n-gram of 1 to 6 words repeats back to back at least 4 times. A
-suspicious segment is decoded again (the backend uses sampling and a no-repeat constraint); if the
-new text is still a loop, the repeats are cut down to one; if nothing sensible remains, the segment
-is dropped. Counts go into the transcript's `quality` metadata.
+Warnings are plain sentences with a stable `code` and their values (`details`), so that the web
+page can say them in French; the CLI prints them on stderr, the worker and the service return them.
 """
 
 from __future__ import annotations
 
-import re
-import zlib
-from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Optional
 
-from hearback.result import Segment
+from hearback.asr.language import shares
+from hearback.errors import Notice
+from hearback.result import SpeechRegion
 
-MAX_COMPRESSION_RATIO = 2.4
-MIN_REPEATS = 4
-MAX_NGRAM = 6
-
-
-@dataclass
-class Repair:
-    segments: list[Segment]
-    redecoded: int = 0
-    dropped: int = 0
+UNTRANSCRIBED_WARNING = 2.0  # seconds of speech without words worth a warning
+OTHER_LANGUAGE_SHARE = 0.05  # a second language holding this share of the speech is worth saying
+NAMES = {"fr": "French", "en": "English", "de": "German", "es": "Spanish", "it": "Italian", "nl": "Dutch",
+         "pt": "Portuguese"}
 
 
-def compression_ratio(text: str) -> float:
-    data = text.encode("utf-8")
-    return len(data) / len(zlib.compress(data)) if data else 0.0
-
-
-def _tokens(text: str) -> list[str]:
-    return re.findall(r"\w+", text.lower())
-
-
-def longest_loop(tokens: list[str]) -> tuple[int, int, int]:
-    """(start, n, repeats) of the longest back-to-back repetition of an n-gram, repeats >= 2."""
-    best = (0, 0, 1)
-    for n in range(1, MAX_NGRAM + 1):
-        i = 0
-        while i + 2 * n <= len(tokens):
-            repeats = 1
-            while tokens[i + repeats * n:i + (repeats + 1) * n] == tokens[i:i + n]:
-                repeats += 1
-            if repeats > 1 and repeats * n > best[1] * best[2]:
-                best = (i, n, repeats)
-            i += max(1, (repeats - 1) * n) if repeats > 1 else 1
-    return best
-
-
-def is_loop(text: str) -> bool:
-    if len(text) > 40 and compression_ratio(text) > MAX_COMPRESSION_RATIO:
-        return True
-    _, n, repeats = longest_loop(_tokens(text))
-    return n > 0 and repeats >= MIN_REPEATS
-
-
-def collapse_loop(segment: Segment) -> Segment | None:
-    """Keep one copy of the repeated n-gram; None when that leaves nothing worth keeping."""
-    words = segment.words
-    tokens = [(_tokens(w.word) or [""])[0] for w in words]
-    start, n, repeats = longest_loop(tokens)
-    if n == 0 or repeats < 2 or len(tokens) != len(words):
-        return None
-    kept = words[: start + n] + words[start + n * repeats:]
-    if not kept:
-        return None
-    text = "".join(w.word for w in kept).strip()
-    if is_loop(text) or len(_tokens(text)) == 0:
-        return None
-    return Segment(kept[0].start, kept[-1].end, text, kept, segment.speaker)
-
-
-def repair_loops(segments: list[Segment], redecode: Callable[[Segment], list[Segment]]) -> Repair:
-    out = Repair([])
-    for segment in segments:
-        if not is_loop(segment.text):
-            out.segments.append(segment)
-            continue
-        out.redecoded += 1
-        again = [s for s in redecode(segment) if s.text.strip()]
-        if again and not any(is_loop(s.text) for s in again):
-            out.segments.extend(again)
-            continue
-        collapsed = collapse_loop(segment)
-        if collapsed is None:
-            out.dropped += 1
-        else:
-            out.segments.append(collapsed)
+def warnings(speech: float, untranscribed: list[SpeechRegion], language_seconds: dict[str, float],
+             asked: Optional[str], foreign: dict[str, float]) -> list[Notice]:
+    out: list[Notice] = []
+    lost = sum(r.end - r.start for r in untranscribed)
+    if lost >= UNTRANSCRIBED_WARNING:
+        out.append(Notice(f"{lost:.0f} s of speech could not be transcribed (see quality.untranscribed)",
+                          "untranscribed_speech", {"seconds": round(lost, 1)}))
+    heard = [s for s in shares(language_seconds) if s["share"] >= OTHER_LANGUAGE_SHARE]
+    if len(heard) > 1:
+        listed = ", ".join(f"{language_name(s['language'])} ({s['share']:.0%})" for s in heard)
+        out.append(Notice(f"{len(heard)} languages heard: {listed}", "several_languages",
+                          {"languages": [s["language"] for s in heard], "shares": [s["share"] for s in heard]}))
+    for language, seconds in sorted(foreign.items(), key=lambda kv: -kv[1]):
+        if seconds >= UNTRANSCRIBED_WARNING:
+            out.append(Notice(f"{seconds:.0f} s of speech were in {language_name(language)} although "
+                              f"{language_name(asked or '')} was asked: transcribed in {language_name(language)}",
+                              "other_language", {"seconds": round(seconds, 1), "language": language,
+                                                 "asked": asked or ""}))
     return out
+
+
+def language_name(code: str) -> str:
+    return NAMES.get(code, code)
+
+
+def notice_dict(notice: Notice) -> dict[str, Any]:
+    return {"code": notice.code, "text": notice.text, "details": notice.details}

@@ -5,7 +5,7 @@ Small dataclasses only; `Transcript.to_dict()` produces the documented JSON shap
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Optional
 
 import numpy as np
@@ -43,24 +43,27 @@ class Segment:
     text: str
     words: list[Word] = field(default_factory=list)
     speaker: Optional[str] = None
+    language: Optional[str] = None  # the language it was heard (and transcribed) in
 
     def shifted(self, seconds: float) -> "Segment":
         if not seconds:
             return self
-        return Segment(self.start + seconds, self.end + seconds, self.text, [w.shifted(seconds) for w in self.words],
-                       self.speaker)
+        return replace(self, start=self.start + seconds, end=self.end + seconds,
+                       words=[w.shifted(seconds) for w in self.words])
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"start": _r(self.start), "end": _r(self.end), "text": self.text}
         if self.speaker is not None:
             out["speaker"] = self.speaker
+        if self.language is not None:
+            out["language"] = self.language
         out["words"] = [w.to_dict() for w in self.words]
         return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Segment":
         return cls(float(data["start"]), float(data["end"]), data["text"],
-                   [Word.from_dict(w) for w in data.get("words") or []], data.get("speaker"))
+                   [Word.from_dict(w) for w in data.get("words") or []], data.get("speaker"), data.get("language"))
 
 
 @dataclass
@@ -98,11 +101,16 @@ class Diarization:
 @dataclass
 class AsrResult:
     segments: list[Segment]
-    language: str
-    language_probability: float
+    # seconds of speech heard in each language (the dominant one is the transcript's `language`)
+    language_seconds: dict[str, float] = field(default_factory=dict)
     # segments re-decoded or dropped because they looked like hallucination loops
     repaired: int = 0
     dropped: int = 0
+    # speech regions decoded again because they had no words, and those that still have none
+    redecoded: list[SpeechRegion] = field(default_factory=list)
+    untranscribed: list[SpeechRegion] = field(default_factory=list)
+    # speech transcribed in a language other than the one asked for (fixed language only)
+    foreign_seconds: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -132,6 +140,7 @@ class Transcript:
     timings: dict[str, float] = field(default_factory=dict)
     identifications: list[Identification] = field(default_factory=list)
     quality: dict[str, Any] = field(default_factory=dict)
+    languages: list[dict[str, Any]] = field(default_factory=list)  # [{"language", "share"}], most first
 
     @property
     def text(self) -> str:
@@ -142,6 +151,7 @@ class Transcript:
             "transcription": {"text": self.text, "segments": [s.to_dict() for s in self.segments]},
             "speakers": list(self.speakers),
             "language": self.language,
+            "languages": self.languages,
             "duration": _r(self.duration),
             "processing_time": _r(self.processing_time),
         }
@@ -179,6 +189,7 @@ class Transcript:
             timings={k: float(v) for k, v in (data.get("timings") or {}).items()},
             identifications=[Identification.from_dict(i) for i in data.get("identified_speakers") or []],
             quality=dict(data.get("quality") or {}),
+            languages=list(data.get("languages") or []),
         )
 
 

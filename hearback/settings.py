@@ -31,10 +31,23 @@ class Settings:
     cpu_threads: int = _setting("HEARBACK_CPU_THREADS", 0, "Threads for the ASR on the CPU (0: all cores).")
     batch_size: int = _setting("HEARBACK_BATCH_SIZE", 4, "Speech chunks decoded together by the ASR.")
     beam_size: int = _setting("HEARBACK_BEAM_SIZE", 5, "Beam size of the Whisper decoder.")
+    languages: tuple[str, ...] = _setting(
+        "HEARBACK_LANGUAGES", ("fr", "en"),
+        "Languages expected in recordings (comma-separated Whisper codes). With `auto`, a stretch of speech "
+        "takes another language only when Whisper is very sure of it, or once it was heard clearly.")
     asr_backend: str = _setting(
         "HEARBACK_ASR_BACKEND", "faster-whisper", "`faster-whisper` (embedded, CPU) or `whisperx` (GPU image).")
     diarization_backend: str = _setting(
-        "HEARBACK_DIARIZATION_BACKEND", "embedded", "`embedded` (VAD + GE2E + clustering, offline) or `pyannote`.")
+        "HEARBACK_DIARIZATION_BACKEND", "embedded",
+        "`embedded` (speaker windows + clustering, offline) or `pyannote` (pyannote's pipeline for the turns).")
+    embedder: str = _setting(
+        "HEARBACK_EMBEDDER", "campp",
+        "Speaker embedder for diarization, enrolment and identification: `campp` (CAM++, 192-d) or `ge2e` "
+        "(256-d). Voiceprints of another embedder are never compared: re-embed them (`hearback speakers reembed`).")
+    segmentation: bool = _setting(
+        "HEARBACK_SEGMENTATION", True,
+        "Run pyannote segmentation-3.0 (bundled) beside the VAD: speech the VAD misses in far-field meetings, "
+        "and overlapped speech.")
     alignment_model_dir: str = _setting(
         "HEARBACK_ALIGN_MODEL_DIR", "", "WhisperX backend: directory holding the wav2vec2 alignment models.")
     diarization_model: str = _setting(
@@ -42,8 +55,9 @@ class Settings:
         "pyannote backend: a Hugging Face pipeline name or a local directory with `config.yaml`.")
     hf_token: str = _setting("HF_TOKEN", "", "Hugging Face token for gated pyannote models (production only).")
     identify_threshold: float = _setting(
-        "HEARBACK_IDENTIFY_THRESHOLD", 0.78,
-        "Cosine similarity a cluster needs to an enrolled voiceprint to take its name (see README).")
+        "HEARBACK_IDENTIFY_THRESHOLD", 0.0,
+        "Score a cluster needs to take an enrolled name; 0: the value calibrated for the running embedder "
+        "(0.38 for CAM++, 0.78 for GE2E; see README).")
     # Storage
     data_dir: Path = _setting(
         "HEARBACK_DATA_DIR", Path.home() / ".hearback", "Home of the model cache and the SQLite database.")
@@ -121,16 +135,6 @@ class Settings:
         "HEARBACK_TRUSTED_PROXIES", "127.0.0.1",
         "Comma-separated addresses of reverse proxies whose X-Forwarded-Proto and X-Forwarded-For are believed "
         "(https behind a proxy gives the login cookie its Secure flag); `*` trusts every client.")
-    # Limits
-    max_bytes: int = _setting("HEARBACK_MAX_BYTES", 2 * 1024**3, "Largest audio file accepted (bytes).")
-    max_duration: float = _setting("HEARBACK_MAX_DURATION", 5 * 3600.0, "Longest audio accepted (seconds).")
-    max_enrol_seconds: float = _setting(
-        "HEARBACK_MAX_ENROL_SECONDS", 600.0, "Longest enrolment sample (seconds): a longer one is refused while it decodes.")
-    download_timeout: float = _setting("HEARBACK_DOWNLOAD_TIMEOUT", 120.0, "Time-out of an audio download (seconds).")
-    url_allowlist: tuple[str, ...] = _setting(
-        "HEARBACK_URL_ALLOWLIST", (),
-        "Comma-separated hosts or CIDR ranges that downloads may reach even when private or loopback.")
-
     # Summaries by a language model (nothing is sent anywhere while HEARBACK_LLM_URL is empty)
     llm_url: str = _setting(
         "HEARBACK_LLM_URL", "",
@@ -149,6 +153,15 @@ class Settings:
         "HEARBACK_LLM_JSON_MODE", "json_schema",
         "How the answer's JSON schema is asked for: `json_schema` (OpenAI, vLLM, Ollama, llama.cpp's llama-server), "
         "`json_object_schema` (llama-cpp-python's server), `json_object`, or `none` (the prompt alone).")
+    # Limits
+    max_bytes: int = _setting("HEARBACK_MAX_BYTES", 2 * 1024**3, "Largest audio file accepted (bytes).")
+    max_duration: float = _setting("HEARBACK_MAX_DURATION", 5 * 3600.0, "Longest audio accepted (seconds).")
+    max_enrol_seconds: float = _setting(
+        "HEARBACK_MAX_ENROL_SECONDS", 600.0, "Longest enrolment sample (seconds): a longer one is refused while it decodes.")
+    download_timeout: float = _setting("HEARBACK_DOWNLOAD_TIMEOUT", 120.0, "Time-out of an audio download (seconds).")
+    url_allowlist: tuple[str, ...] = _setting(
+        "HEARBACK_URL_ALLOWLIST", (),
+        "Comma-separated hosts or CIDR ranges that downloads may reach even when private or loopback.")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":

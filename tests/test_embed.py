@@ -4,7 +4,7 @@ import numpy as np
 
 from conftest import audio
 from hearback.decode import decode
-from hearback.embed import Ge2eEmbedder, mel_filterbank, mel_power
+from hearback.embedders.ge2e import Ge2eEmbedder, mel_filterbank, mel_power
 
 
 def test_mel_filterbank_and_spectrogram_match_librosa():

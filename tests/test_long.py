@@ -15,7 +15,7 @@ import pytest
 
 from conftest import AUDIO
 from hearback.evaluation import diarization_errors, voices, write_conversation
-from hearback.quality import is_loop
+from hearback.asr.loops import is_loop
 
 CAST = ["reader-en", "jfk.flac", "stereo-left", "speaker91"]
 

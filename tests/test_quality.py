@@ -1,6 +1,6 @@
 """Repetition-loop detection and repair."""
 
-from hearback.quality import collapse_loop, compression_ratio, is_loop, repair_loops
+from hearback.asr.loops import collapse_loop, compression_ratio, is_loop, repair_loops
 from hearback.result import Segment, Word
 
 

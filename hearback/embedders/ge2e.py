@@ -6,6 +6,9 @@ and loaded from the shipped `pretrained.pt`, with the mel filterbank computed in
 resemblyzer's import-time dependencies (librosa, numba, webrtcvad: about a second per process and
 a fragile install), and lets one spectrogram per speech region serve all its overlapping windows.
 `tests/test_embed.py` checks the result against resemblyzer's own code.
+
+GE2E is no longer the default (CAM++ is): on a held-out phone-band meeting its genuine and impostor
+scores overlapped. It stays available with `HEARBACK_EMBEDDER=ge2e`.
 """
 
 from __future__ import annotations
@@ -13,36 +16,22 @@ from __future__ import annotations
 import importlib.util
 import threading
 from pathlib import Path
-from typing import Protocol, Sequence
+from typing import Sequence
 
 import numpy as np
 
 from hearback.decode import SAMPLE_RATE
+from hearback.embedders import IDENTIFY_THRESHOLD, SAME_VOICE
 from hearback.errors import ConfigError
+from hearback.vectors import unit
 
 GE2E_NAME = "resemblyzer-ge2e-256"
+
 N_FFT = 400  # 25 ms
 HOP = 160  # 10 ms
 N_MELS = 40
 WINDOW_FRAMES = 160  # 1.6 s, the encoder's training length
 TARGET_DBFS = -30.0
-
-
-class SpeakerEmbedder(Protocol):
-    name: str
-    dim: int
-
-    def window_features(self, samples: np.ndarray, windows: Sequence[tuple[float, float]]) -> np.ndarray:
-        """The encoder's input for each (start, end) window of `samples`, in seconds."""
-
-    def embed_features(self, features: np.ndarray) -> np.ndarray:
-        """One L2-normalised row per window of `window_features` output (batch them: it is faster)."""
-
-    def embed_windows(self, samples: np.ndarray, windows: Sequence[tuple[float, float]]) -> np.ndarray:
-        """Both steps at once."""
-
-    def embed_speech(self, samples: np.ndarray) -> np.ndarray:
-        """One L2-normalised embedding for a whole stretch of one person's speech."""
 
 
 class Ge2eEmbedder:
@@ -51,6 +40,10 @@ class Ge2eEmbedder:
     name = GE2E_NAME
     dim = 256
     window_seconds = WINDOW_FRAMES * HOP / SAMPLE_RATE
+    window_hop = 0.4
+    same_voice = SAME_VOICE["ge2e"]
+    identify_threshold = IDENTIFY_THRESHOLD["ge2e"]
+    source = "resemblyzer 0.1.4 (pretrained.pt)"
 
     def __init__(self, weights: Path | None = None, threads: int = 0):
         import torch
@@ -77,15 +70,12 @@ class Ge2eEmbedder:
             return np.zeros((0, self.dim), np.float32)
         return np.concatenate([self._forward(features[i:i + batch]) for i in range(0, len(features), batch)])
 
-    def embed_windows(self, samples: np.ndarray, windows: Sequence[tuple[float, float]]) -> np.ndarray:
-        return self.embed_features(self.window_features(samples, windows))
-
     def embed_speech(self, samples: np.ndarray) -> np.ndarray:
         duration = len(samples) / SAMPLE_RATE
         step = self.window_seconds / 2
         starts = np.arange(0.0, max(duration - self.window_seconds, 0.0) + 1e-6, step)
-        rows = self.embed_windows(samples, [(s, s + self.window_seconds) for s in starts])
-        return normalise(rows.mean(axis=0))
+        rows = self.embed_features(self.window_features(samples, [(s, s + self.window_seconds) for s in starts]))
+        return unit(rows.mean(axis=0))
 
     def _forward(self, batch: np.ndarray) -> np.ndarray:
         torch = self._torch
@@ -186,8 +176,3 @@ def _gain(samples: np.ndarray, start: float, end: float) -> np.float32:
     if power <= 1e-12:
         return np.float32(1.0)
     return np.float32(10 ** (TARGET_DBFS / 10) / power)
-
-
-def normalise(vector: np.ndarray) -> np.ndarray:
-    norm = float(np.linalg.norm(vector))
-    return (vector / norm).astype(np.float32) if norm > 0 else vector.astype(np.float32)

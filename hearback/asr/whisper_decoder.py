@@ -1,0 +1,129 @@
+"""Whisper decoding with a language per chunk, on faster-whisper's model.
+
+faster-whisper's `BatchedInferencePipeline` decodes a batch of chunks in one language, named
+once for the recording. This decoder does the same steps (features, encoder, generate, timestamps,
+words) but lets each chunk of a batch have its own language, chosen from the encoder output the
+chunk is decoded from: identifying the language costs one decoder step, not another encoder pass.
+It uses faster-whisper's own building blocks (pinned at 1.2.1; `tests/test_asr_contract.py` checks
+their signatures so that an upgrade that changes them fails in the tests).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from math import ceil
+from typing import Sequence
+
+import numpy as np
+
+from hearback.asr.language import Detection
+from hearback.decode import SAMPLE_RATE
+from hearback.result import Segment, SpeechRegion, Word
+
+PREPEND_PUNCTUATION = "\"'“¿([{-"  # faster-whisper's defaults
+APPEND_PUNCTUATION = "\"'.。,，!！?？:：”)]}、"
+FALLBACK_TEMPERATURES = (0.2, 0.4, 0.6)  # sampling, when greedy/beam decoding gave nothing
+
+
+@dataclass
+class Encoded:
+    """Chunks of audio through the encoder, with what Whisper thinks their language is."""
+
+    chunks: list[SpeechRegion]  # in seconds of the samples given
+    output: object  # ctranslate2.StorageView, one row per chunk
+    detections: list[Detection]
+
+
+class WhisperDecoder:
+    def __init__(self, model, beam_size: int = 5):
+        """`model`: a `faster_whisper.WhisperModel` (WhisperX's model is one too)."""
+        self.model = model
+        self.beam_size = beam_size
+        self.multilingual = bool(model.model.is_multilingual)
+        self._tokenizers: dict[str, object] = {}
+
+    def encode(self, samples: np.ndarray, chunks: Sequence[SpeechRegion]) -> Encoded:
+        """Encode `chunks` of `samples` (each padded to Whisper's 30 s window) and detect their language."""
+        from faster_whisper.audio import pad_or_trim
+
+        features = [self.model.feature_extractor(_cut(samples, c))[..., :-1] for c in chunks]
+        output = self.model.encode(np.stack([pad_or_trim(f) for f in features]))
+        if self.multilingual:
+            detections = [Detection.from_whisper(d) for d in self.model.model.detect_language(output)]
+        else:
+            detections = [Detection((("en", 1.0),)) for _ in chunks]
+        return Encoded(list(chunks), output, detections)
+
+    def decode(self, encoded: Encoded, rows: Sequence[int], language: str, temperature: float = 0.0,
+               **options) -> list[Segment]:
+        """Decode the `rows` of `encoded` in `language`; segment times are in seconds of the samples."""
+        if not rows:
+            return []
+        tokenizer = self._tokenizer(language)
+        output = _rows(encoded.output, rows) if len(rows) != len(encoded.chunks) else encoded.output
+        chunks = [encoded.chunks[i] for i in rows]
+        prompt = self.model.get_prompt(tokenizer, previous_tokens=[], without_timestamps=False)
+        sampling = {"beam_size": 1, "sampling_topk": 0} if temperature > 0 else {"beam_size": self.beam_size}
+        results = self.model.model.generate(
+            output, [list(prompt) for _ in rows], patience=1, length_penalty=1, max_length=self.model.max_length,
+            suppress_blank=True, suppress_tokens=_suppressed(tokenizer), return_scores=True,
+            return_no_speech_prob=True, sampling_temperature=temperature, **sampling, **options)
+        pieces, sizes = [], []
+        for chunk, result in zip(chunks, results):
+            duration = chunk.end - chunk.start
+            size = int(ceil(duration) * self.model.frames_per_second)
+            subsegments, _, _ = self.model._split_segments_by_timestamps(
+                tokenizer=tokenizer, tokens=result.sequences_ids[0], time_offset=chunk.start,
+                segment_size=size, segment_duration=duration, seek=0)
+            seek = int(chunk.start * self.model.frames_per_second)
+            piece = [{"tokens": s["tokens"], "start": s["start"], "end": s["end"], "seek": seek,
+                      "text": tokenizer.decode(s["tokens"])} for s in subsegments]
+            # an empty chunk still needs a row: the alignment is computed for the whole batch
+            pieces.append(piece or [{"tokens": [], "start": chunk.start, "end": chunk.start, "seek": seek, "text": ""}])
+            sizes.append(size)
+        self.model.add_word_timestamps(pieces, tokenizer, output, sizes, PREPEND_PUNCTUATION,
+                                       APPEND_PUNCTUATION, 0.0)
+        return [_segment(s, language) for piece in pieces for s in piece if s["text"].strip()]
+
+    def decode_hard(self, encoded: Encoded, languages: Sequence[str]) -> list[Segment]:
+        """One encoded region that got no words: each language in turn, greedy then sampled at
+        rising temperatures, until some words come out."""
+        for language in dict.fromkeys(languages):
+            for temperature in (0.0, *FALLBACK_TEMPERATURES):
+                segments = [s for s in self.decode(encoded, [0], language, temperature) if s.words]
+                if segments:
+                    return segments
+        return []
+
+    def _tokenizer(self, language: str):
+        from faster_whisper.tokenizer import Tokenizer
+
+        if language not in self._tokenizers:
+            self._tokenizers[language] = Tokenizer(self.model.hf_tokenizer, self.multilingual, task="transcribe",
+                                                   language=language if self.multilingual else "en")
+        return self._tokenizers[language]
+
+
+def _cut(samples: np.ndarray, chunk: SpeechRegion) -> np.ndarray:
+    return samples[int(chunk.start * SAMPLE_RATE):int(chunk.end * SAMPLE_RATE)]
+
+
+def _rows(output, rows: Sequence[int]):
+    """Some rows of an encoder output (a CPU or GPU StorageView)."""
+    import ctranslate2
+
+    array = np.asarray(output.to_device(ctranslate2.Device.cpu) if output.device != "cpu" else output)
+    view = ctranslate2.StorageView.from_array(np.ascontiguousarray(array[list(rows)]))
+    return view if output.device == "cpu" else view.to_device(ctranslate2.Device.cuda)
+
+
+def _suppressed(tokenizer) -> list[int]:
+    from faster_whisper.transcribe import get_suppressed_tokens
+
+    return list(get_suppressed_tokens(tokenizer, [-1]))
+
+
+def _segment(piece: dict, language: str) -> Segment:
+    words = [Word(w["word"], float(w["start"]), float(w["end"]), float(w["probability"]))
+             for w in piece.get("words") or []]
+    return Segment(float(piece["start"]), float(piece["end"]), piece["text"].strip(), words, None, language)

@@ -1,0 +1,128 @@
+"""The production ASR backend: WhisperX's model (faster-whisper large-v3 on the GPU), the same
+language-per-region decoding as the embedded backend, then wav2vec2 forced alignment of every
+word. Install with `pip install hearback[whisperx]`.
+
+`whisperx.load_model` gives a pipeline whose `.model` is a faster-whisper `WhisperModel`: it is
+decoded by `faster_whisper.Decoding` (a language per chunk, every speech region accounted for),
+so both backends behave the same; WhisperX adds the alignment. WhisperX's own VAD is loaded with the
+model (it ships inside the package) but the speech regions come from Hearback's speech stage, the
+same for every backend.
+
+Model locations come from the settings so that an image carries everything on local disk:
+`WHISPER_MODEL` (a name or a CTranslate2 directory), `HEARBACK_ALIGN_MODEL_DIR` (the alignment
+models: a folder per language, `fr/` and `en/`, each a Hugging Face wav2vec2 checkpoint; or the
+cache torchaudio/transformers filled at build time) and NLTK's `punkt_tab` data under `NLTK_DATA`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+
+from hearback.asr.faster_whisper import FasterWhisperAsr
+from hearback.asr.segments import segment_of
+from hearback.errors import ConfigError
+from hearback.models import resolve_whisper_model
+from hearback.progress import StepProgress
+from hearback.result import AsrResult, Segment, SpeechRegion, Word
+
+log = logging.getLogger(__name__)
+ALIGN_SHARE = 0.2  # share of the ASR step's progress for the alignment
+
+
+class WhisperXAsr:
+    name = "whisperx"
+
+    def __init__(self, settings, loaded=None):
+        """`loaded`: a pipeline from `whisperx.load_model` (loaded from the settings when not given)."""
+        try:
+            import whisperx
+        except ImportError:
+            raise ConfigError("HEARBACK_ASR_BACKEND=whisperx needs the extra: pip install 'hearback[whisperx]'") from None
+        self._whisperx = whisperx
+        self.settings = settings
+        self.ref = resolve_whisper_model(settings.whisper_model, settings.model_cache_dir)
+        started = time.perf_counter()
+        self.loaded = loaded or _load(whisperx, self.ref, settings)
+        self.decoding = FasterWhisperAsr(settings, model=self.loaded.model)
+        self._aligners: dict[str, Optional[tuple]] = {}
+        log.info("loaded WhisperX %s in %.1f s", self.ref.name, time.perf_counter() - started)
+
+    def describe(self) -> dict:
+        return {"backend": self.name, "name": self.ref.name, "source": self.ref.source,
+                "device": self.settings.device, "compute_type": self.settings.compute_type,
+                "alignment": sorted(lang for lang, model in self._aligners.items() if model)}
+
+    def transcribe(self, samples: np.ndarray, regions: list[SpeechRegion], language: Optional[str],
+                   progress: Optional[StepProgress] = None, offset: float = 0.0,
+                   heard: Optional[dict[str, float]] = None) -> AsrResult:
+        step = (lambda f: progress(f * (1 - ALIGN_SHARE))) if progress else None
+        result = self.decoding.transcribe(samples, regions, language, step, offset, heard)
+        result.segments = [self._align(s, samples, offset) for s in result.segments]
+        if progress:
+            progress(1.0)
+        return result
+
+    def _align(self, segment: Segment, samples: np.ndarray, offset: float) -> Segment:
+        """Word times from wav2vec2; a language without an alignment model keeps Whisper's."""
+        aligner = self._aligner(segment.language or "en")
+        if aligner is None or not segment.words:
+            return segment
+        model, metadata = aligner
+        raw = [{"start": segment.start - offset, "end": segment.end - offset, "text": segment.text}]
+        aligned = self._whisperx.align(raw, model, metadata, samples, self.settings.device,
+                                       return_char_alignments=False)
+        words = _aligned_words(aligned.get("word_segments") or [], segment, offset)
+        return segment_of(words, segment.speaker, segment.language) if words else segment
+
+    def _aligner(self, language: str) -> Optional[tuple]:
+        if language not in self._aligners:
+            try:
+                self._aligners[language] = self._whisperx.load_align_model(
+                    language_code=language, device=self.settings.device, **_align_location(self.settings, language))
+            except Exception as exc:  # no alignment model for this language on disk
+                log.warning("no alignment model for %s (%s): Whisper's word times are kept", language, exc)
+                self._aligners[language] = None
+        return self._aligners[language]
+
+
+def _load(whisperx, ref, settings):
+    try:
+        return whisperx.load_model(ref.location, settings.device, compute_type=settings.compute_type,
+                                   download_root=str(settings.model_cache_dir), threads=settings.cpu_threads or 4,
+                                   language="en" if ref.english_only else None)
+    except Exception as exc:
+        raise ConfigError(f"cannot load WhisperX model {ref.name!r} ({ref.source}): {exc}") from None
+
+
+def _align_location(settings, language: str) -> dict:
+    """`model_name` = the language's folder under HEARBACK_ALIGN_MODEL_DIR when it exists, else the
+    folder is used as WhisperX's download cache (filled at image build time)."""
+    if not settings.alignment_model_dir:
+        return {}
+    folder = Path(settings.alignment_model_dir) / language
+    if folder.is_dir():
+        return {"model_name": str(folder), "model_dir": settings.alignment_model_dir}
+    return {"model_dir": settings.alignment_model_dir}
+
+
+def _aligned_words(aligned: list[dict], segment: Segment, offset: float) -> list[Word]:
+    """wav2vec2's words with times; a word it could not place (numbers, symbols) sits between its
+    neighbours; Whisper's word probabilities are kept when the words line up one to one."""
+    out: list[Word] = []
+    for i, w in enumerate(aligned):
+        start, end = w.get("start"), w.get("end")
+        if start is None or end is None:
+            start = out[-1].end - offset if out else segment.start - offset
+            following = next((x.get("start") for x in aligned[i + 1:] if x.get("start") is not None), None)
+            end = following if following is not None else segment.end - offset
+        text = w["word"] if i == 0 else " " + w["word"]
+        score = float(w.get("score", 1.0) or 0.0)
+        out.append(Word(text, float(start) + offset, float(max(end, start)) + offset, score))
+    if len(out) == len(segment.words):
+        out = [Word(a.word, a.start, a.end, b.probability) for a, b in zip(out, segment.words)]
+    return out

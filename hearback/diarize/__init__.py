@@ -1,0 +1,67 @@
+"""Diarization: who speaks when, and one embedding per speaker.
+
+Every backend diarizes a recording as a `DiarizationRun`, fed block by block while the audio is
+decoded (so memory stays flat however long the recording) and finished once at the end:
+- `embedded` (default, offline): speaker windows embedded as they come (CAM++ by default), then
+  clustered (`cluster.py`), turned into turns (`windows.py`), overlaps added (`overlap.py`);
+- `pyannote` (production, GPU): pyannote's pipeline reads the recording from its file at the end
+  for the turns; the per-speaker embeddings come from the same windows, so voiceprints are the
+  same whichever backend ran.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional, Protocol, Union
+
+import numpy as np
+
+from hearback.embedders import SpeakerEmbedder, load_embedder
+from hearback.errors import ConfigError
+from hearback.progress import StepProgress
+from hearback.result import Diarization, SpeechRegion
+from hearback.segmentation import Activity
+from hearback.settings import Settings
+
+BACKENDS = ("embedded", "pyannote")
+Source = Union[Path, np.ndarray, None]  # the recording's file, or its samples when held in memory
+
+
+class DiarizationRun(Protocol):
+    """One recording being diarized."""
+
+    def feed(self, samples: np.ndarray, regions: list[SpeechRegion], offset: float,
+             activity: Optional[Activity] = None, progress: Optional[StepProgress] = None) -> None:
+        """A block of 16 kHz `samples` starting `offset` seconds in, its speech regions (recording
+        time) and, when segmentation-3.0 ran, what it heard (overlaps, local speaker tracks)."""
+
+    def finish(self, regions: list[SpeechRegion], min_speakers: Optional[int], max_speakers: Optional[int],
+               progress: Optional[StepProgress] = None) -> Diarization:
+        """Turns and one embedding per speaker, for the whole recording."""
+
+
+class Diarizer(Protocol):
+    name: str
+    embedder: SpeakerEmbedder
+
+    def describe(self) -> dict: ...
+
+    def begin(self, source: Source = None) -> DiarizationRun: ...
+
+
+def load_diarizer(settings: Settings) -> Diarizer:
+    embedder = load_embedder(settings.embedder, settings.device)
+    if settings.diarization_backend == "embedded":
+        from hearback.diarize.embedded import EmbeddedDiarizer
+
+        return EmbeddedDiarizer(embedder)
+    if settings.diarization_backend == "pyannote":
+        from hearback.diarize.pyannote import PyannoteDiarizer
+
+        return PyannoteDiarizer(settings, embedder)
+    raise ConfigError(f"HEARBACK_DIARIZATION_BACKEND={settings.diarization_backend!r}: "
+                      f"use one of {', '.join(BACKENDS)}")
+
+
+def speaker_label(index: int) -> str:
+    return f"SPEAKER_{index:02d}"

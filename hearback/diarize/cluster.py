@@ -1,0 +1,88 @@
+"""Group the speaker windows of one recording into speakers.
+
+Average-linkage agglomerative clustering on cosine distance, cut where the average similarity
+between two groups falls under the embedder's `same_voice` (calibrated on the tuning half of the
+development set with `bench/diarization_eval.py`; README, "Diarization"). A cut at a fixed
+similarity decides the speaker count by itself, one speaker included, so no separate "is there a
+second voice?" test is needed; `min_speakers`/`max_speakers` move the cut when given.
+
+Tried on the same tuning set and left out: spectral clustering with an eigen-gap count (more
+speakers merged), centring on the recording's mean (one voice split in two), smoothing each
+window with its neighbours (lower purity at turn changes).
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import numpy as np
+from scipy.cluster.hierarchy import fcluster, linkage
+
+from hearback.vectors import unit_rows
+
+MAX_CLUSTER_POINTS = 2000  # linkage is quadratic in memory: longer recordings cluster a sample
+MIN_CLUSTER_WINDOWS = 3  # fewer windows (about 2 s of speech) is an outlier, not a speaker
+MAX_SPEAKERS = 20
+
+
+def cluster_windows(embeddings: np.ndarray, same_voice: float, min_speakers: Optional[int] = None,
+                    max_speakers: Optional[int] = None) -> np.ndarray:
+    """One speaker index (0..k-1) per window."""
+    n = len(embeddings)
+    low = max(1, min_speakers or 1)
+    high = max(low, min(max_speakers or MAX_SPEAKERS, n))
+    if n < 2 or high == 1:
+        return np.zeros(n, int)
+    x = unit_rows(embeddings)
+    sample = _sample_indices(n)
+    tree = linkage(x[sample], method="average", metric="cosine")
+    labels = fcluster(tree, 1.0 - same_voice, criterion="distance") - 1
+    found = len(np.unique(labels))
+    if not low <= found <= high:
+        labels = fcluster(tree, min(max(found, low), high, len(sample)), criterion="maxclust") - 1
+    labels = _assign_all(x, sample, labels)
+    return _fold_small(x, labels, keep_at_least=low)
+
+
+def centroids(x: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """The unit mean of each cluster, in label order."""
+    return unit_rows(np.stack([x[labels == k].mean(axis=0) for k in range(int(labels.max()) + 1)]))
+
+
+def _fold_small(x: np.ndarray, labels: np.ndarray, keep_at_least: int) -> np.ndarray:
+    """Give the windows of clusters under MIN_CLUSTER_WINDOWS to the nearest larger cluster."""
+    ks, counts = np.unique(labels, return_counts=True)
+    big = ks[counts >= MIN_CLUSTER_WINDOWS]
+    if len(big) == len(ks) or len(big) == 0:
+        return _dense(labels)
+    keep = set(big) | set(ks[np.argsort(-counts)][:keep_at_least])
+    kept = np.array(sorted(keep))
+    means = unit_rows(np.stack([x[labels == k].mean(axis=0) for k in kept]))
+    out = labels.copy()
+    for k in ks:
+        if k not in keep:
+            members = labels == k
+            out[members] = kept[np.argmax(x[members] @ means.T, axis=1)]
+    return _dense(out)
+
+
+def _dense(labels: np.ndarray) -> np.ndarray:
+    """Labels renumbered 0..k-1 in order of first appearance."""
+    _, first, inverse = np.unique(labels, return_index=True, return_inverse=True)
+    order = np.argsort(np.argsort(first))
+    return order[inverse]
+
+
+def _sample_indices(n: int, cap: int = MAX_CLUSTER_POINTS) -> np.ndarray:
+    """Evenly spaced indices: clustering a capped sample keeps memory flat on long recordings."""
+    if n <= cap:
+        return np.arange(n)
+    return np.unique(np.linspace(0, n - 1, cap).round().astype(int))
+
+
+def _assign_all(x: np.ndarray, sample: np.ndarray, sample_labels: np.ndarray) -> np.ndarray:
+    """Labels for every window: a window outside the sample joins its nearest cluster."""
+    if len(sample) == len(x):
+        return sample_labels
+    means = centroids(x[sample], _dense(sample_labels))
+    return np.argmax(x @ means.T, axis=1)

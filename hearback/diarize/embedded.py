@@ -1,0 +1,82 @@
+"""The embedded diarization backend: speaker windows, clustering, turns, overlaps. Offline, CPU."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import numpy as np
+
+from hearback.diarize import Source, speaker_label
+from hearback.diarize.cluster import centroids, cluster_windows
+from hearback.diarize.overlap import add_overlaps
+from hearback.diarize.windows import SpeakerWindows, embed_windows, frames_to_turns, speaker_windows
+from hearback.embedders import SpeakerEmbedder
+from hearback.progress import StepProgress
+from hearback.result import Diarization, SpeechRegion, Turn
+from hearback.decode import SAMPLE_RATE
+from hearback.segmentation import Activity
+
+
+class EmbeddedDiarizer:
+    name = "embedded"
+
+    def __init__(self, embedder: SpeakerEmbedder):
+        self.embedder = embedder
+
+    def describe(self) -> dict:
+        return {"backend": self.name, "embedder": self.embedder.name, "dimension": self.embedder.dim,
+                "source": self.embedder.source}
+
+    def begin(self, source: Source = None) -> "WindowRun":
+        return WindowRun(self.embedder)
+
+
+class WindowRun:
+    """Windows embedded block by block; clustered once the whole recording has been seen."""
+
+    def __init__(self, embedder: SpeakerEmbedder):
+        self.embedder = embedder
+        self.found = SpeakerWindows()
+        self.overlaps: list[tuple[float, float]] = []
+        self.regions_seen = 0
+
+    def feed(self, samples: np.ndarray, regions: list[SpeechRegion], offset: float,
+             activity: Optional[Activity] = None, progress: Optional[StepProgress] = None) -> None:
+        e = self.embedder
+        end = offset + len(samples) / SAMPLE_RATE
+        windows, ids = speaker_windows(regions, end, e.window_seconds, e.window_hop, not_before=offset)
+        vectors = embed_windows(e, samples, regions, windows, ids, progress, offset=offset)
+        self.found.extend(SpeakerWindows(windows, ids + self.regions_seen, vectors))
+        self.regions_seen += len(regions)
+        if activity is not None and regions:
+            done = regions[-1].end
+            self.overlaps += [o for o in activity.overlaps() if o[0] < done]
+
+    def finish(self, regions: list[SpeechRegion], min_speakers: Optional[int], max_speakers: Optional[int],
+               progress: Optional[StepProgress] = None) -> Diarization:
+        if not len(self.found):
+            return Diarization([], {}, self.embedder.name)
+        labels = cluster_windows(self.found.embeddings, self.embedder.same_voice, min_speakers, max_speakers)
+        turns = add_overlaps(frames_to_turns(self.found.windows, labels, regions, self.embedder.window_seconds),
+                             self.overlaps)
+        order = _first_appearance(turns)
+        turns = [Turn(t.start, t.end, speaker_label(order[int(t.speaker)])) for t in turns]
+        vectors = centroids(self.found.embeddings, labels)
+        embeddings = {speaker_label(order[k]): vectors[k] for k in range(len(vectors)) if k in order}
+        details = {"windows": len(self.found), "overlaps": len(self.overlaps)}
+        return summarise(turns, embeddings, self.embedder.name, details)
+
+
+def summarise(turns: list[Turn], embeddings: dict[str, np.ndarray], embedder: str, details: dict) -> Diarization:
+    """A `Diarization` with each speaker's seconds of speech."""
+    speech = {label: 0.0 for label in embeddings}
+    for t in turns:
+        speech[t.speaker] = speech.get(t.speaker, 0.0) + t.end - t.start
+    return Diarization(turns, dict(sorted(embeddings.items())), embedder, speech, details)
+
+
+def _first_appearance(turns: list[Turn]) -> dict[int, int]:
+    order: dict[int, int] = {}
+    for t in turns:
+        order.setdefault(int(t.speaker), len(order))
+    return order

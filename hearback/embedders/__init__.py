@@ -1,0 +1,65 @@
+"""Speaker embedders: one vector per stretch of speech, comparable by cosine.
+
+- `campp` (default): CAM++ from 3D-Speaker, 192-d (`campp.py`).
+- `ge2e`: the GE2E encoder shipped in resemblyzer, 256-d (`ge2e.py`); kept as a setting.
+
+Every vector carries its embedder's name: vectors of different embedders are never compared.
+Each embedder also carries the two numbers calibrated for it on the tuning half of the
+development set (`bench/diarization_eval.py`, `bench/identification_eval.py`): the cosine above
+which two clusters of one recording are one voice, and the score a cluster needs to take an
+enrolled name.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol, Sequence
+
+import numpy as np
+
+from hearback.errors import ConfigError
+
+EMBEDDERS = ("campp", "ge2e")
+# Calibrated on the tuning half of the development set (README, "Speaker identity"); the embedder
+# modules read them from here so that the service can know them without loading a model.
+SAME_VOICE = {"campp": 0.35, "ge2e": 0.80}  # bench/diarization_eval.py: average-linkage cut
+IDENTIFY_THRESHOLD = {"campp": 0.38, "ge2e": 0.78}  # bench/identification_eval.py: equal error rate
+
+
+class SpeakerEmbedder(Protocol):
+    name: str
+    dim: int
+    window_seconds: float  # diarization windows: this long ...
+    window_hop: float  # ... every this many seconds
+    same_voice: float  # average-linkage cosine above which windows are clustered together
+    identify_threshold: float  # default score for a cluster to take an enrolled name
+    source: str  # where the weights came from, for the output's `model` block
+
+    def window_features(self, samples: np.ndarray, windows: Sequence[tuple[float, float]]) -> np.ndarray:
+        """The encoder's input for each (start, end) window of `samples`, in seconds."""
+
+    def embed_features(self, features: np.ndarray) -> np.ndarray:
+        """One L2-normalised row per window of `window_features` output (batch them: it is faster)."""
+
+    def embed_speech(self, samples: np.ndarray) -> np.ndarray:
+        """One L2-normalised embedding for a whole stretch of one person's speech."""
+
+
+def load_embedder(name: str, device: str = "cpu") -> SpeakerEmbedder:
+    if name == "campp":
+        from hearback.embedders.campp import CamppEmbedder
+
+        return CamppEmbedder(device)
+    if name == "ge2e":
+        from hearback.embedders.ge2e import Ge2eEmbedder
+
+        return Ge2eEmbedder()
+    raise ConfigError(f"HEARBACK_EMBEDDER={name!r}: use one of {', '.join(EMBEDDERS)}")
+
+
+def identify_threshold(settings) -> float:
+    """The score a cluster needs to take a name: the setting, or the running embedder's calibration."""
+    if settings.identify_threshold > 0:
+        return float(settings.identify_threshold)
+    if settings.embedder not in IDENTIFY_THRESHOLD:
+        raise ConfigError(f"HEARBACK_EMBEDDER={settings.embedder!r}: use one of {', '.join(EMBEDDERS)}")
+    return IDENTIFY_THRESHOLD[settings.embedder]

