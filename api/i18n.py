@@ -100,7 +100,33 @@ STAGES = {lang: {stage.value: word for stage, word in words.items()} for lang, w
 
 
 # Domain errors and warnings in French, by `code` (hearback.errors); what is not here stays English.
+FRENCH_LANGUAGES = {"fr": "français", "en": "anglais", "de": "allemand", "es": "espagnol", "it": "italien",
+                    "nl": "néerlandais", "pt": "portugais"}
+
+
+def _language(code: str) -> str:
+    return FRENCH_LANGUAGES.get(code, code)
+
+
+def _languages_heard(details: dict) -> str:
+    heard = ", ".join(f"{_language(lang)} ({share:.0%})".replace("%", " %")
+                      for lang, share in zip(details["languages"], details["shares"]))
+    return f"{len(details['languages'])} langues entendues : {heard}."
+
+
+def _other_language(details: dict) -> str:
+    return (f"{details['seconds']:.0f} s de parole étaient en {_language(details['language'])} alors que le "
+            f"{_language(details['asked'])} était demandé : transcrites en {_language(details['language'])}.")
+
+
 FRENCH_PROBLEMS = {
+    "untranscribed_speech": "{seconds:.0f} s de parole n'ont pas pu être transcrites (voir quality.untranscribed).",
+    "several_languages": _languages_heard,
+    "other_language": _other_language,
+    "bad_speaker_count": "{name} doit être un nombre entier de 1 à 20, et min_speakers au plus max_speakers.",
+    "english_only_model": "Le modèle {model} ne connaît que l'anglais : choisissez la langue en ou auto, ou "
+                          "WHISPER_MODEL=base pour le français.",
+    "bad_language": "Langue inconnue « {language} » : choisissez fr, en ou auto.",
     "not_audio": "{file} n'est pas un fichier audio ou vidéo lisible ; formats acceptés : wav, mp3, m4a/aac, "
                  "opus, ogg, flac, aiff, webm, mp4 et la plupart des formats FFmpeg.",
     "empty_file": "{file} est vide (0 octet).",
@@ -156,8 +182,8 @@ def say(problem, lang: str) -> str:
         return str(problem)
     details = {k: _FrenchNumber(v) if isinstance(v, float) else v for k, v in problem.details.items()}
     try:
-        return template.format(**details)
-    except (KeyError, ValueError):
+        return template(details) if callable(template) else template.format(**details)
+    except (KeyError, ValueError, TypeError):
         return str(problem)
 
 
