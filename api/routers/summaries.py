@@ -31,7 +31,6 @@ def ask_summary(session_id: str, background: BackgroundTasks, body: Optional[Sum
         summaries.write(jobs.database, jobs.settings, jobs.settings.workspace, session_id)
     else:
         background.add_task(summaries.write, jobs.database, jobs.settings, jobs.settings.workspace, session_id)
-    db.expire_all()
     document = summary_document(db, jobs.settings.workspace, session_id)
     return JSONResponse(SummaryOut.model_validate(document).model_dump(mode="json"), status_code=200 if wait else 202)
 
