@@ -141,9 +141,9 @@ def test_the_service_workflow_gets_a_named_transcript(n8n_binary, hearback_servi
         process.wait(30)
     sessions = client.get("/sessions", params={"tag": "n8n test"}).json()
     assert sessions["total"] == 1 and sessions["items"][0]["title"] == "From n8n"
-    assert "Kennedy: And so my fellow Americans" in written and "Reader:" in written
     assert summary.startswith("## Summary") and "## Action items" in summary, summary
     assert client.get(f"/sessions/{sessions['items'][0]['id']}/summary").json()["state"] == "done"
+    assert "Kennedy: And so my fellow Americans" in written and "Reader:" in written
 
 
 def test_the_runpod_workflow_polls_status_to_the_end(n8n_binary, runpod_endpoint, http_root, tmp_path):
