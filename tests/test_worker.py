@@ -65,8 +65,8 @@ def voices(pipeline):
     pause = np.zeros(12000, np.float32)
     recording = np.concatenate([clip("jfk.flac", 0.0, 5.5), pause, clip("multilingual.mp3", 0.0, 14.5), pause,
                                 clip("pyannote_sample.wav", 21.8, 27.8)])
-    speakers = [{"name": "Kennedy", "embedding": kennedy.tolist(), "model": "resemblyzer-ge2e-256"},
-                {"name": "Reader", "embedding": reader.tolist(), "model": "resemblyzer-ge2e-256"}]
+    speakers = [{"name": "Kennedy", "embedding": kennedy.tolist(), "model": pipeline.embedder_name},
+                {"name": "Reader", "embedding": reader.tolist(), "model": pipeline.embedder_name}]
     return speakers, recording
 
 
@@ -158,7 +158,7 @@ def test_models_load_once_and_temp_files_are_removed(api):
     log = log_path.read_text()
     assert log.count("models loaded in") == 1
     loads = {int(n) for n in re.findall(r"model loads in this worker: (\d+)", log)}
-    assert loads == {2}  # ASR + diarizer, loaded once, then reused by every job
+    assert loads == {3}  # ASR, diarizer (CAM++), segmentation-3.0: loaded once, then reused by every job
     assert len(re.findall(r"job \S+ done in", log)) >= 3
     assert "progress: transcribing" in log and "progress: diarizing" in log and "progress: identifying" in log
     assert leftovers(tmp) == []

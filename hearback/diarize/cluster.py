@@ -21,7 +21,9 @@ from scipy.cluster.hierarchy import fcluster, linkage
 from hearback.vectors import unit_rows
 
 MAX_CLUSTER_POINTS = 2000  # linkage is quadratic in memory: longer recordings cluster a sample
-MIN_CLUSTER_WINDOWS = 3  # fewer windows (about 2 s of speech) is an outlier, not a speaker
+MIN_CLUSTER_WINDOWS = 3  # fewer windows (about 2 s of speech) is an outlier, not a speaker ...
+MIN_CLUSTER_SHARE = 0.03  # ... and on long recordings, under 3 % of the windows ...
+MAX_MIN_CLUSTER = 20  # ... up to 20 windows (15 s): a brief speaker of a long meeting is kept
 MAX_SPEAKERS = 20
 
 
@@ -50,9 +52,10 @@ def centroids(x: np.ndarray, labels: np.ndarray) -> np.ndarray:
 
 
 def _fold_small(x: np.ndarray, labels: np.ndarray, keep_at_least: int) -> np.ndarray:
-    """Give the windows of clusters under MIN_CLUSTER_WINDOWS to the nearest larger cluster."""
+    """Give the windows of clusters too small to be a speaker to the nearest larger cluster."""
     ks, counts = np.unique(labels, return_counts=True)
-    big = ks[counts >= MIN_CLUSTER_WINDOWS]
+    smallest = int(np.clip(MIN_CLUSTER_SHARE * len(labels), MIN_CLUSTER_WINDOWS, MAX_MIN_CLUSTER))
+    big = ks[counts >= smallest]
     if len(big) == len(ks) or len(big) == 0:
         return _dense(labels)
     keep = set(big) | set(ks[np.argsort(-counts)][:keep_at_least])

@@ -40,9 +40,6 @@ class SpeakerEmbedder(Protocol):
     def embed_features(self, features: np.ndarray) -> np.ndarray:
         """One L2-normalised row per window of `window_features` output (batch them: it is faster)."""
 
-    def embed_speech(self, samples: np.ndarray) -> np.ndarray:
-        """One L2-normalised embedding for a whole stretch of one person's speech."""
-
 
 def load_embedder(name: str, device: str = "cpu") -> SpeakerEmbedder:
     if name == "campp":
