@@ -62,7 +62,7 @@ class WhisperDecoder:
         tokenizer = self._tokenizer(language)
         output = _rows(encoded.output, rows) if len(rows) != len(encoded.chunks) else encoded.output
         chunks = [encoded.chunks[i] for i in rows]
-        prompt = self.model.get_prompt(tokenizer, previous_tokens=[], without_timestamps=False)
+        prompt = self.model.get_prompt(tokenizer, previous_tokens=[], without_timestamps=True)
         sampling = {"beam_size": 1, "sampling_topk": 0} if temperature > 0 else {"beam_size": self.beam_size}
         results = self.model.model.generate(
             output, [list(prompt) for _ in rows], patience=1, length_penalty=1, max_length=self.model.max_length,
