@@ -3,7 +3,8 @@ HEARBACK_AUDIO_RETENTION_HOURS have passed (then `sweep` deletes it). Every dele
 failure, is recorded in the job's events; a failed deletion never costs the job its result.
 
 Sessions themselves (transcript, clusters, summary) and their jobs and audio are purged once older
-than HEARBACK_SESSION_RETENTION_DAYS (off by default), each purge written to the audit log."""
+than HEARBACK_SESSION_RETENTION_DAYS (off by default), or deleted by a person at any time, each
+deletion written to the audit log."""
 
 from __future__ import annotations
 
@@ -13,17 +14,21 @@ from pathlib import Path
 from typing import Optional
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session as DbSession
 
 from jobs.audio import STAGED
 from jobs.storage import AudioStorage
+from hearback.errors import ConflictError
 from jobs.store import add_event, audio_past_retention, update_job
 from speakers import audit
 from speakers.db import Database
 from speakers.models import Job, Session, now
+from speakers.recordings import get_session
 
 log = logging.getLogger(__name__)
 PURGER = "retention (HEARBACK_SESSION_RETENTION_DAYS)"
 
+ENDED_SESSIONS = ("done", "failed")  # a session in any other state is being transcribed
 DELETED = "audio deleted"
 DELETION_FAILED = "audio deletion failed"
 
@@ -54,18 +59,38 @@ def purge_sessions(database: Database, storage: Optional[AudioStorage], days: fl
         return 0
     cutoff = (at or now()) - timedelta(days=days)
     with database.open() as db:
-        old = list(db.scalars(select(Session).where(Session.created_at < cutoff, Session.status.in_(("done", "failed")))))
+        old = list(db.scalars(select(Session).where(Session.created_at < cutoff, Session.status.in_(ENDED_SESSIONS))))
         for session in old:
-            jobs = list(db.scalars(select(Job).where(Job.session_id == session.id)))
-            for job in jobs:
-                _delete(db, storage, job)
-                db.delete(job)
-            audit.record(db, session.workspace, PURGER, "purge", None, session_id=session.id,
-                         created_at=session.created_at.isoformat(timespec="seconds"), jobs=len(jobs), days=days)
-            db.delete(session)
-            db.commit()
+            remove_session(db, storage, session, PURGER, "purge",
+                           created_at=session.created_at.isoformat(timespec="seconds"), days=days)
             log.info("session %s (transcribed %s) purged after %g days", session.id, session.created_at, days)
     return len(old)
+
+
+def delete_session(database: Database, storage: Optional[AudioStorage], workspace: str, session_id: str,
+                   actor: str) -> None:
+    """A person deletes a session: its transcript (utterances, clusters), summary and action items,
+    its jobs and their audio; written to the audit log. Refused while it is being transcribed."""
+    with database.open() as db:
+        session = get_session(db, workspace, session_id)
+        if session.status not in ENDED_SESSIONS:
+            raise ConflictError(f"session {session_id} is still being transcribed: delete it once its job has ended",
+                                "session_running")
+        remove_session(db, storage, session, actor, "delete")
+    log.info("session %s deleted by %s", session_id, actor)
+
+
+def remove_session(db: DbSession, storage: Optional[AudioStorage], session: Session, actor: str, action: str,
+                   **detail) -> None:
+    """Delete `session` with its jobs and their audio (the rest goes with it: cascades), in one commit
+    with its audit entry."""
+    jobs = list(db.scalars(select(Job).where(Job.session_id == session.id)))
+    for job in jobs:
+        _delete(db, storage, job)
+        db.delete(job)
+    audit.record(db, session.workspace, actor, action, None, session_id=session.id, jobs=len(jobs), **detail)
+    db.delete(session)
+    db.commit()
 
 
 def _delete(db, storage: Optional[AudioStorage], job: Job) -> None:

@@ -129,7 +129,7 @@ class JobRunner:
         job_id = job.id
         self._update(job_id, state=JobState.RUNNING, stage=Stage.STARTING, progress=0.0)
         context = JobContext(job_id, _ProgressWriter(self.database, job_id, self.stopping), self._recorder(job_id))
-        error = ""
+        error, code, details = "", "", {}
         try:
             if not stored:
                 source, options = AudioSource.of(job, self.storage), JobRequest(**job.request).options
@@ -143,13 +143,14 @@ class JobRunner:
             self._update(job_id, state=JobState.QUEUED, stage=Stage.QUEUED, progress=0.0)
             raise
         except HearbackError as exc:
-            error = submission.shown_to_user(str(exc), job)
+            error, code = submission.shown_to_user(str(exc), job), exc.code
+            details = {k: submission.shown_to_user(v, job) if isinstance(v, str) else v for k, v in exc.details.items()}
         except Exception as exc:
             log.exception("job %s failed", job_id)
-            error = f"internal error ({type(exc).__name__}); the service log has the details"
+            error, code = f"internal error ({type(exc).__name__}); the service log has the details", "internal_error"
         retention.release(self.database, self.storage, self.settings.audio_retention_hours, job_id)
         if error:
-            self._fail(job, error)
+            self._fail(job, error, code, details)
         else:
             if JobRequest(**job.request).summary:  # before the job ends, so that its webhook carries the summary
                 self._update(job_id, stage=Stage.SUMMARIZING, progress=STORING_PROGRESS)
@@ -167,11 +168,21 @@ class JobRunner:
 
         return record
 
-    def _fail(self, job: Job, message: str) -> None:
+    def _fail(self, job: Job, message: str, code: str = "", details: Optional[dict] = None) -> None:
+        """The job and its session marked failed; the error kept as text (the API's English) and as
+        a code with its values (for the web pages to word it in the reader's language)."""
         log.info("job %s failed: %s", job.id, message)
         with self.database.open() as db:
             mark_failed(db, job.session_id)
-            update_job(db, job.id, state=JobState.FAILED, stage=Stage.FAILED, error=message, finished_at=now())
+            update_job(db, job.id, state=JobState.FAILED, stage=Stage.FAILED, error=message, error_code=code,
+                       error_details=_plain(details or {}), finished_at=now())
+
+
+def _plain(details: dict) -> dict:
+    """Error details as JSON can store them (numbers and text; anything else as its text)."""
+    return {k: v if isinstance(v, (int, float, str, bool)) or v is None else
+            [x if isinstance(x, (int, float, str)) else str(x) for x in v] if isinstance(v, (list, tuple)) else str(v)
+            for k, v in details.items()}
 
 
 class _ProgressWriter:

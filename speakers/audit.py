@@ -1,6 +1,6 @@
 """The audit log: what was done to personal data (voices, transcripts), by whom and when.
 
-Consents, enrolments, enrichments, exports, erasures, re-embeddings and retention purges each add
+Consents, enrolments, enrichments, exports, erasures, re-embeddings, retention purges and deleted sessions each add
 one entry in the same transaction as the change they describe, so the log never claims what did
 not happen. Entries name the speaker by id only: an erasure that forgets a name leaves no name here.
 """
@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session as DbSession
 
 from speakers.models import AuditEntry
 
-ACTIONS = ("consent", "enrol", "enrich", "export", "erase", "reembed", "purge", "restore")
+# `delete`: a session deleted by a person (`purge`: by the retention setting)
+ACTIONS = ("consent", "enrol", "enrich", "export", "erase", "reembed", "purge", "delete", "restore")
 
 
 def cli_actor() -> str:

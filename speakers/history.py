@@ -9,6 +9,7 @@ from typing import Optional
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session as DbSession
 
+from speakers.folding import fold
 from speakers.models import Session, Utterance
 from speakers.roster import get_speaker
 
@@ -19,7 +20,7 @@ class HistoryFilter:
     tag: Optional[str] = None
     since: Optional[datetime] = None
     until: Optional[datetime] = None
-    text: Optional[str] = None  # words to look for, case-insensitive
+    text: Optional[str] = None  # words to look for, case- and accent-insensitive (`speakers.folding`)
 
 
 @dataclass
@@ -31,12 +32,15 @@ class TalkTime:
     utterances: int
 
 
-def history(db: DbSession, workspace: str, speaker_id: str, where: HistoryFilter = HistoryFilter(),
+def history(db: DbSession, workspace: str, speaker_id: Optional[str], where: HistoryFilter = HistoryFilter(),
             limit: int = 50, offset: int = 0) -> tuple[list[tuple[Utterance, Session]], int]:
-    """A page of the speaker's utterances, oldest session first, and how many there are in all."""
-    get_speaker(db, workspace, speaker_id)
+    """A page of the speaker's utterances (everyone's, named or not, when `speaker_id` is None),
+    oldest session first, and how many there are in all."""
     query = (select(Utterance, Session).join(Session, Utterance.session_id == Session.id)
-             .where(Utterance.speaker_id == speaker_id, Session.workspace == workspace))
+             .where(Session.workspace == workspace))
+    if speaker_id is not None:
+        get_speaker(db, workspace, speaker_id)
+        query = query.where(Utterance.speaker_id == speaker_id)
     if where.session_id:
         query = query.where(Session.id == where.session_id)
     if where.tag:
@@ -47,7 +51,8 @@ def history(db: DbSession, workspace: str, speaker_id: str, where: HistoryFilter
     if where.until:
         query = query.where(when <= where.until)
     if where.text:
-        query = query.where(func.lower(Utterance.text).contains(where.text.lower()))
+        # the folded column, not lower(): SQLite's lower() leaves "É" alone, PostgreSQL's keeps accents
+        query = query.where(Utterance.search_text.contains(fold(where.text), autoescape=True))
     total = db.scalar(select(func.count()).select_from(query.subquery()))
     rows = db.execute(query.order_by(when, Utterance.start).limit(limit).offset(offset)).all()
     return [(u, s) for u, s in rows], int(total or 0)

@@ -15,6 +15,8 @@ import numpy as np
 from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from speakers.folding import fold
+
 
 def now() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
@@ -111,8 +113,15 @@ class Cluster(Base):
         return np.frombuffer(self.vector, dtype=np.float32)
 
 
+def _folded_text(context) -> str:
+    """An utterance's `search_text` when it is inserted (by the ORM, a restore or a bulk insert)."""
+    return fold(context.get_current_parameters().get("text") or "")
+
+
 class Utterance(Base):
-    """One segment of a session's transcript; `words` keep word, start, end and score."""
+    """One segment of a session's transcript; `words` keep word, start, end and score; `search_text`
+    is `text` folded for accent- and case-insensitive search (`speakers.folding`), filled on insert;
+    `language` is the language the segment was heard in ("" when the transcript did not say)."""
 
     __tablename__ = "utterances"
     __table_args__ = (Index("ix_utterance_speaker_session", "speaker_id", "session_id"),)
@@ -125,6 +134,8 @@ class Utterance(Base):
     end: Mapped[float] = mapped_column(Float)
     text: Mapped[str] = mapped_column(Text)
     words: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    search_text: Mapped[str] = mapped_column(Text, default=_folded_text)
+    language: Mapped[str] = mapped_column(String(10), default="")
     session: Mapped[Session] = relationship(back_populates="utterances")
     speaker: Mapped[Optional[Speaker]] = relationship()
 
@@ -141,6 +152,9 @@ class Job(Base):
     stage: Mapped[str] = mapped_column(String(50), default="")
     progress: Mapped[float] = mapped_column(Float, default=0.0)
     error: Mapped[str] = mapped_column(Text, default="")
+    # the error's `code` and `details` (hearback.errors), so that a page can word it in its language
+    error_code: Mapped[str] = mapped_column(String(50), default="")
+    error_details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     request: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     audio_path: Mapped[str] = mapped_column(String(1000), default="")
     webhook_url: Mapped[str] = mapped_column(String(2000), default="")

@@ -46,10 +46,17 @@ def add_session(db: DbSession, workspace: str, title: str = "", tag: str = "",
 
 
 def list_sessions(db: DbSession, workspace: str, tag: Optional[str] = None, limit: int = 50,
-                  offset: int = 0) -> tuple[list[Session], int]:
+                  offset: int = 0, since: Optional[datetime] = None,
+                  until: Optional[datetime] = None) -> tuple[list[Session], int]:
+    """Newest first; `since`/`until` bound the date it was recorded (or transcribed, when unknown)."""
     query = select(Session).where(Session.workspace == workspace)
     if tag:
         query = query.where(Session.tag == tag)
+    when = func.coalesce(Session.recorded_at, Session.created_at)
+    if since:
+        query = query.where(when >= since)
+    if until:
+        query = query.where(when <= until)
     total = db.scalar(select(func.count()).select_from(query.subquery()))
     rows = db.scalars(query.order_by(Session.recorded_at.desc().nulls_last(), Session.created_at.desc())
                       .limit(limit).offset(offset)).all()
@@ -102,7 +109,7 @@ def store_transcript(db: DbSession, matcher: Matcher, workspace: str, session_id
         data = segment.to_dict()
         label = segment.speaker or ""
         db.add(Utterance(session_id=session.id, cluster_label=label, speaker_id=owner.get(label), start=data["start"],
-                         end=data["end"], text=data["text"],
+                         end=data["end"], text=data["text"], language=segment.language or "",
                          words=[{k: v for k, v in w.items() if k != "speaker"} for w in data["words"]]))
     session.language = transcript.language
     session.duration = float(transcript.duration)
@@ -122,7 +129,7 @@ def read_transcript(db: DbSession, workspace: str, session_id: str) -> tuple[Ses
     for u in db.scalars(select(Utterance).where(Utterance.session_id == session.id).order_by(Utterance.start)):
         speaker = names.get(u.speaker_id, u.cluster_label) if u.speaker_id else u.cluster_label
         words = [Word.from_dict({**w, "speaker": speaker}) for w in u.words]
-        segments.append(Segment(u.start, u.end, u.text, words, speaker))
+        segments.append(Segment(u.start, u.end, u.text, words, speaker, u.language or None))
     clusters = db.scalars(select(Cluster).where(Cluster.session_id == session.id).order_by(Cluster.label)).all()
     meta = session.meta or {}
     transcript = Transcript(

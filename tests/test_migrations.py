@@ -79,3 +79,31 @@ def test_summaries_and_action_items_match_their_models_and_go_with_their_session
     migrate(engine, "downgrade", "0004")
     assert not {"summaries", "action_items"} & set(inspect(engine).get_table_names())
     engine.dispose()
+
+
+@pytest.mark.parametrize("url", database_urls())
+def test_search_text_is_backfilled_folded_and_the_new_columns_match_their_models(url, tmp_path):
+    """`0007`: utterances already stored become findable without accents or case; the columns are
+    the models' (no drift), and the step can be undone."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from speakers.models import Base
+
+    engine = create_engine(fresh_database(url, tmp_path))
+    migrate(engine, "upgrade", "0006")
+    with engine.begin() as c:
+        c.execute(text("INSERT INTO sessions (id, workspace, title, tag, language, duration, status, meta, created_at) "
+                       "VALUES ('r1', 'default', '', '', 'fr', 1.0, 'done', '{}', CURRENT_TIMESTAMP)"))
+        c.execute(text("INSERT INTO utterances (session_id, cluster_label, start, \"end\", text, words) "
+                       "VALUES ('r1', 'SPEAKER_00', 0.0, 1.0, 'Les DIFFÉRENCES sont là', '[]')"))
+    migrate(engine, "upgrade", "0007")
+    with engine.connect() as c:
+        assert c.execute(text("SELECT search_text, language FROM utterances")).all() == [("les differences sont la", "")]
+        assert c.execute(text("SELECT error_code FROM jobs")).all() == []
+        differences = [d for d in compare_metadata(MigrationContext.configure(c), Base.metadata)
+                       if any(w in str(d) for w in ("search_text", "'language'", "error_code", "error_details"))]
+    assert differences == []
+    migrate(engine, "downgrade", "0006")
+    assert "search_text" not in {c["name"] for c in inspect(engine).get_columns("utterances")}
+    engine.dispose()
