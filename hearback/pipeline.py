@@ -94,7 +94,8 @@ class Pipeline:
         if self._segmentation is None and self.settings.segmentation:
             from hearback.segmentation import Segmentation
 
-            self._segmentation = self._timed_load(lambda: Segmentation(self.settings.device))
+            self._segmentation = self._timed_load(
+                lambda: Segmentation(self.settings.device, bundled_dir=self.settings.bundled_models_dir))
         return self._segmentation
 
     @property

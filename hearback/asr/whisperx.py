@@ -11,12 +11,20 @@ same for every backend.
 Model locations come from the settings so that an image carries everything on local disk:
 `WHISPER_MODEL` (a name or a CTranslate2 directory), `HEARBACK_ALIGN_MODEL_DIR` (the alignment
 models: a folder per language, `fr/` and `en/`, each a Hugging Face wav2vec2 checkpoint; or the
-cache torchaudio/transformers filled at build time) and NLTK's `punkt_tab` data under `NLTK_DATA`.
+cache torchaudio/transformers filled at build time), NLTK's `punkt_tab` data under `NLTK_DATA`, and
+WhisperX's VAD under `HEARBACK_BUNDLED_MODELS_DIR` (else the copy inside the whisperx package).
+With neither an alignment folder nor the network (`HF_HUB_OFFLINE=1`), Whisper's word times are kept.
+
+The calls into WhisperX (`whisperx.asr.load_model`, `whisperx.vads.Pyannote`,
+`whisperx.alignment.load_align_model` and `align`) are checked against the installed library's
+signatures by `tests/test_whisperx_contract.py`.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import logging
+import os
 import time
 from pathlib import Path
 from typing import Optional
@@ -25,6 +33,7 @@ import numpy as np
 
 from hearback.asr.faster_whisper import FasterWhisperAsr
 from hearback.asr.segments import segment_of
+from hearback.embedders.campp import checked_file
 from hearback.errors import ConfigError
 from hearback.models import resolve_whisper_model
 from hearback.progress import StepProgress
@@ -32,6 +41,9 @@ from hearback.result import AsrResult, Segment, SpeechRegion, Word
 
 log = logging.getLogger(__name__)
 ALIGN_SHARE = 0.2  # share of the ASR step's progress for the alignment
+VAD_WEIGHTS = "whisperx/assets/pytorch_model.bin"  # under HEARBACK_BUNDLED_MODELS_DIR, as in the package
+VAD_WEIGHTS_SHA256 = "0b5b3216d60a2d32fc086b47ea8c67589aaeb26b7e07fcbe620d6d0b83e209ea"  # whisperx 3.8.6
+VAD_OPTIONS = {"chunk_size": 30, "vad_onset": 0.500, "vad_offset": 0.363}  # WhisperX's defaults
 
 
 class WhisperXAsr:
@@ -39,15 +51,12 @@ class WhisperXAsr:
 
     def __init__(self, settings, loaded=None):
         """`loaded`: a pipeline from `whisperx.load_model` (loaded from the settings when not given)."""
-        try:
-            import whisperx
-        except ImportError:
+        if importlib.util.find_spec("whisperx") is None:  # its submodules are imported where used
             raise ConfigError("HEARBACK_ASR_BACKEND=whisperx needs the extra: pip install 'hearback[whisperx]'") from None
-        self._whisperx = whisperx
         self.settings = settings
         self.ref = resolve_whisper_model(settings.whisper_model, settings.model_cache_dir)
         started = time.perf_counter()
-        self.loaded = loaded or _load(whisperx, self.ref, settings)
+        self.loaded = loaded or _load(self.ref, settings)
         self.decoding = FasterWhisperAsr(settings, model=self.loaded.model)
         self._aligners: dict[str, Optional[tuple]] = {}
         log.info("loaded WhisperX %s in %.1f s", self.ref.name, time.perf_counter() - started)
@@ -72,31 +81,76 @@ class WhisperXAsr:
         aligner = self._aligner(segment.language or "en")
         if aligner is None or not segment.words:
             return segment
+        from whisperx.alignment import align
+
         model, metadata = aligner
         raw = [{"start": segment.start - offset, "end": segment.end - offset, "text": segment.text}]
-        aligned = self._whisperx.align(raw, model, metadata, samples, self.settings.device,
-                                       return_char_alignments=False)
+        aligned = align(raw, model, metadata, samples, self.settings.device, return_char_alignments=False)
         words = _aligned_words(aligned.get("word_segments") or [], segment, offset)
         return segment_of(words, segment.speaker, segment.language) if words else segment
 
     def _aligner(self, language: str) -> Optional[tuple]:
+        """The language's alignment model, loaded once (None, once, when there is none)."""
         if language not in self._aligners:
-            try:
-                self._aligners[language] = self._whisperx.load_align_model(
-                    language_code=language, device=self.settings.device, **_align_location(self.settings, language))
-            except Exception as exc:  # no alignment model for this language on disk
-                log.warning("no alignment model for %s (%s): Whisper's word times are kept", language, exc)
-                self._aligners[language] = None
+            self._aligners[language] = _load_aligner(self.settings, language)
         return self._aligners[language]
 
 
-def _load(whisperx, ref, settings):
+def _load(ref, settings):
+    from whisperx.asr import load_model  # `whisperx.load_model` is a lazy (*args, **kwargs) wrapper of it
+
     try:
-        return whisperx.load_model(ref.location, settings.device, compute_type=settings.compute_type,
-                                   download_root=str(settings.model_cache_dir), threads=settings.cpu_threads or 4,
-                                   language="en" if ref.english_only else None)
+        args, kwargs = load_model_arguments(ref, settings)
+        return load_model(*args, **kwargs, vad_model=_vad(settings))
+    except ConfigError:
+        raise
     except Exception as exc:
         raise ConfigError(f"cannot load WhisperX model {ref.name!r} ({ref.source}): {exc}") from None
+
+
+def load_model_arguments(ref, settings) -> tuple[tuple, dict]:
+    """What `whisperx.asr.load_model` is given (besides `vad_model`): one place, which the
+    contract test binds to the installed signature."""
+    return (ref.location, settings.device), dict(
+        compute_type=settings.compute_type, download_root=str(settings.model_cache_dir),
+        threads=settings.cpu_threads or 4, language="en" if ref.english_only else None)
+
+
+def vad_arguments(settings) -> Optional[tuple[tuple, dict]]:
+    """What `whisperx.vads.Pyannote` is given for the baked copy of WhisperX's VAD (checked), or
+    None without HEARBACK_BUNDLED_MODELS_DIR (WhisperX then loads the copy inside its package)."""
+    if not settings.bundled_models_dir:
+        return None
+    import torch
+
+    weights = checked_file(Path(settings.bundled_models_dir) / VAD_WEIGHTS, VAD_WEIGHTS_SHA256)
+    return (torch.device(settings.device),), dict(token=None, model_fp=str(weights), **VAD_OPTIONS)
+
+
+def _vad(settings):
+    """WhisperX loads a VAD with every model; Hearback's speech stage, the same for every backend,
+    finds the speech, so this one only has to load from local disk (the image's /models)."""
+    arguments = vad_arguments(settings)
+    if arguments is None:
+        return None
+    from whisperx.vads import Pyannote
+
+    return Pyannote(*arguments[0], **arguments[1])
+
+
+def _load_aligner(settings, language: str) -> Optional[tuple]:
+    location = _align_location(settings, language)
+    if not location and os.environ.get("HF_HUB_OFFLINE") == "1":
+        log.warning("no alignment model for %s (no HEARBACK_ALIGN_MODEL_DIR, HF_HUB_OFFLINE=1): "
+                    "Whisper's word times are kept", language)
+        return None
+    from whisperx.alignment import load_align_model
+
+    try:
+        return load_align_model(language_code=language, device=settings.device, **location)
+    except Exception as exc:  # no alignment model for this language on disk
+        log.warning("no alignment model for %s (%s): Whisper's word times are kept", language, exc)
+        return None
 
 
 def _align_location(settings, language: str) -> dict:

@@ -50,7 +50,7 @@ class Diarizer(Protocol):
 
 
 def load_diarizer(settings: Settings) -> Diarizer:
-    embedder = load_embedder(settings.embedder, settings.device)
+    embedder = load_embedder(settings.embedder, settings.device, settings.bundled_models_dir)
     if settings.diarization_backend == "embedded":
         from hearback.diarize.embedded import EmbeddedDiarizer
 

