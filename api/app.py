@@ -17,14 +17,17 @@ from typing import Optional
 from fastapi import Depends, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DataError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.deps import require_api_key
 from api.guards import Guards
+from api.i18n import TEXT, language_of, say
+from api.pages import LoginRequired, error_page, referring_page, back
 from api.logins import Throttle
-from api.routers import audit, identify, privacy, sessions, speakers, summaries, transcriptions, uploads, web
+from api.routers import audit, identify, privacy, sessions, speakers, summaries, transcriptions, uploads, web, web_sessions
 from hearback.errors import ConfigError, ConflictError, HearbackError, InputError, NotFoundError
 from hearback.pipeline import Pipeline
 from hearback.settings import Settings
@@ -96,11 +99,19 @@ def create_app(settings: Optional[Settings] = None, pipeline: Optional[Pipeline]
         app.include_router(router, dependencies=protected)
 
     app.include_router(web.router)
-    app.mount("/static", StaticFiles(directory=str(Path(__file__).resolve().parent / "static")), name="static")
+    app.include_router(web_sessions.router)
+    static = Path(__file__).resolve().parent / "static"
+    app.mount("/static", StaticFiles(directory=str(static)), name="static")
 
     @app.get("/", include_in_schema=False)
+    @app.get("/ui", include_in_schema=False)
+    @app.get("/ui/", include_in_schema=False)
     def home():
         return RedirectResponse("/ui/speakers")
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon():
+        return FileResponse(static / "favicon.svg", media_type="image/svg+xml")
 
     _error_handlers(app)
     app.add_middleware(Guards)
@@ -116,13 +127,23 @@ def _reembed(app: FastAPI) -> None:
 
 
 def _error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(web.LoginRequired)
+    @app.exception_handler(LoginRequired)
     async def login_required(_: Request, __: Exception):
         return RedirectResponse("/ui/login", status_code=303)
 
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        """An unknown page of /ui is a page in the reader's language; elsewhere, JSON as before."""
+        if _is_page(request):
+            return error_page(request, TEXT[language_of(request)]["not_found"] if exc.status_code == 404
+                              else str(exc.detail), exc.status_code)
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=getattr(exc, "headers", None))
+
     @app.exception_handler(HearbackError)
-    async def hearback_error(_: Request, exc: HearbackError):
+    async def hearback_error(request: Request, exc: HearbackError):
         code = next((c for kind, c in STATUS_OF.items() if isinstance(exc, kind)), 400)
+        if _is_page(request):
+            return error_page(request, say(exc, language_of(request)), code)
         body = {"detail": str(exc), "code": exc.code} if exc.code else {"detail": str(exc)}
         return JSONResponse(body, status_code=code)
 
@@ -136,9 +157,18 @@ def _error_handlers(app: FastAPI) -> None:
                              "code": "control_character"}, status_code=422)
 
     @app.exception_handler(RequestValidationError)
-    async def validation_error(_: Request, exc: RequestValidationError):
+    async def validation_error(request: Request, exc: RequestValidationError):
+        if _is_page(request):  # a form the page did not send as it should: back to it, with a message
+            return back(referring_page(request, request.url.path if request.method == "GET" else "/ui/speakers"),
+                        err=TEXT[language_of(request)]["bad_form"])
         problems = []
         for error in exc.errors():
             where = ".".join(str(p) for p in error["loc"] if p not in ("body", "query", "path"))
             problems.append(f"{where}: {error['msg']}" if where else error["msg"])
         return JSONResponse({"detail": "; ".join(problems)}, status_code=422)
+
+
+def _is_page(request: Request) -> bool:
+    """A request of the web pages (answered with pages, never JSON), bar the script's JSON calls."""
+    path = request.url.path
+    return (path == "/ui" or path.startswith("/ui/")) and not path.endswith("/state")

@@ -26,7 +26,7 @@ from starlette.requests import cookie_parser
 from api import logins
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
-PUBLIC = ("/health", "/static/", "/docs", "/redoc", "/openapi.json", "/ui/login")
+PUBLIC = ("/health", "/static/", "/docs", "/redoc", "/openapi.json", "/ui/login", "/favicon.ico")
 JSON_LIMIT = 2 * 1024 * 1024  # a body that is not a file upload (JSON, form fields): /identify fits easily
 MULTIPART_ROOM = 1024 * 1024  # a file upload's form fields and boundaries, above HEARBACK_MAX_BYTES
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
@@ -96,7 +96,7 @@ def _too_large(settings, headers: Headers) -> Optional["_Answer"]:
 
 
 def _unauthenticated(path: str, method: str, auth: str) -> Optional["_Answer"]:
-    if auth or path == "/" or path.startswith(PUBLIC):
+    if auth or path in ("/", "/ui") or path.startswith(PUBLIC):
         return None
     if path.startswith("/ui/"):
         return None if method in SAFE_METHODS or path == "/ui/logout" else _Answer(303, location="/ui/login")

@@ -1,9 +1,11 @@
 """The web pages in a real browser: Debian's Chromium driven by Playwright, against the app served
 by uvicorn on 127.0.0.1 with a real database and the embedded models. Screenshots of each step
-go to artifacts/screenshots/ (not in git)."""
+go to artifacts/screenshots/ (not in git; the path is printed)."""
 
 from __future__ import annotations
 
+import contextlib
+import re
 import shutil
 import threading
 import time
@@ -15,18 +17,20 @@ import pytest
 from conftest import KEY, ROOT, clip, free_port, write_wav
 
 SHOTS = ROOT / "artifacts" / "screenshots"
+STAGES_FR = ["en attente", "démarrage", "décodage", "transcription", "séparation des voix", "attribution des locuteurs",
+             "reconnaissance des voix", "résumé", "enregistrement", "terminé", "échec", "téléchargement de l'audio"]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory, pipeline):
+@contextlib.contextmanager
+def serving(tmp: Path, pipeline, database_url: str):
+    """The service on a free port of 127.0.0.1, in a thread, until the block ends."""
     import uvicorn
 
     from api.app import create_app
     from hearback.settings import Settings
 
-    tmp = tmp_path_factory.mktemp("web")
-    settings = Settings(data_dir=tmp / "data", database_url=f"sqlite:///{tmp}/web.db", api_key=KEY,
+    settings = Settings(data_dir=tmp / "data", database_url=database_url, api_key=KEY,
                         min_enrol_seconds=3.0, audio_retention_hours=1.0)
     app = create_app(settings, pipeline)
     port = free_port()
@@ -35,6 +39,21 @@ def server(tmp_path_factory, pipeline):
     thread.start()
     while not server.started:
         time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, pipeline):
+    tmp = tmp_path_factory.mktemp("web")
+    with serving(tmp, pipeline, f"sqlite:///{tmp}/web.db") as base:
+        yield base, english_files(tmp)
+
+
+def english_files(tmp: Path) -> Path:
     files = tmp / "files"
     files.mkdir()
     pause = np.zeros(12000, np.float32)
@@ -44,9 +63,7 @@ def server(tmp_path_factory, pipeline):
                                                      pause, clip("hotwords.mp3", 0.0, 4.0)]))
     write_wav(files / "short.wav", clip("jfk.flac", 8.0, 10.0))
     (files / "notes.txt").write_text("not audio at all")
-    yield f"http://127.0.0.1:{port}", files
-    server.should_exit = True
-    thread.join(10)
+    return files
 
 
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -60,6 +77,7 @@ def playwright():
     if not Path(CHROMIUM).exists():
         pytest.fail("Chromium is missing: scripts/setup installs Debian's chromium package")
     SHOTS.mkdir(parents=True, exist_ok=True)
+    print(f"\nscreenshots of the web pages: {SHOTS}")
     with sync_playwright() as p:
         yield p
 
@@ -137,7 +155,7 @@ def test_enrol_transcribe_rename_name_and_search(server, browser):
 
     # clicking a line plays the audio from there
     page.locator("#transcript li", has_text="hereby granted").click()
-    page.wait_for_function("document.getElementById('player').currentTime > 0")
+    page.wait_for_function("() => document.getElementById('player').currentTime > 0")
 
     # the stranger (hotwords) stays unknown: name it inline as a new speaker
     stranger = page.locator("form.name-cluster").first
@@ -178,7 +196,7 @@ def test_enrol_transcribe_rename_name_and_search(server, browser):
 
     # French text, the service's error messages included
     page.goto(f"{base}/ui/speakers?lang=fr")
-    assert page.locator("h1").inner_text() == "Voix" and "Enregistrer une nouvelle voix" in page.content()
+    assert page.locator("h1").inner_text() == "Voix" and "Ajouter une nouvelle voix" in page.content()
     enrol(page, "Kennedy", files / "kennedy.wav")
     assert page.locator(".error").inner_text() == "Une voix nommée « Kennedy » existe déjà."
     enrol(page, "Court", files / "notes.txt")
@@ -214,7 +232,7 @@ def test_enrol_by_recording_in_the_browser(server, playwright):
     page.click(".recorder .record")
     page.wait_for_timeout(8000)
     page.click(".recorder .stop")
-    page.wait_for_function("document.getElementById('new-audio').files.length === 1")
+    page.wait_for_function("() => document.getElementById('new-audio').files.length === 1")
     assert page.locator(".recorded").inner_text().endswith(" s")
     page.check("#new-consent")
     page.click("#enrol-form button[type=submit]")
@@ -222,3 +240,252 @@ def test_enrol_by_recording_in_the_browser(server, playwright):
     assert page.locator("#speakers tr[data-speaker='Recorded reader']").count() == 1
     shot(page, "10-recorded")
     browser.close()
+
+
+# ------------------------------------------------------------------------------ the French journey
+
+# Words of the English catalogue (stages, states, messages) that must never show on a French page.
+ENGLISH = ["waiting", "starting", "downloading the audio", "decoding", "transcribing", "telling voices apart",
+           "assigning speakers", "naming speakers", "summarizing", "storing", "done", "failed", "pending",
+           "running", "queued", "Give a name", "Choose an audio file", "Give a file or a URL", "Wrong API key",
+           "Transcribing", "The transcription failed", "Field required", "detail", "Not Found",
+           "is not a readable audio", "This page does not exist", "Voice enrolled", "Merged", "Deleted",
+           "Record", "Save", "Speakers", "Sessions", "Search", "Log out", "about", "left"]
+
+# Every element a keyboard or a screen reader reaches has a name (what axe-core's rules "button-name",
+# "link-name", "label", "select-name" check), computed as browsers do in the simple cases used here.
+UNNAMED = """() => {
+  const named = (el) => {
+    const text = (s) => (s || "").replace(/\\s+/g, " ").trim();
+    if (text(el.getAttribute("aria-label"))) return true;
+    const by = el.getAttribute("aria-labelledby");
+    if (by && by.split(" ").some((id) => document.getElementById(id) && text(document.getElementById(id).textContent))) return true;
+    if (el.labels && [...el.labels].some((l) => text(l.textContent))) return true;
+    if (["A", "BUTTON", "SUMMARY"].includes(el.tagName) && text(el.textContent)) return true;
+    if (el.tagName === "INPUT" && ["submit", "button", "reset"].includes(el.type) && text(el.value)) return true;
+    return Boolean(text(el.getAttribute("title")));
+  };
+  const visible = (el) => el.getClientRects().length > 0 && getComputedStyle(el).visibility !== "hidden";
+  const all = document.querySelectorAll("a[href], button, input:not([type=hidden]), select, textarea, " +
+                                        "[tabindex]:not([tabindex='-1']), audio[controls], progress, meter");
+  return [...all].filter((el) => visible(el) && !named(el)).map((el) => el.outerHTML.slice(0, 120));
+}"""
+
+
+def french_files(tmp: Path) -> Path:
+    files = tmp / "files"
+    files.mkdir()
+    pause = np.zeros(12000, np.float32)
+    write_wav(files / "armelle.wav", clip("voices/prompts/armelle_fr_vm-options.flac", 0.0, 14.0))
+    write_wav(files / "kennedy.wav", clip("jfk.flac", 5.5, 11.0))
+    write_wav(files / "réunion.wav", np.concatenate([
+        clip("jfk.flac", 0.0, 5.5), pause, clip("voices/prompts/armelle_fr_dir-intro.flac", 0.0, 13.26), pause,
+        clip("voices/prompts/armelle_fr_vm-msginstruct.flac", 0.0, 8.0)]))
+    (files / "notes.txt").write_text("pas du tout de l'audio")
+    return files
+
+
+@pytest.fixture(scope="module")
+def french_server(tmp_path_factory, pipeline):
+    tmp = tmp_path_factory.mktemp("web-fr")
+    with serving(tmp, pipeline, f"sqlite:///{tmp}/web.db") as base:
+        yield base, french_files(tmp)
+
+
+def french_page_checks(page, name: str, width: int) -> None:
+    """What every French page must hold to: no English word of the catalogue, every control named,
+    nothing wider than the window; then a screenshot."""
+    text = page.locator("header").inner_text() + "\n" + page.locator("main").evaluate(
+        "m => { const c = m.cloneNode(true); c.querySelectorAll('#transcript .text, #results li, .summary-text')"
+        ".forEach(e => e.remove()); return c.innerText; }")
+    found = [w for w in ENGLISH if re.search(rf"(?<![\w-]){re.escape(w)}(?![\w-])", text)]
+    assert not found, f"{name}: English on a French page: {found}\n{text}"
+    assert page.evaluate(UNNAMED) == [], name
+    wide = page.evaluate("document.documentElement.scrollWidth")
+    assert wide <= width, f"{name}: {wide} px wide in a {width} px window"
+    shot(page, f"fr-{width}-{name}")
+
+
+def log_in(page, base: str) -> None:
+    page.goto(f"{base}/ui/login")
+    page.fill("input[name=api_key]", KEY)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/ui/speakers")
+
+
+def test_french_journey_at_1280_px(french_server, browser):
+    """Log in, enrol, transcribe with live progress, review, search, delete, in French, with every
+    refused form shown on its page in French and what was typed kept."""
+    base, files = french_server
+    context = browser.new_context(locale="fr-FR", viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.on("dialog", lambda dialog: dialog.accept())
+    assert page.request.get(f"{base}/favicon.ico").ok
+
+    page.goto(f"{base}/ui/login")
+    page.click("button[type=submit]")  # empty key: the page stays, in French
+    assert page.url.startswith(f"{base}/ui/login") and page.locator(".error").inner_text() == "Clé d'API incorrecte."
+    french_page_checks(page, "01-connexion", 1280)
+    log_in(page, base)
+    for path in ("/ui", "/ui/"):  # the README's address
+        page.goto(base + path)
+        assert page.url == f"{base}/ui/speakers" and page.locator("h1").inner_text() == "Voix"
+    page.goto(f"{base}/ui/nulle-part")
+    assert page.locator("#problem").inner_text() == "Cette page n'existe pas."
+    french_page_checks(page, "02-introuvable", 1280)
+
+    # refused forms: in French, on the page, with the name typed kept
+    page.goto(f"{base}/ui/speakers")
+    page.click("#enrol-form button[type=submit]")
+    assert page.url.startswith(f"{base}/ui/speakers") and page.locator(".error").inner_text() == "Donnez un nom."
+    page.fill("#new-name", "Armelle")
+    page.click("#enrol-form button[type=submit]")
+    assert page.locator(".error").inner_text() == "Choisissez un fichier audio, ou enregistrez-en un."
+    assert page.input_value("#new-name") == "Armelle"
+    enrol(page, "Armelle", files / "notes.txt")
+    problem = page.locator(".error").inner_text()
+    assert problem.startswith("notes.txt n'est pas un fichier audio") and "hearback-" not in problem
+    assert page.input_value("#new-name") == "Armelle"
+    french_page_checks(page, "03-pas-audio", 1280)
+    # recording explains itself: on http://127.0.0.1 the microphone is there (a secure context)
+    assert page.locator(".recorder .record").is_enabled()
+
+    enrol(page, "Armelle", files / "armelle.wav")
+    assert page.locator(".message").inner_text() == "Voix ajoutée."
+    enrol(page, "Kennedy", files / "kennedy.wav")
+    assert page.locator("#speakers tbody tr").count() == 2
+    row = page.locator("#speakers tr[data-speaker=Kennedy]")
+    row.locator("form.add-sample button").click()  # "Ajouter un extrait" with no file
+    assert page.url.startswith(f"{base}/ui/speakers")
+    assert page.locator(".error").inner_text() == "Choisissez un fichier audio, ou enregistrez-en un."
+    assert "Fusionner dans (cette voix reste)" in page.locator("#speakers form.merge").first.inner_text()
+    french_page_checks(page, "04-voix", 1280)
+
+    # a transcription that fails: the page says why, in French, naming the user's file
+    page.click("text=Séances")
+    page.click("#transcribe-form button[type=submit]")  # nothing given
+    assert page.locator(".error").inner_text() == "Donnez un fichier ou une URL."
+    page.fill("#transcribe-form input[name=title]", "Pas de l'audio")
+    page.set_input_files("#transcribe-form input[name=audio]", str(files / "notes.txt"))
+    page.click("#transcribe-form button[type=submit]")
+    page.wait_for_url("**/ui/jobs/*")
+    page.wait_for_function("() => !document.getElementById('job-error').hidden", timeout=60_000)
+    assert page.locator("h1").inner_text() == "La transcription a échoué"
+    assert page.locator("#job-error").inner_text().startswith("notes.txt n'est pas un fichier audio")
+    assert page.locator("#job-stage").inner_text() == "échec"
+    french_page_checks(page, "05-echec", 1280)
+
+    # a real transcription, with live progress and the time left
+    page.click("text=Séances")
+    page.fill("#transcribe-form input[name=title]", "Réunion d'équipe")
+    page.fill("#transcribe-form input[name=tag]", "Comité")
+    page.set_input_files("#transcribe-form input[name=audio]", str(files / "réunion.wav"))
+    page.click("#transcribe-form button[type=submit]")
+    page.wait_for_url("**/ui/jobs/*")
+    job_url = page.url
+    french_page_checks(page, "06-progression", 1280)
+    seen, stages, left = [], set(), set()
+    deadline = time.monotonic() + 180
+    while "/ui/jobs/" in page.url and time.monotonic() < deadline:
+        with contextlib.suppress(Exception):
+            seen.append(page.locator("#job-percent").inner_text(timeout=500))
+            stages.add(page.locator("#job-stage").inner_text(timeout=500))
+            left.add(page.locator("#job-left").inner_text(timeout=500))
+        page.wait_for_timeout(100)
+    page.wait_for_url("**/ui/sessions/*", timeout=10_000)
+    assert len(set(seen)) >= 3, f"the progress bar took the values {sorted(set(seen))}"
+    assert stages <= set(STAGES_FR), stages
+    print(f"progress shown: {sorted(set(seen), key=lambda v: int(v.split()[0]))}; stages {stages}; {left - {''}}")
+
+    # the transcript: named voices, distinct colours, bars in proportion, lines played from the keyboard
+    speakers = page.locator("#transcript .speaker").all_inner_texts()
+    assert {"Armelle", "Kennedy"} <= set(speakers), speakers
+    bars = page.locator("#talk-time .bar")
+    colours = {bars.nth(i).evaluate("b => getComputedStyle(b).backgroundColor") for i in range(bars.count())}
+    assert len(colours) == bars.count() >= 2
+    button = page.locator("#transcript li button.play").nth(1)
+    button.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => document.getElementById('player').currentTime > 0")
+    assert "playing" in page.locator("#transcript li").nth(1).get_attribute("class")
+    french_page_checks(page, "07-transcription", 1280)
+    session_url = page.url
+    download = page.request.get(session_url + "/download?format=srt")
+    assert "Reunion d'equipe.srt" in download.headers["content-disposition"]
+    assert "R%C3%A9union%20d%27%C3%A9quipe.srt" in download.headers["content-disposition"]
+    page.goto(job_url)  # the way back to a finished job leads to its transcript
+    page.wait_for_url(session_url)
+
+    # the sessions list: states in French, a date filter
+    page.click("text=Séances")
+    states = page.locator("#sessions td.state").all_inner_texts()
+    assert sorted(s.strip() for s in states) == ["terminée", "échec"]
+    page.fill("#filter-form input[name=since]", "2000-01-01")
+    page.fill("#filter-form input[name=until]", "2000-12-31")
+    page.click("#filter-form button")
+    assert page.locator("#sessions tbody tr").count() == 0
+    page.fill("#filter-form input[name=until]", "")
+    page.click("#filter-form button")
+    assert page.locator("#sessions tbody tr").count() == 2
+    french_page_checks(page, "08-seances", 1280)
+
+    # search every voice without accents or case; the language switch keeps the query; a hit cues the audio
+    page.click("text=Recherche")
+    page.fill("#search-form input[name=q]", "ECOUTER")
+    page.click("#search-form button")
+    hits = page.locator("#results li")
+    assert hits.count() >= 1 and "écouter" in hits.first.inner_text().lower()
+    page.click("header a.lang[hreflang=en]")
+    assert page.input_value("#search-form input[name=q]") == "ECOUTER" and page.locator("h1").inner_text() == "Search"
+    page.click("header a.lang[hreflang=fr]")
+    assert page.input_value("#search-form input[name=q]") == "ECOUTER"
+    french_page_checks(page, "09-recherche", 1280)
+    hits.first.locator("a").click()
+    page.wait_for_url("**/ui/sessions/*#t*")
+    target = page.url.split("#", 1)[1]
+    start = float(page.locator(f"#{target}").get_attribute("data-start"))
+    page.wait_for_function(f"() => Math.abs(document.getElementById('player').currentTime - {start}) < 0.05")
+    assert page.evaluate("document.activeElement.classList.contains('play')")
+
+    # delete the failed session: gone from the list, written to the audit log
+    page.click("text=Séances")
+    page.locator("#sessions tr", has_text="Pas de l'audio").locator("button.danger").click()
+    assert page.locator(".message").inner_text() == "Séance supprimée."
+    assert page.locator("#sessions tbody tr").count() == 1
+    audit = page.request.get(f"{base}/audit", headers={"X-API-Key": KEY}).json()
+    assert any(e["action"] == "delete" for e in (audit["items"] if isinstance(audit, dict) else audit))
+    context.close()
+
+
+@pytest.mark.parametrize("width", [390, 360])
+def test_french_pages_fit_a_phone(french_server, browser, width):
+    """After the journey above: every page at phone width, nothing wider than the screen, the
+    log-out button inside the header, the talk-time bars in proportion."""
+    base, _ = french_server
+    context = browser.new_context(locale="fr-FR", viewport={"width": width, "height": 800}, is_mobile=True,
+                                  has_touch=True)
+    page = context.new_page()
+    page.goto(f"{base}/ui/login")
+    french_page_checks(page, "connexion", width)
+    log_in(page, base)
+    header = page.locator("header").bounding_box()
+    logout = page.locator("header form button").bounding_box()
+    assert logout["x"] + logout["width"] <= header["x"] + header["width"] and logout["x"] >= 0
+    assert logout["y"] + logout["height"] <= header["y"] + header["height"]
+    french_page_checks(page, "voix", width)
+    page.goto(f"{base}/ui/sessions")
+    french_page_checks(page, "seances", width)
+    page.locator("#sessions a").first.click()
+    page.wait_for_url("**/ui/sessions/*")
+    french_page_checks(page, "transcription", width)
+    widths = [page.locator("#talk-time .bar").nth(i).bounding_box()["width"]
+              for i in range(page.locator("#talk-time .bar").count())]
+    talk = [sum(int(x) * 60 ** i for i, x in enumerate(reversed(t.split(":"))))
+            for t in page.locator("#talk-time .seconds").all_inner_texts()]
+    assert widths[0] > widths[-1] * 1.3 and talk[0] > talk[-1], (widths, talk)
+    page.goto(f"{base}/ui/search?q=repeter")
+    assert page.locator("#results li").count() >= 1
+    french_page_checks(page, "recherche", width)
+    page.goto(f"{base}/ui/nulle-part")
+    french_page_checks(page, "introuvable", width)
+    context.close()

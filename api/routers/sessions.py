@@ -1,15 +1,19 @@
-"""Sessions (transcribed recordings): list by tag, read the transcript, name a cluster after the fact."""
+"""Sessions (transcribed recordings): list by tag and date, read the transcript, name a cluster after
+the fact, delete one (with its audio, utterances and summary; written to the audit log)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Optional
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy.orm import Session as DbSession
 
 from api import deps
 from api.routers.speakers import running, speaker_out
 from api.schemas import NameCluster, SessionList, SessionOut, SpeakerOut
+from jobs.retention import delete_session
+from jobs.runner import JobRunner
 from speakers import recordings, roster
 from speakers.consent import Consent
 from speakers.matching import Matcher
@@ -24,9 +28,11 @@ def session_out(s) -> SessionOut:
 
 @router.get("", response_model=SessionList)
 def list_sessions(tag: Optional[str] = None, limit: int = Query(default=50, ge=1, le=500),
-                  offset: int = Query(default=0, ge=0), db: DbSession = Depends(deps.get_db),
-                  ws: str = Depends(deps.workspace)):
-    rows, total = recordings.list_sessions(db, ws, tag, limit, offset)
+                  offset: int = Query(default=0, ge=0),
+                  since: Optional[datetime] = Query(default=None, description="recorded (or transcribed) at or after"),
+                  until: Optional[datetime] = Query(default=None, description="recorded (or transcribed) at or before"),
+                  db: DbSession = Depends(deps.get_db), ws: str = Depends(deps.workspace)):
+    rows, total = recordings.list_sessions(db, ws, tag, limit, offset, since=since, until=until)
     return SessionList(total=total, items=[session_out(s) for s in rows])
 
 
@@ -45,3 +51,11 @@ def name_cluster(session_id: str, label: str, body: NameCluster, db: DbSession =
     given = Consent(body.consent, "named", body.consent_by, body.consent_note, actor)
     speaker = recordings.name_cluster(db, matcher, ws, session_id, label, body.speaker_id, body.name, given)
     return speaker_out(roster.summary(db, ws, speaker.id, embedder))
+
+
+@router.delete("/{session_id}", status_code=204)
+def delete(session_id: str, request: Request, jobs: JobRunner = Depends(deps.runner)):
+    """The session with its transcript, clusters, summary, jobs and kept audio; 409 while it is
+    being transcribed. Written to the audit log (action `delete`)."""
+    delete_session(jobs.database, jobs.storage, jobs.settings.workspace, session_id, deps.actor(request))
+    return Response(status_code=204)

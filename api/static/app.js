@@ -1,60 +1,164 @@
 // Hearback's pages: confirmations, recording a voice in the browser, live job progress, playback.
 "use strict";
 
+const pageLang = document.documentElement.lang || "en";
+const seconds = (s) => s.toLocaleString(pageLang, { minimumFractionDigits: 1, maximumFractionDigits: 1 }) + " s";
+const duration = (s) => {
+  s = Math.max(0, Math.round(s));
+  return s < 60 ? s + " s" : Math.floor(s / 60) + " min " + String(s % 60).padStart(2, "0") + " s";
+};
+
+// Confirmations; a merge names both voices ({source}, {target}) so that it is clear which one stays.
 document.querySelectorAll("form[data-confirm]").forEach((form) => {
   form.addEventListener("submit", (event) => {
-    if (!window.confirm(form.dataset.confirm)) event.preventDefault();
+    let text = form.dataset.confirm;
+    const target = form.querySelector("select[name=target_id]");
+    if (target) {
+      const chosen = target.options[target.selectedIndex].text;
+      text = text.split("{source}").join(form.dataset.source).split("{target}").join(chosen);
+    }
+    if (!window.confirm(text)) event.preventDefault();
   });
 });
 
-// Record a voice sample with MediaRecorder and put it in the form's file input.
+// Record a voice sample with MediaRecorder and put it in the form's file input. Browsers give the
+// microphone only to secure pages (https, or localhost): elsewhere, say so instead of doing nothing.
 document.querySelectorAll(".recorder").forEach((box) => {
   const input = document.getElementById(box.dataset.target);
   const start = box.querySelector(".record"), stop = box.querySelector(".stop"), note = box.querySelector(".recorded");
-  let recorder, chunks = [], started;
+  const meter = box.querySelector(".level"), problem = box.querySelector(".recorder-note");
+  const say = (text) => { problem.textContent = text; problem.hidden = false; };
+  const unavailable = !window.isSecureContext || !navigator.mediaDevices || !navigator.mediaDevices.getUserMedia
+    ? box.dataset.noMicrophone : !window.MediaRecorder ? box.dataset.noRecorder : "";
+  if (unavailable) { say(unavailable); start.disabled = true; return; }
+  let recorder, chunks = [], started, timer, audioContext;
   start.addEventListener("click", async () => {
-    const stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+    problem.hidden = true;
+    let stream;
+    try {
+      stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+    } catch (error) {
+      say(box.dataset.refused + " (" + error.name + ")");
+      return;
+    }
     recorder = new MediaRecorder(stream);
     chunks = [];
     recorder.ondataavailable = (e) => chunks.push(e.data);
+    // a level meter, so that a silent microphone is seen while recording, not after
+    try {
+      audioContext = new AudioContext();
+      const analyser = audioContext.createAnalyser();
+      audioContext.createMediaStreamSource(stream).connect(analyser);
+      const samples = new Float32Array(analyser.fftSize);
+      meter.hidden = false;
+      const draw = () => {
+        if (!recorder || recorder.state !== "recording") return;
+        analyser.getFloatTimeDomainData(samples);
+        let sum = 0;
+        for (const v of samples) sum += v * v;
+        meter.value = Math.min(1, Math.sqrt(sum / samples.length) * 4);
+        requestAnimationFrame(draw);
+      };
+      requestAnimationFrame(draw);
+    } catch (error) { meter.hidden = true; }
     recorder.onstop = () => {
+      clearInterval(timer);
       stream.getTracks().forEach((t) => t.stop());
+      if (audioContext) audioContext.close();
+      meter.hidden = true;
       const file = new File(chunks, "recording.webm", { type: recorder.mimeType || "audio/webm" });
       const transfer = new DataTransfer();
       transfer.items.add(file);
       input.files = transfer.files;
-      note.textContent = ((Date.now() - started) / 1000).toFixed(1) + " s";
+      note.textContent = seconds((Date.now() - started) / 1000);
     };
     recorder.start();
     started = Date.now();
+    timer = setInterval(() => { note.textContent = box.dataset.recording + " · " + seconds((Date.now() - started) / 1000); }, 200);
     start.disabled = true; stop.disabled = false;
   });
   stop.addEventListener("click", () => { recorder.stop(); start.disabled = false; stop.disabled = true; });
 });
 
-// Live progress of a transcription job; on to the transcript when it is done.
+// Live progress of a transcription job, with the time left; on to the transcript when it is done.
+async function jobState(id) {
+  const response = await fetch("/ui/jobs/" + id + "/state", { headers: { "X-Requested-With": "hearback" } });
+  if (!response.ok) throw new Error(String(response.status));
+  return response.json();
+}
+
 const job = document.getElementById("job");
 if (job) {
   const bar = document.getElementById("job-progress"), stage = document.getElementById("job-stage");
-  const error = document.getElementById("job-error"), stages = JSON.parse(job.dataset.stages || "{}");
+  const percent = document.getElementById("job-percent"), left = document.getElementById("job-left");
+  const error = document.getElementById("job-error"), title = document.getElementById("job-title");
+  let first = null;
   const poll = async () => {
-    const response = await fetch("/transcriptions/" + job.dataset.job, { headers: { "X-Requested-With": "hearback" } });
-    const state = await response.json();
+    let state;
+    try { state = await jobState(job.dataset.job); } catch (e) { setTimeout(poll, 2000); return; }
     bar.value = state.progress;
-    stage.textContent = (stages[state.stage] || state.stage) + " · " + Math.round(100 * state.progress) + " %";
-    if (state.state === "done") { window.location = "/ui/sessions/" + state.session_id; return; }
-    if (state.state === "failed") { error.hidden = false; error.textContent = job.dataset.failed + ": " + state.error; return; }
-    setTimeout(poll, 700);
+    stage.textContent = state.stage_text;
+    percent.textContent = Math.round(100 * state.progress) + " %";
+    const now = Date.now() / 1000;
+    if (state.progress > 0 && first === null) first = { t: now, p: state.progress };
+    if (first && state.progress > first.p + 0.02 && state.progress < 1) {
+      const rate = (state.progress - first.p) / (now - first.t);
+      left.textContent = "· " + job.dataset.timeLeft.replace("{s}", duration((1 - state.progress) / rate));
+    }
+    if (state.state === "done") { window.location = state.done_url; return; }
+    if (state.state === "failed") {
+      title.textContent = title.dataset.failed;
+      left.textContent = "";
+      error.hidden = false;
+      error.textContent = state.error;
+      return;
+    }
+    setTimeout(poll, 400);
   };
   poll();
 }
 
-// Click a line of the transcript to hear it.
+// The sessions list keeps the states of the recordings being transcribed up to date.
+document.querySelectorAll("#sessions td.state[data-job]").forEach((cell) => {
+  const poll = async () => {
+    let state;
+    try { state = await jobState(cell.dataset.job); } catch (e) { return; }
+    if (state.state === "done" || state.state === "failed") {
+      cell.textContent = state.state_text;
+      const link = cell.closest("tr").querySelector("a");
+      if (link) link.href = state.done_url;
+      return;
+    }
+    cell.textContent = state.state_text + " · " + state.stage_text + " · " + Math.round(100 * state.progress) + " %";
+    setTimeout(poll, 1500);
+  };
+  poll();
+});
+
+// A line of the transcript plays from its start: a click anywhere on it, or its time button
+// (Tab, then Enter or Space). A link to #t<ms> (a search hit) cues the audio at that line.
 const player = document.getElementById("player");
-document.querySelectorAll("#transcript li").forEach((line) => {
-  line.addEventListener("click", () => {
-    document.querySelectorAll("#transcript li.playing").forEach((l) => l.classList.remove("playing"));
-    line.classList.add("playing");
-    if (player) { player.currentTime = parseFloat(line.dataset.start); player.play().catch(() => {}); }
+const lines = document.querySelectorAll("#transcript li");
+const cue = (line, play) => {
+  document.querySelectorAll("#transcript li.playing").forEach((l) => l.classList.remove("playing"));
+  line.classList.add("playing");
+  if (!player) return;
+  const at = parseFloat(line.dataset.start);
+  player.currentTime = at;
+  if (play) player.play().catch(() => {});
+  else if (player.readyState === 0) player.addEventListener("loadedmetadata", () => { player.currentTime = at; }, { once: true });
+};
+lines.forEach((line) => {
+  line.addEventListener("click", (event) => {
+    if (event.target.closest("button") && !event.target.closest("button.play")) return;
+    cue(line, true);
   });
 });
+const landed = window.location.hash && document.getElementById(window.location.hash.slice(1));
+if (landed && landed.closest("#transcript")) {
+  cue(landed, false);
+  const button = landed.querySelector("button.play");
+  const focus = () => { if (button) button.focus({ preventScroll: true }); landed.scrollIntoView({ block: "center" }); };
+  focus();
+  window.addEventListener("load", focus, { once: true });  // the browser's own move to the #fragment comes later
+}

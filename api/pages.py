@@ -1,0 +1,146 @@
+"""What every web page shares: rendering in the reader's language, the redirect that carries a
+message back (with what the user typed, so that a refused form comes back filled in), errors
+turned into messages on the page they came from, and the speakers' colours.
+
+The web pages never answer with JSON: a domain error, a malformed form or an unknown address is
+shown inside a page, in the page's language (`api.app` routes its handlers here for /ui paths).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import inspect
+from pathlib import Path
+from typing import Callable, Iterable, Optional
+from urllib.parse import urlencode, urlsplit
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+
+from api.deps import has_login
+from api.i18n import LANGUAGE_COOKIE, TEXT, language_of, say
+from hearback.errors import HearbackError
+from jobs.submission import TEMP_NAME
+
+templates = Jinja2Templates(directory=str(Path(__file__).resolve().parent / "templates"))
+KEPT = "f_"  # query parameters that carry a refused form's values back to it
+KEEPABLE = ("name", "new_name", "label", "title", "tag", "audio_url", "language", "q", "speaker_id")
+
+# Distinct enough side by side (hues apart, light enough for dark text at 4.5:1 or more).
+PALETTE = ("#9ecbff", "#ffc48a", "#a8e6a1", "#f5a3c7", "#d3b8ff", "#ffe27a", "#8fe3de", "#e8b7a0",
+           "#c6d98b", "#b8c4d6", "#ffb3b3", "#b5e3ff")
+
+
+class LoginRequired(Exception):
+    """A page asked for without a login: `api.app` sends the reader to the login page."""
+
+
+def logged_in(request: Request) -> None:
+    if not has_login(request):
+        raise LoginRequired()
+
+
+def language_url(request: Request, lang: str) -> str:
+    """This page in another language: the query (a search, a filter) stays, messages go."""
+    query = [(k, v) for k, v in request.query_params.multi_items() if k not in ("lang", "msg", "err", "warn")]
+    return f"{request.url.path}?{urlencode([*query, ('lang', lang)])}"
+
+
+def page(request: Request, name: str, status_code: int = 200, **context) -> HTMLResponse:
+    lang = language_of(request)
+    kept = {k[len(KEPT):]: v for k, v in request.query_params.items() if k.startswith(KEPT)}
+    response = templates.TemplateResponse(request, name, {
+        "t": TEXT[lang], "lang": lang, "message": request.query_params.get("msg"),
+        "error": request.query_params.get("err"), "warning": request.query_params.get("warn"),
+        "login": has_login(request), "kept": kept, "lang_url": functools.partial(language_url, request),
+        **context}, status_code=status_code)
+    if request.query_params.get("lang") in TEXT:
+        response.set_cookie(LANGUAGE_COOKIE, lang, samesite="lax")
+    return response
+
+
+def error_page(request: Request, message: str, status_code: int) -> HTMLResponse:
+    """An error with no form to go back to (an unknown page, a link to something deleted)."""
+    return page(request, "error.html", status_code=status_code, problem=message)
+
+
+def local_path(target: Optional[str], default: str) -> str:
+    """`target` if it is a path of this service's pages, else `default` (no open redirect)."""
+    if not target or not target.startswith("/ui/") or "//" in target or "\\" in target or "\n" in target:
+        return default
+    return target
+
+
+def referring_page(request: Request, default: str) -> str:
+    """The page the form was sent from (when it is one of ours), to show the error there."""
+    return local_path(urlsplit(request.headers.get("referer", "")).path, default)
+
+
+def back(path: str, msg: str = "", err: str = "", warn: str = "", kept: Optional[dict] = None) -> RedirectResponse:
+    query = [(key, value) for key, value in (("msg", msg), ("err", err), ("warn", warn)) if value]
+    query += [(KEPT + k, v) for k, v in (kept or {}).items() if isinstance(v, str) and v]
+    return RedirectResponse(f"{path}?{urlencode(query)}" if query else path, status_code=303)
+
+
+def typed(values: dict, keep: Iterable[str] = KEEPABLE) -> dict:
+    """What the user typed into the form (never files), to fill it in again."""
+    return {k: v for k, v in values.items() if k in keep and isinstance(v, str) and v}
+
+
+def shown_on(path: str) -> Callable:
+    """A page handler whose domain errors go back to `path` (formatted with the handler's
+    arguments, e.g. "/ui/sessions/{session_id}") as a message in the reader's language, with
+    the values typed into the form."""
+
+    def decorate(handler: Callable) -> Callable:
+        def refused(kwargs: dict, exc: HearbackError) -> RedirectResponse:
+            return back(path.format(**kwargs), err=say(exc, language_of(kwargs["request"])), kept=typed(kwargs))
+
+        if inspect.iscoroutinefunction(handler):
+            @functools.wraps(handler)
+            async def run_async(**kwargs):
+                try:
+                    return await handler(**kwargs)
+                except HearbackError as exc:
+                    return refused(kwargs, exc)
+            return run_async
+
+        @functools.wraps(handler)
+        def run(**kwargs):
+            try:
+                return handler(**kwargs)
+            except HearbackError as exc:
+                return refused(kwargs, exc)
+        return run
+
+    return decorate
+
+
+def named_as_sent(exc: HearbackError, filename: str) -> HearbackError:
+    """The error with our temporary files' names replaced by the name the user's file had."""
+    exc.args = tuple(TEMP_NAME.sub(filename, a) if isinstance(a, str) else a for a in exc.args)
+    exc.details = {k: TEMP_NAME.sub(filename, v) if isinstance(v, str) else v for k, v in exc.details.items()}
+    return exc
+
+
+def colours(labels: Iterable[str]) -> dict[str, str]:
+    """One colour per speaker of a page, all different while there are fewer than the palette's
+    twelve (a hash of the name would give look-alikes)."""
+    chosen: dict[str, str] = {}
+    for label in labels:
+        if label not in chosen:
+            chosen[label] = PALETTE[len(chosen) % len(PALETTE)]
+    return chosen
+
+
+def colour(label: str) -> str:
+    """A stable colour for a name seen outside a page's list (the summary's owners)."""
+    return PALETTE[int(hashlib.md5(label.encode()).hexdigest()[:4], 16) % len(PALETTE)]
+
+
+def clock(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}" if seconds >= 3600 \
+        else f"{seconds // 60}:{seconds % 60:02d}"

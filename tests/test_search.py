@@ -1,0 +1,45 @@
+"""Search without accents or case, the same on SQLite and PostgreSQL: "differences" finds
+"différences" and "DIFFÉRENCES", across every voice or one, in a real database of each kind."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import database_urls, fresh_database
+
+
+@pytest.mark.parametrize("url", database_urls())
+def test_folded_search_finds_accented_words_in_every_voice(url, tmp_path):
+    from hearback.settings import Settings
+    from speakers.db import Database
+    from speakers.folding import fold
+    from speakers.history import HistoryFilter, history
+    from speakers.models import Session, Speaker, Utterance
+
+    database = Database(Settings(data_dir=tmp_path, database_url=fresh_database(url, tmp_path))).upgrade()
+    with database.open() as db:
+        alice = Speaker(workspace="default", name="Alice")
+        session = Session(workspace="default", title="Réunion", status="done")
+        db.add_all([alice, session])
+        db.flush()
+        db.add_all([
+            Utterance(session_id=session.id, cluster_label="SPEAKER_00", speaker_id=alice.id, start=1.0, end=2.0,
+                      text="Les différences sont nettes.", words=[]),
+            Utterance(session_id=session.id, cluster_label="SPEAKER_01", start=3.0, end=4.0,
+                      text="DIFFÉRENCES NOTÉES, cœur à l’ouvrage", words=[]),
+            Utterance(session_id=session.id, cluster_label="SPEAKER_01", start=5.0, end=6.0,
+                      text="Rien à voir (100 %_)", words=[]),
+        ])
+        db.commit()
+        texts = lambda rows: [u.text for u, _ in rows]  # noqa: E731
+        for query in ("differences", "Différences", "DIFFERENCES", "diffÉrences"):
+            rows, total = history(db, "default", None, HistoryFilter(text=query))
+            assert total == 2 and texts(rows) == ["Les différences sont nettes.", "DIFFÉRENCES NOTÉES, cœur à l’ouvrage"]
+        rows, total = history(db, "default", alice.id, HistoryFilter(text="differences"))
+        assert texts(rows) == ["Les différences sont nettes."]
+        assert texts(history(db, "default", None, HistoryFilter(text="coeur a l'ouvrage"))[0]) == [
+            "DIFFÉRENCES NOTÉES, cœur à l’ouvrage"]
+        # LIKE's wildcards are plain characters in a search
+        assert texts(history(db, "default", None, HistoryFilter(text="%_"))[0]) == ["Rien à voir (100 %_)"]
+        assert history(db, "default", None, HistoryFilter(text="_"))[1] == 1
+    assert fold("DIFFÉRENCES") == fold("différences") == "differences"
