@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 from fastapi.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
+from starlette.requests import Request
 from starlette.requests import cookie_parser
 
 from api import logins
@@ -53,6 +54,8 @@ class Guards:
             scope.setdefault("state", {})["auth"] = auth
             refusal = (_unauthenticated(path, method, auth) or _cross_site(scope, headers, path, method, auth)
                        or _too_large(scope["app"].state.settings, headers))
+            if refusal is not None and refusal.status == 413 and path.startswith("/ui/"):
+                refusal = _on_the_page(scope, refusal)
         if refusal is not None:
             return await refusal(scope, receive, send)
         return await self.app(scope, receive, send)
@@ -102,6 +105,20 @@ def _unauthenticated(path: str, method: str, auth: str) -> Optional["_Answer"]:
         return None if method in SAFE_METHODS or path == "/ui/logout" else _Answer(303, location="/ui/login")
     return _Answer(401, {"detail": "missing or wrong API key: send it in the X-API-Key header"},
                    extra=[(b"www-authenticate", b"Bearer")])
+
+
+def _on_the_page(scope, refusal: "_Answer") -> "_Answer":
+    """A web page's form refused before its body is read: back to the page it came from, the
+    message in the page's language (never a JSON page)."""
+    from api.i18n import language_of, say
+    from api.pages import back, referring_page
+    from hearback.errors import InputError
+
+    request = Request(scope)
+    limit = scope["app"].state.settings.max_bytes
+    problem = say(InputError(refusal.body["detail"], refusal.body["code"], limit=limit), language_of(request))
+    location = back(referring_page(request, "/ui/speakers"), err=problem).headers["location"]
+    return _Answer(303, location=location)
 
 
 def _cross_site(scope, headers: Headers, path: str, method: str, auth: str) -> Optional["_Answer"]:

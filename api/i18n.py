@@ -64,6 +64,7 @@ TEXT = {
         "bad_date": "A date should read YYYY-MM-DD.", "play_at": "Play from {t}", "speaker_of_line": "speaker",
         "state_queued": "waiting", "state_pending": "waiting", "state_running": "transcribing",
         "state_done": "done", "state_failed": "failed", "hit_at": "at", "player": "The recording",
+        "too_large": "{file} is over the limit of {limit} bytes (HEARBACK_MAX_BYTES).",
     },
     "fr": {
         "speakers": "Voix", "sessions": "Séances", "search": "Recherche", "logout": "Se déconnecter",
@@ -125,6 +126,7 @@ TEXT = {
         "speaker_of_line": "voix",
         "state_queued": "en attente", "state_pending": "en attente", "state_running": "en cours",
         "state_done": "terminée", "state_failed": "échec", "hit_at": "à", "player": "L'enregistrement",
+        "too_large": "{file} dépasse la limite de {limit} octets (HEARBACK_MAX_BYTES).",
     },
 }
 
@@ -218,6 +220,7 @@ FRENCH_PROBLEMS = {
     "database_not_empty": "La base contient déjà des voix ou des séances : restaurez dans une base vide.",
     "retention_off": "HEARBACK_SESSION_RETENTION_DAYS vaut 0 (tout garder) : donnez d'abord un nombre de jours.",
     "bad_date": "Une date s'écrit AAAA-MM-JJ (champ « {field} »).",
+    "body_too_large": "La demande dépasse la taille permise : raccourcissez les champs du formulaire.",
     "internal_error": "Erreur interne du service ; son journal en donne le détail.",
     "session_running": "Cette séance est en cours de transcription : supprimez-la une fois sa transcription finie.",
 }

@@ -54,7 +54,7 @@ def page(request: Request, name: str, status_code: int = 200, **context) -> HTML
     response = templates.TemplateResponse(request, name, {
         "t": TEXT[lang], "lang": lang, "message": request.query_params.get("msg"),
         "error": request.query_params.get("err"), "warning": request.query_params.get("warn"),
-        "login": has_login(request), "kept": kept, "lang_url": functools.partial(language_url, request),
+        "login": has_login(request), "kept": kept, "max_bytes": request.app.state.settings.max_bytes, "lang_url": functools.partial(language_url, request),
         **context}, status_code=status_code)
     if request.query_params.get("lang") in TEXT:
         response.set_cookie(LANGUAGE_COOKIE, lang, samesite="lax")

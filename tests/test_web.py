@@ -23,7 +23,7 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
 @contextlib.contextmanager
-def serving(tmp: Path, pipeline, database_url: str):
+def serving(tmp: Path, pipeline, database_url: str, **settings_overrides):
     """The service on a free port of 127.0.0.1, in a thread, until the block ends."""
     import uvicorn
 
@@ -31,7 +31,7 @@ def serving(tmp: Path, pipeline, database_url: str):
     from hearback.settings import Settings
 
     settings = Settings(data_dir=tmp / "data", database_url=database_url, api_key=KEY,
-                        min_enrol_seconds=3.0, audio_retention_hours=1.0)
+                        min_enrol_seconds=3.0, audio_retention_hours=1.0, **settings_overrides)
     app = create_app(settings, pipeline)
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
@@ -272,6 +272,9 @@ UNNAMED = """() => {
 }"""
 
 
+FRENCH_MAX_BYTES = 2_000_000
+
+
 def french_files(tmp: Path) -> Path:
     files = tmp / "files"
     files.mkdir()
@@ -282,13 +285,15 @@ def french_files(tmp: Path) -> Path:
         clip("jfk.flac", 0.0, 5.5), pause, clip("voices/prompts/armelle_fr_dir-intro.flac", 0.0, 13.26), pause,
         clip("voices/prompts/armelle_fr_vm-msginstruct.flac", 0.0, 8.0)]))
     (files / "notes.txt").write_text("pas du tout de l'audio")
+    write_wav(files / "deux-voix.wav", clip("pyannote_sample.wav", 0.0, 30.0))
+    write_wav(files / "trop-gros.wav", np.zeros(16000 * 140, np.float32))  # 4.5 MB, over FRENCH_MAX_BYTES
     return files
 
 
 @pytest.fixture(scope="module")
 def french_server(tmp_path_factory, pipeline):
     tmp = tmp_path_factory.mktemp("web-fr")
-    with serving(tmp, pipeline, f"sqlite:///{tmp}/web.db") as base:
+    with serving(tmp, pipeline, f"sqlite:///{tmp}/web.db", max_bytes=FRENCH_MAX_BYTES) as base:
         yield base, french_files(tmp)
 
 
@@ -360,6 +365,18 @@ def test_french_journey_at_1280_px(french_server, browser):
     assert page.locator(".error").inner_text() == "Choisissez un fichier audio, ou enregistrez-en un."
     assert "Fusionner dans (cette voix reste)" in page.locator("#speakers form.merge").first.inner_text()
     french_page_checks(page, "04-voix", 1280)
+    # a sample of two voices: enrolled, its warning apart from the success; then deleted
+    enrol(page, "Deux voix", files / "deux-voix.wav")
+    assert page.locator(".message").inner_text() == "Voix ajoutée."
+    assert "voix ont été entendues dans l'extrait" in page.locator(".warning").inner_text()
+    french_page_checks(page, "04b-avertissement", 1280)
+    page.locator("#speakers tr[data-speaker='Deux voix'] button.danger").click()
+    assert page.locator(".message").inner_text() == "Supprimé."
+    # a file over HEARBACK_MAX_BYTES: refused before it is sent, on the page, in French, the name kept
+    enrol(page, "Gros", files / "trop-gros.wav")
+    assert page.url.startswith(f"{base}/ui/speakers") and page.input_value("#new-name") == "Gros"
+    assert page.locator("#client-error").inner_text() == ("trop-gros.wav dépasse la limite de "
+                                                   f"{FRENCH_MAX_BYTES} octets (HEARBACK_MAX_BYTES).")
 
     # a transcription that fails: the page says why, in French, naming the user's file
     page.click("text=Séances")
@@ -489,3 +506,48 @@ def test_french_pages_fit_a_phone(french_server, browser, width):
     page.goto(f"{base}/ui/nulle-part")
     french_page_checks(page, "introuvable", width)
     context.close()
+
+
+def test_recording_says_why_it_cannot_start_on_a_page_that_is_not_secure(french_server, playwright):
+    """Over plain http on a name other than localhost, browsers give no microphone
+    (`navigator.mediaDevices` is undefined): the page says so, in French, and offers the upload."""
+    base, _ = french_server
+    port = base.rsplit(":", 1)[1]
+    browser = playwright.chromium.launch(executable_path=CHROMIUM,
+                                         args=ARGS + ["--host-resolver-rules=MAP hearback.test 127.0.0.1"])
+    page = browser.new_page(locale="fr-FR")
+    log_in(page, f"http://hearback.test:{port}")
+    assert page.evaluate("() => [window.isSecureContext, typeof navigator.mediaDevices]") == [False, "undefined"]
+    note = page.locator(".recorder-note")
+    assert note.is_visible() and note.inner_text().startswith("L'enregistrement demande une page sécurisée")
+    assert page.locator(".recorder .record").is_disabled()
+    shot(page, "fr-1280-micro-indisponible")
+    browser.close()
+
+
+def test_pages_answer_pages_never_json(tmp_path):
+    """What a browser cannot easily show: a form over HEARBACK_MAX_BYTES refused before its body
+    is read goes back to its page with a French message; /ui/ leads to the pages; a wrong date
+    filter is said on the page; the favicon exists; sessions are deleted and filtered by date by API."""
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from hearback.settings import Settings
+
+    app = create_app(Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path}/web.db", api_key=KEY,
+                              max_bytes=1000))
+    own = {"Origin": "http://127.0.0.1", "Referer": "http://127.0.0.1/ui/speakers", "Accept-Language": "fr-FR"}
+    with TestClient(app, base_url="http://127.0.0.1") as client:
+        assert client.post("/ui/login", data={"api_key": KEY}, follow_redirects=False).status_code == 303
+        refused = client.post("/ui/speakers", files={"audio": ("gros.wav", b"0" * 1_100_000)}, data={"name": "X"},
+                              headers=own, follow_redirects=False)
+        assert refused.status_code == 303 and refused.headers["location"].startswith("/ui/speakers?err=Le+fichier")
+        assert client.get("/ui/", follow_redirects=False).headers["location"] == "/ui/speakers"
+        bad_date = client.get("/ui/sessions?since=hier", headers=own)
+        assert bad_date.status_code == 200 and "Une date s&#39;écrit AAAA-MM-JJ" in bad_date.text
+        assert client.get("/favicon.ico").headers["content-type"] == "image/svg+xml"
+        unknown = client.get("/ui/sessions/inconnue/download?format=srt", headers=own)
+        assert unknown.headers["content-type"].startswith("text/html") and "Cette séance n&#39;existe pas" in unknown.text
+        api = {"X-API-Key": KEY}
+        assert client.delete("/sessions/inconnue", headers=api).json()["code"] == "session_not_found"
+        assert client.get("/sessions?since=2020-01-01&until=2020-12-31", headers=api).json() == {"total": 0, "items": []}

@@ -21,6 +21,27 @@ document.querySelectorAll("form[data-confirm]").forEach((form) => {
   });
 });
 
+// A file over HEARBACK_MAX_BYTES is refused before it is sent (the service would refuse it
+// without reading it, and the browser would show its own error page): said on the page, typed values kept.
+document.querySelectorAll("form[enctype='multipart/form-data']").forEach((form) => {
+  form.addEventListener("submit", (event) => {
+    const limit = parseInt(document.body.dataset.maxBytes || "0", 10);
+    for (const input of form.querySelectorAll("input[type=file]")) {
+      const file = input.files && input.files[0];
+      if (limit && file && file.size > limit) {
+        event.preventDefault();
+        event.stopImmediatePropagation();
+        const shown = document.getElementById("client-error");
+        shown.textContent = document.body.dataset.tooLarge.replace("{file}", file.name).replace("{limit}", String(limit));
+        shown.hidden = false;
+        document.querySelectorAll("main > .error, main > .message, main > .warning").forEach((e) => e.remove());
+        shown.scrollIntoView({ block: "center" });
+        return;
+      }
+    }
+  }, true);
+});
+
 // Record a voice sample with MediaRecorder and put it in the form's file input. Browsers give the
 // microphone only to secure pages (https, or localhost): elsewhere, say so instead of doing nothing.
 document.querySelectorAll(".recorder").forEach((box) => {
@@ -103,7 +124,7 @@ if (job) {
     if (state.progress > 0 && first === null) first = { t: now, p: state.progress };
     if (first && state.progress > first.p + 0.02 && state.progress < 1) {
       const rate = (state.progress - first.p) / (now - first.t);
-      left.textContent = "· " + job.dataset.timeLeft.replace("{s}", duration((1 - state.progress) / rate));
+      left.textContent = "· " + job.dataset.timeLeft.replace("{s}", duration(Math.max(1, (1 - state.progress) / rate)));
     }
     if (state.state === "done") { window.location = state.done_url; return; }
     if (state.state === "failed") {
