@@ -39,3 +39,20 @@ def test_repair_prefers_a_clean_redecode_then_collapse_then_drop():
     result = repair_loops([loop, stutter, wordless], lambda s: [s])
     assert result.redecoded == 3
     assert [s.text for s in result.segments] == ["on y va", "merci"] and result.dropped == 1
+
+
+def test_a_word_aligned_over_a_pause_goes_back_to_the_speech_it_was_said_in():
+    """Seen on a recording: the next speaker's first word ("permission", 4.33-6.49 s) ran back over
+    the pause to the previous speaker's last word, which gave it to the wrong person."""
+    from hearback.asr.segments import fit_words_to_speech
+    from hearback.result import SpeechRegion
+
+    regions = [SpeechRegion(0.25, 4.4), SpeechRegion(6.34, 20.8)]
+    words = [Word(" not", 3.71, 4.33, 0.6), Word(" permission", 4.33, 6.49, 0.1), Word(" is", 6.49, 6.87, 0.9),
+             Word(" copies", 7.0, 25.0, 0.5)]
+    fitted = fit_words_to_speech([Segment(3.71, 25.0, "not permission is copies", words)], regions)[0].words
+    assert [(w.word, w.start, w.end) for w in fitted] == [
+        (" not", 3.71, 4.33), (" permission", 6.34, 6.49), (" is", 6.49, 6.87), (" copies", 7.0, 9.0)]
+    trailing = Word(" end", 4.2, 6.5, 0.5)  # said before the pause: its tail ran over it
+    regions = [SpeechRegion(0.25, 4.4), SpeechRegion(6.4, 9.0)]
+    assert fit_words_to_speech([Segment(4.2, 6.5, "end", [trailing])], regions)[0].words[0].end == 4.4

@@ -13,6 +13,7 @@ SENTENCE_END = (".", "?", "!", "…", "。", "？", "！")
 MAX_SEGMENT_SECONDS = 15.0  # a subtitle longer than this is hard to read
 MAX_PAUSE = 1.2  # a pause this long inside a segment starts a new one
 MAX_WORD_SECONDS = 2.0  # no real word lasts longer; Whisper sometimes stretches one over a silence
+MIN_GAP_INSIDE_WORD = 0.5  # seconds of silence inside a word that show its alignment ran over a pause
 CHUNK_SECONDS = 30.0  # Whisper's window
 
 
@@ -52,21 +53,36 @@ def split_sentences(segments: list[Segment]) -> list[Segment]:
 
 def fit_words_to_speech(segments: list[Segment], regions: list[SpeechRegion],
                         max_word: float = MAX_WORD_SECONDS) -> list[Segment]:
-    """Clamp words that run on past their speech region (Whisper sometimes stretches a word over
-    the silence or the unrecognised speech after it: an 18 s "copies" was seen)."""
-    ends = [r.end for r in regions]
+    """Put back into speech the words Whisper's alignment stretched over a silence.
+
+    Such a word runs either from its speech into the silence after it (an 18 s "copies" was seen)
+    or, as often, from the end of the previous speech over the pause before it (the first word of
+    the next speaker then lands on the previous one). The side holding more of the word's speech is
+    where it was said: the word is cut back to that region."""
     starts = [r.start for r in regions]
     out = []
     for segment in segments:
-        words = []
-        for w in segment.words:
-            if w.end - w.start > max_word:
-                i = bisect.bisect_right(starts, w.start) - 1
-                limit = ends[i] if i >= 0 and ends[i] > w.start else w.start + max_word
-                w = replace(w, end=min(w.end, limit, w.start + max_word))
-            words.append(w)
+        words = [_fitted(w, regions, starts, max_word) for w in segment.words]
         out.append(replace(segment, start=words[0].start, end=words[-1].end, words=words) if words else segment)
     return out
+
+
+def _fitted(word: Word, regions: list[SpeechRegion], starts: list[float], max_word: float) -> Word:
+    inside = [r for r in regions[max(0, bisect.bisect_right(starts, word.start) - 1):]
+              if r.start < word.end and r.end > word.start]
+    gaps = sum(b.start - a.end for a, b in zip(inside, inside[1:]))
+    if len(inside) < 2 or gaps < MIN_GAP_INSIDE_WORD:
+        if word.end - word.start <= max_word:
+            return word
+        limit = inside[0].end if inside else word.start + max_word
+        return replace(word, end=min(word.end, limit, word.start + max_word))
+    middle = (word.start + word.end) / 2
+    early = sum(max(0.0, min(r.end, middle) - max(r.start, word.start)) for r in inside)
+    late = sum(max(0.0, min(r.end, word.end) - max(r.start, middle)) for r in inside)
+    if late > early:  # said after the pause: from the start of the last speech it overlaps
+        start = max(word.start, inside[-1].start)
+        return replace(word, start=start, end=min(word.end, start + max_word))
+    return replace(word, end=min(word.end, inside[0].end, word.start + max_word))
 
 
 def segment_of(words: list[Word], speaker: Optional[str] = None, language: Optional[str] = None) -> Segment:
