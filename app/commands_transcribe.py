@@ -57,6 +57,8 @@ def run_transcribe(args) -> int:
         transcript = pipeline.transcribe_file(audio.path, options, progress=bar.update)
     if args.identify:
         name_enrolled_speakers(transcript, pipeline, settings)
+    for warning in transcript.quality.get("warnings", []):  # shown even with --quiet: speech may be missing
+        print(f"hearback: warning: {warning['text']}", file=sys.stderr)
     if not args.quiet:
         asr = transcript.model.get("asr", {})
         print(f"hearback: {transcript.duration:.1f} s of {transcript.language} audio in "
