@@ -265,11 +265,12 @@ def conversations(half: str, count: int, seed: int = 0) -> Iterator[Recording]:
         yield rec
 
 
-def phone_meeting(half: str, seed: int = 0, seconds: float = 29.0) -> Recording:
+def phone_meeting(half: str, seed: int = 0, seconds: float = 29.0, leave_out: tuple[Clip, ...] = ()) -> Recording:
     """A lookalike of the meeting the issues describe: five real voices in ~5 s turns, one
-    speaking French among four speaking English, phone band and 40 kb/s MP3."""
+    speaking French among four speaking English, phone band and 40 kb/s MP3. `leave_out`: clips
+    not to use (those a voice was enrolled from)."""
     rng = np.random.default_rng(seed + (0 if half == TUNE else 1000))
-    pool = split(half)
+    pool = [c for c in split(half) if not any(c is other for other in leave_out)]
     english = sorted({c.speaker for c in pool if c.language == "en" and c.speaker not in ("allison", "reader")})
     chosen = [str(s) for s in rng.choice(english, 4, replace=False)] + ["armelle"]
     languages = {s: "en" for s in chosen} | {"armelle": "fr"}

