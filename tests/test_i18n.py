@@ -48,3 +48,14 @@ def test_every_stage_has_words_in_both_languages():
         assert set(words) == {stage.value for stage in Stage}, lang
         assert all(words.values()), lang
     assert STAGES["fr"][Stage.DIARIZING.value] == "séparation des voix"
+
+
+def test_every_job_and_session_state_and_page_word_exists_in_both_languages():
+    from api.i18n import TEXT
+    from jobs.store import JobState
+
+    assert set(TEXT["en"]) == set(TEXT["fr"])
+    for lang, words in TEXT.items():
+        for state in [s.value for s in JobState] + ["pending"]:  # a session is pending, done or failed
+            assert words[f"state_{state}"], (lang, state)
+    assert TEXT["fr"]["record"] != TEXT["fr"]["save"] != TEXT["fr"]["enrol"]  # record, name a voice, enrol

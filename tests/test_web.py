@@ -400,6 +400,10 @@ def test_french_journey_at_1280_px(french_server, browser):
     page.click("#transcribe-form button[type=submit]")
     page.wait_for_url("**/ui/jobs/*")
     job_url = page.url
+    listing = context.new_page()  # the sessions list, open while the job runs, follows it without a reload
+    listing.goto(f"{base}/ui/sessions")
+    running = listing.locator("#sessions tr", has_text="Réunion d'équipe").locator("td.state")
+    assert running.inner_text().startswith(("en attente", "en cours")), running.inner_text()
     french_page_checks(page, "06-progression", 1280)
     seen, stages, left = [], set(), set()
     deadline = time.monotonic() + 180
@@ -413,6 +417,11 @@ def test_french_journey_at_1280_px(french_server, browser):
     assert len(set(seen)) >= 3, f"the progress bar took the values {sorted(set(seen))}"
     assert stages <= set(STAGES_FR), stages
     print(f"progress shown: {sorted(set(seen), key=lambda v: int(v.split()[0]))}; stages {stages}; {left - {''}}")
+    listing.wait_for_function("() => [...document.querySelectorAll('#sessions td.state')].map(c => c.textContent.trim())"
+                              ".filter(t => t === 'terminée').length === 1", timeout=20_000)
+    assert listing.locator("#sessions tr", has_text="Réunion d'équipe").locator("a").get_attribute("href") == \
+        page.url.split("#")[0].replace(base, "")
+    listing.close()
 
     # the transcript: named voices, distinct colours, bars in proportion, lines played from the keyboard
     speakers = page.locator("#transcript .speaker").all_inner_texts()
