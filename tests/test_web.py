@@ -275,6 +275,20 @@ UNNAMED = """() => {
 FRENCH_MAX_BYTES = 2_000_000
 
 
+# The contrast ratio (WCAG 2) of each timestamp and speaker chip against the background behind it.
+CONTRASTS = """() => {
+  const rgb = (c) => c.match(/[\\d.]+/g).slice(0, 3).map(Number);
+  const lum = (c) => { const [r, g, b] = rgb(c).map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
+                       return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+  const behind = (el) => { for (; el; el = el.parentElement) { const c = getComputedStyle(el).backgroundColor;
+                           if (!c.startsWith("rgba(0, 0, 0, 0)") && c !== "transparent") return c; } return "rgb(255, 255, 255)"; };
+  return [...document.querySelectorAll("#transcript .time, #transcript .chip, #talk-time .who")].map((el) => {
+    const a = lum(getComputedStyle(el).color), b = lum(behind(el));
+    return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+  });
+}"""
+
+
 def french_files(tmp: Path) -> Path:
     files = tmp / "files"
     files.mkdir()
@@ -435,6 +449,7 @@ def test_french_journey_at_1280_px(french_server, browser):
     page.wait_for_function("() => document.getElementById('player').currentTime > 0")
     assert "playing" in page.locator("#transcript li").nth(1).get_attribute("class")
     french_page_checks(page, "07-transcription", 1280)
+    assert min(page.evaluate(CONTRASTS)) >= 4.5  # timestamps and speaker names on their backgrounds
     session_url = page.url
     download = page.request.get(session_url + "/download?format=srt")
     assert "Reunion d'equipe.srt" in download.headers["content-disposition"]

@@ -80,9 +80,7 @@ def logout(request: Request, db: DbSession = Depends(deps.get_db)):
 
 @router.get("/speakers", dependencies=[Depends(logged_in)])
 def speakers_page(request: Request, db: DbSession = Depends(deps.get_db), ws: str = Depends(deps.workspace)):
-    rows = roster.list_speakers(db, ws, embedder=running(request))
-    longest = max((row.talk_seconds for row in rows), default=0.0) or 1.0
-    return page(request, "speakers.html", rows=rows, longest=longest)
+    return page(request, "speakers.html", rows=roster.list_speakers(db, ws, embedder=running(request)))
 
 
 @router.post("/speakers", dependencies=[Depends(logged_in)])
