@@ -149,10 +149,12 @@ def _error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ValueError)
     @app.exception_handler(DataError)
-    async def nul_byte(_: Request, exc: Exception):
+    async def nul_byte(request: Request, exc: Exception):
         """The last net under the checks of names, titles, tags and ids: PostgreSQL refuses NUL bytes."""
         if NUL_REFUSED not in str(exc):
             raise exc
+        if _is_page(request):
+            return back(referring_page(request, "/ui/speakers"), err=TEXT[language_of(request)]["bad_form"])
         return JSONResponse({"detail": "a value holds a NUL byte (\\x00): remove it and send it again",
                              "code": "control_character"}, status_code=422)
 
