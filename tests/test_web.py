@@ -133,6 +133,7 @@ def test_enrol_transcribe_rename_name_and_search(server, browser):
     assert "already exists" in page.locator(".error").inner_text()
     assert page.locator("#speakers tbody tr").count() == 2
     shot(page, "03-two-voices")
+    assert page.evaluate(UNNAMED) == []  # rename, add-sample, merge and delete controls of each row
 
     # transcribe a recording, with live progress, and see the names
     page.click("text=Sessions")
@@ -152,6 +153,8 @@ def test_enrol_transcribe_rename_name_and_search(server, browser):
     assert page.locator("#talk-time .bar-row").count() == 3
     shot(page, "05-transcript")
     transcript_url = page.url
+    assert page.locator("form.name-cluster").count() >= 1
+    assert page.evaluate(UNNAMED) == []  # the "Who is it?" selects and inputs included
 
     # clicking a line plays the audio from there
     page.locator("#transcript li", has_text="hereby granted").click()
