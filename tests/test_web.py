@@ -408,6 +408,11 @@ def test_french_journey_at_1280_px(french_server, browser):
     assert page.locator("#job-error").inner_text().startswith("notes.txt n'est pas un fichier audio")
     assert page.locator("#job-stage").inner_text() == "échec"
     french_page_checks(page, "05-echec", 1280)
+    page.click("text=Séances")
+    page.locator("#sessions a", has_text="Pas de l'audio").click()  # the failed session says why, not an empty transcript
+    reason = page.locator("#unfinished").inner_text()
+    assert reason.startswith("Cet enregistrement n'a pas pu être transcrit. notes.txt n'est pas un fichier audio")
+    french_page_checks(page, "05b-seance-echouee", 1280)
 
     # a real transcription, with live progress and the time left
     page.click("text=Séances")

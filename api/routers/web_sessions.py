@@ -146,8 +146,10 @@ def job_state(request: Request, job_id: str, jobs: JobRunner = Depends(deps.runn
 def transcript_page(request: Request, session_id: str, db: DbSession = Depends(deps.get_db),
                     ws: str = Depends(deps.workspace)):
     session = recordings.get_session(db, ws, session_id)
-    if session.status != "done":
+    if session.status != "done":  # a running one shows its progress; a failed one, why
         job = latest_job(db, session_id)
+        if job is not None and session.status != "failed":
+            return RedirectResponse(f"/ui/jobs/{job.id}", status_code=303)
         return page(request, "unfinished.html", session=session, job=job,
                     view=job_view(job, language_of(request)) if job else None)
     transcript = recordings.transcript_document(db, ws, session_id)
