@@ -63,7 +63,7 @@ TEXT = {
         "bad_form": "Some fields of the form were missing or wrong; check them and send it again.",
         "bad_date": "A date should read YYYY-MM-DD.", "play_at": "Play from {t}", "speaker_of_line": "speaker",
         "state_queued": "waiting", "state_pending": "waiting", "state_running": "transcribing",
-        "state_done": "done", "state_failed": "failed", "hit_at": "at", "player": "The recording",
+        "state_done": "done", "state_failed": "failed", "hit_at": "at", "player": "The recording", "result": "result", "look_up": "Search",
         "too_large": "{file} is over the limit of {limit} bytes (HEARBACK_MAX_BYTES).",
     },
     "fr": {
@@ -125,7 +125,7 @@ TEXT = {
         "bad_date": "Une date s'écrit AAAA-MM-JJ.", "play_at": "Écouter à partir de {t}",
         "speaker_of_line": "voix",
         "state_queued": "en attente", "state_pending": "en attente", "state_running": "en cours",
-        "state_done": "terminée", "state_failed": "échec", "hit_at": "à", "player": "L'enregistrement",
+        "state_done": "terminée", "state_failed": "échec", "hit_at": "à", "player": "L'enregistrement", "result": "résultat", "look_up": "Chercher",
         "too_large": "{file} dépasse la limite de {limit} octets (HEARBACK_MAX_BYTES).",
     },
 }
