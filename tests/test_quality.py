@@ -42,8 +42,10 @@ def test_repair_prefers_a_clean_redecode_then_collapse_then_drop():
 
 
 def test_a_word_aligned_over_a_pause_goes_back_to_the_speech_it_was_said_in():
-    """Seen on a recording: the next speaker's first word ("permission", 4.33-6.49 s) ran back over
-    the pause to the previous speaker's last word, which gave it to the wrong person."""
+    """Seen on recordings: the next speaker's first word ("permission", 4.33-6.49 s, then 9.39-10.79 s
+    with most of it before the pause) ran back over the pause to the previous speaker's last word,
+    which gave it to the wrong person. Whisper's word times are contiguous: the word ends where the
+    next one starts, and that end is right."""
     from hearback.asr.segments import fit_words_to_speech
     from hearback.result import SpeechRegion
 
@@ -53,6 +55,21 @@ def test_a_word_aligned_over_a_pause_goes_back_to_the_speech_it_was_said_in():
     fitted = fit_words_to_speech([Segment(3.71, 25.0, "not permission is copies", words)], regions)[0].words
     assert [(w.word, w.start, w.end) for w in fitted] == [
         (" not", 3.71, 4.33), (" permission", 6.34, 6.49), (" is", 6.49, 6.87), (" copies", 7.0, 9.0)]
-    trailing = Word(" end", 4.2, 6.5, 0.5)  # said before the pause: its tail ran over it
+    regions = [SpeechRegion(6.19, 9.75), SpeechRegion(10.58, 25.1)]
+    words = [Word(" Chicago", 8.87, 9.39, 0.9), Word(" permission", 9.39, 10.79, 0.3)]
+    after = [Word(" is", 10.79, 11.13, 0.9)]  # in the next segment
+    fitted = fit_words_to_speech([Segment(8.87, 10.79, "Chicago permission", words),
+                                  Segment(10.79, 11.13, "is", after)], regions)
+    assert [(w.word, w.start, w.end) for s in fitted for w in s.words][1] == (" permission", 10.58, 10.79)
+    assert [s.end for s in fitted] == [10.79, 11.13] and fitted[0].start == 8.87
+
+
+def test_a_word_that_ran_on_into_a_pause_ends_with_its_speech():
+    from hearback.asr.segments import fit_words_to_speech
+    from hearback.result import SpeechRegion
+
     regions = [SpeechRegion(0.25, 4.4), SpeechRegion(6.4, 9.0)]
-    assert fit_words_to_speech([Segment(4.2, 6.5, "end", [trailing])], regions)[0].words[0].end == 4.4
+    last = Word(" end", 4.2, 6.5, 0.5)  # nothing follows it: its tail ran over the pause
+    assert fit_words_to_speech([Segment(4.2, 6.5, "end", [last])], regions)[0].words[0].end == 4.4
+    words = [Word(" end", 4.2, 6.5, 0.5), Word(" later", 7.5, 8.0, 0.9)]  # the next word starts later
+    assert fit_words_to_speech([Segment(4.2, 8.0, "end later", words)], regions)[0].words[0].end == 4.4

@@ -14,6 +14,7 @@ MAX_SEGMENT_SECONDS = 15.0  # a subtitle longer than this is hard to read
 MAX_PAUSE = 1.2  # a pause this long inside a segment starts a new one
 MAX_WORD_SECONDS = 2.0  # no real word lasts longer; Whisper sometimes stretches one over a silence
 MIN_GAP_INSIDE_WORD = 0.5  # seconds of silence inside a word that show its alignment ran over a pause
+CONTIGUOUS = 0.05  # seconds: the next word starts where this one ends
 CHUNK_SECONDS = 30.0  # Whisper's window
 
 
@@ -55,34 +56,35 @@ def fit_words_to_speech(segments: list[Segment], regions: list[SpeechRegion],
                         max_word: float = MAX_WORD_SECONDS) -> list[Segment]:
     """Put back into speech the words Whisper's alignment stretched over a silence.
 
-    Such a word runs either from its speech into the silence after it (an 18 s "copies" was seen)
-    or, as often, from the end of the previous speech over the pause before it (the first word of
-    the next speaker then lands on the previous one). The side holding more of the word's speech is
-    where it was said: the word is cut back to that region."""
+    Its word times are contiguous: a word ends where the next one starts. So a word that runs over
+    a pause and ends where the next word starts, in speech, had the pause put before it (the first
+    word after a pause starts too early: the next speaker's first word then lands on the previous
+    speaker): it starts where that speech starts. A word with no next word at its end ran on past
+    its speech into the silence after it (an 18 s "copies" was seen): it ends where its speech ends."""
     starts = [r.start for r in regions]
+    words = [w for segment in segments for w in segment.words]
+    following = {id(w): nxt for w, nxt in zip(words, words[1:])}
     out = []
     for segment in segments:
-        words = [_fitted(w, regions, starts, max_word) for w in segment.words]
-        out.append(replace(segment, start=words[0].start, end=words[-1].end, words=words) if words else segment)
+        fitted = [_fitted(w, following.get(id(w)), regions, starts, max_word) for w in segment.words]
+        out.append(replace(segment, start=fitted[0].start, end=fitted[-1].end, words=fitted) if fitted else segment)
     return out
 
 
-def _fitted(word: Word, regions: list[SpeechRegion], starts: list[float], max_word: float) -> Word:
+def _fitted(word: Word, following: Optional[Word], regions: list[SpeechRegion], starts: list[float],
+            max_word: float) -> Word:
     inside = [r for r in regions[max(0, bisect.bisect_right(starts, word.start) - 1):]
               if r.start < word.end and r.end > word.start]
     gaps = sum(b.start - a.end for a, b in zip(inside, inside[1:]))
-    if len(inside) < 2 or gaps < MIN_GAP_INSIDE_WORD:
-        if word.end - word.start <= max_word:
-            return word
-        limit = inside[0].end if inside else word.start + max_word
-        return replace(word, end=min(word.end, limit, word.start + max_word))
-    middle = (word.start + word.end) / 2
-    early = sum(max(0.0, min(r.end, middle) - max(r.start, word.start)) for r in inside)
-    late = sum(max(0.0, min(r.end, word.end) - max(r.start, middle)) for r in inside)
-    if late > early:  # said after the pause: from the start of the last speech it overlaps
-        start = max(word.start, inside[-1].start)
-        return replace(word, start=start, end=min(word.end, start + max_word))
-    return replace(word, end=min(word.end, inside[0].end, word.start + max_word))
+    if len(inside) >= 2 and gaps >= MIN_GAP_INSIDE_WORD:
+        last = inside[-1]
+        if following is not None and abs(following.start - word.end) <= CONTIGUOUS and last.start < word.end <= last.end:
+            return replace(word, start=last.start, end=min(word.end, last.start + max_word))
+        return replace(word, end=min(word.end, inside[0].end, word.start + max_word))
+    if word.end - word.start <= max_word:
+        return word
+    limit = inside[0].end if inside else word.start + max_word
+    return replace(word, end=min(word.end, limit, word.start + max_word))
 
 
 def segment_of(words: list[Word], speaker: Optional[str] = None, language: Optional[str] = None) -> Segment:
