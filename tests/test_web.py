@@ -585,3 +585,38 @@ def test_pages_answer_pages_never_json(tmp_path):
         api = {"X-API-Key": KEY}
         assert client.delete("/sessions/inconnue", headers=api).json()["code"] == "session_not_found"
         assert client.get("/sessions?since=2020-01-01&until=2020-12-31", headers=api).json() == {"total": 0, "items": []}
+
+
+def test_the_transcript_page_says_what_was_not_transcribed_in_french(tmp_path):
+    """A transcript's quality warnings (speech not transcribed, two languages heard) are on its
+    page, in the page's language, with French numbers."""
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from hearback.errors import Notice
+    from hearback.quality import notice_dict
+    from hearback.result import Segment, Transcript, Word
+    from hearback.settings import Settings
+    from speakers import recordings
+    from speakers.identification import Embedder
+
+    app = create_app(Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path}/web.db", api_key=KEY))
+    warnings = [Notice("12 s of speech could not be transcribed (see quality.untranscribed)", "untranscribed_speech",
+                       {"seconds": 12.4}),
+                Notice("2 languages heard: French (70%), English (30%)", "several_languages",
+                       {"languages": ["fr", "en"], "shares": [0.7, 0.3]})]
+    words = [Word(" Bonjour", 0.5, 0.9, 0.9, "SPEAKER_00"), Word(" à", 0.9, 1.0, 0.9, "SPEAKER_00")]
+    transcript = Transcript([Segment(0.5, 1.0, "Bonjour à", words, "SPEAKER_00", "fr")], "fr", 40.0,
+                            speakers=["SPEAKER_00"], quality={"warnings": [notice_dict(n) for n in warnings]})
+    with TestClient(app, base_url="http://127.0.0.1") as client:
+        with app.state.database.open() as db:
+            session = recordings.add_session(db, "default", title="Réunion client")
+            db.commit()
+            recordings.store_transcript(db, app.state.matcher, "default", session.id, transcript,
+                                        Embedder("campp-3dspeaker-zh-en-192", 192), 0.38)
+        assert client.post("/ui/login", data={"api_key": KEY}, follow_redirects=False).status_code == 303
+        french = client.get(f"/ui/sessions/{session.id}", headers={"Accept-Language": "fr-FR"}).text
+        english = client.get(f"/ui/sessions/{session.id}?lang=en", headers={"Accept-Language": "en"}).text
+    assert "12 s de parole n&#39;ont pas pu être transcrites" in french
+    assert "français" in french.lower() and "could not be transcribed" not in french
+    assert "12 s of speech could not be transcribed" in english and "2 languages heard" in english

@@ -162,7 +162,10 @@ def transcript_page(request: Request, session_id: str, db: DbSession = Depends(d
     summary = maybe_document(db, ws, session_id)
     order = sorted(talk.items(), key=lambda kv: -kv[1])
     palette = colours([who for who, _ in order] + [s["speaker"] for s in transcript["transcription"]["segments"]])
-    return page(request, "transcript.html", transcript=transcript, unknown=unknown,
+    lang = language_of(request)
+    notices = [say(Notice(w.get("text", ""), w.get("code", ""), w.get("details") or {}), lang)
+               for w in (transcript.get("quality") or {}).get("warnings", [])]
+    return page(request, "transcript.html", transcript=transcript, unknown=unknown, notices=notices,
                 colour=lambda who: palette.get(who) or colour(who), talk=order, longest=longest,
                 speakers=[row.speaker for row in roster.list_speakers(db, ws)], clock=clock,
                 has_audio=kept_audio(db, ws, session_id) is not None, summary=summary, summary_clock=summary_clock,
