@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Optional
+from typing import Callable, Optional
 
 import numpy as np
 
@@ -28,6 +28,7 @@ from hearback.result import AsrResult, Segment, SpeechRegion
 from hearback.settings import Settings
 
 log = logging.getLogger(__name__)
+ENCODER_SHARE = 0.3  # of a batch's decoding time, for the progress bar
 HEARD_SECONDS = 5.0  # a language heard this long so far in the recording is expected in the rest
 DOUBTFUL_PROBABILITY = 0.6  # mean word probability under which a region's language is checked
 LOOP_TEMPERATURES = (0.2, 0.4, 0.6)  # a looping segment is decoded again with sampling ...
@@ -93,10 +94,15 @@ class Decoding:
     def run(self, regions: list[SpeechRegion], progress: Optional[StepProgress]) -> AsrResult:
         chunks = asr_chunks(regions)
         segments: list[Segment] = []
+        total = max(len(chunks), 1)
         for first in range(0, len(chunks), self.batch_size):
-            segments += self._batch(chunks[first:first + self.batch_size], regions)
+            batch = chunks[first:first + self.batch_size]
+            # the encoder takes about a third of a batch's time: say so, or a short file jumps from 0 to 85 %
+            encoded = (lambda done=first, size=len(batch): progress(0.85 * (done + ENCODER_SHARE * size) / total)) \
+                if progress else None
+            segments += self._batch(batch, regions, encoded)
             if progress:
-                progress(0.85 * min(1.0, (first + self.batch_size) / max(len(chunks), 1)))
+                progress(0.85 * min(1.0, (first + len(batch)) / total))
         repaired = repair_loops(sorted(segments, key=lambda s: s.start), self._redecode_loop)
         segments = self._recheck_doubtful(repaired.segments, regions)
         if progress:
@@ -140,8 +146,11 @@ class Decoding:
             segments = replace_words(segments, region, again)
         return segments
 
-    def _batch(self, chunks: list[SpeechRegion], regions: list[SpeechRegion]) -> list[Segment]:
+    def _batch(self, chunks: list[SpeechRegion], regions: list[SpeechRegion],
+               encoded_hook: Optional[Callable[[], None]] = None) -> list[Segment]:
         encoded = self._encode(chunks)
+        if encoded_hook:
+            encoded_hook()
         clear = [chunk_is_clear(d, self.asked) for d in encoded.detections]
         out = self._decode_by_language(encoded, {i: lang for i, lang in enumerate(clear) if lang})
         for i, lang in enumerate(clear):
