@@ -62,7 +62,7 @@ class Settings:
     identify_threshold: float = _setting(
         "HEARBACK_IDENTIFY_THRESHOLD", 0.0,
         "Score a cluster needs to take an enrolled name; 0: the value calibrated for the running embedder "
-        "(0.38 for CAM++, 0.78 for GE2E; see README).")
+        "(0.38 for CAM++, 0.71 for GE2E; see README).")
     # Storage
     data_dir: Path = _setting(
         "HEARBACK_DATA_DIR", Path.home() / ".hearback", "Home of the model cache and the SQLite database.")
