@@ -34,6 +34,7 @@ from speakers.on_demand import OnDemandPipeline
 from speakers.recordings import is_stored, mark_failed, store_transcript
 
 log = logging.getLogger(__name__)
+WEBHOOK_DRAIN_SECONDS = 5.0  # a stopping replica waits this long for its webhooks in flight
 PROGRESS_STEP = 0.02  # progress is written to the database when it moved this much, or the stage changed
 LAST_WORKING_PROGRESS = 0.98  # until the transcript is stored, a job is never shown as finished
 STORING_PROGRESS = 0.99
@@ -76,6 +77,9 @@ class JobRunner:
         """Take no new job; the running one is handed back at its next progress report."""
         self.stopping.set()
         self.queue.stop(timeout)
+        left = webhooks.drain(WEBHOOK_DRAIN_SECONDS)
+        if left:
+            log.warning("%d webhook delivery(ies) still in flight at stop: they are lost", left)
 
     def submit(self, request: JobRequest, upload: Optional[Upload] = None) -> Job:
         """Queue a transcription of an uploaded file or of `request.audio_url`."""

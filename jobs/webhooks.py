@@ -30,6 +30,10 @@ from speakers.summaries import maybe_document
 log = logging.getLogger(__name__)
 SIGNATURE_HEADER = "X-Hearback-Signature"
 ERROR_CHARS = 300  # of an exception's text kept per attempt
+# Deliveries in flight: a stopping replica waits for them (a daemon thread would die with it and
+# take the webhook along: it was claimed, so no other replica sends it)
+_in_flight: set[threading.Thread] = set()
+_in_flight_lock = threading.Lock()
 
 
 @dataclass
@@ -121,6 +125,25 @@ def notify(database: Database, settings: Settings, job: Job) -> None:
         with database.open() as db:
             add_webhook_attempt(db, job.id, attempt.to_dict())
 
-    threading.Thread(target=deliver, args=(job.webhook_url, payload, settings.webhook_secret),
-                     kwargs={"attempts": settings.webhook_attempts, "timeout": settings.webhook_timeout,
-                             "backoff": settings.webhook_backoff, "on_attempt": record}, daemon=True).start()
+    def send() -> None:
+        try:
+            deliver(job.webhook_url, payload, settings.webhook_secret, attempts=settings.webhook_attempts,
+                    timeout=settings.webhook_timeout, backoff=settings.webhook_backoff, on_attempt=record)
+        finally:
+            with _in_flight_lock:
+                _in_flight.discard(threading.current_thread())
+
+    thread = threading.Thread(target=send, daemon=True)
+    with _in_flight_lock:
+        _in_flight.add(thread)
+    thread.start()
+
+
+def drain(timeout: float) -> int:
+    """Wait up to `timeout` seconds for the deliveries in flight; how many are still going."""
+    deadline = time.monotonic() + timeout
+    with _in_flight_lock:
+        threads = list(_in_flight)
+    for thread in threads:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    return sum(thread.is_alive() for thread in threads)
