@@ -85,16 +85,5 @@ def join_regions(done: list[SpeechRegion], new: Iterable[SpeechRegion]) -> list[
     return out
 
 
-def asr_chunks(regions: list[SpeechRegion], max_seconds: float = 30.0) -> list[SpeechRegion]:
-    """Group consecutive speech regions into chunks no longer than Whisper's 30 s window."""
-    chunks: list[SpeechRegion] = []
-    for region in regions:
-        if chunks and region.end - chunks[-1].start <= max_seconds:
-            chunks[-1] = SpeechRegion(chunks[-1].start, region.end)
-        else:
-            chunks.append(SpeechRegion(region.start, min(region.end, region.start + max_seconds)))
-    return chunks
-
-
 def speech_seconds(regions: Iterable[SpeechRegion]) -> float:
     return float(sum(r.end - r.start for r in regions))
