@@ -14,6 +14,7 @@ from hearback.errors import ConfigError, SummaryError
 from hearback.result import Transcript
 from hearback.settings import Settings
 from hearback.summary import Person, Summary, SummaryContext, markdown, summarize
+from hearback.summary.commitments import commits
 from hearback.summary.dates import find
 from hearback.summary.grounding import ground
 from hearback.summary.pieces import Line, lines_of, split, tokens
@@ -163,6 +164,23 @@ def test_grounding_takes_owners_and_deadlines_from_the_quoted_line():
     found = ground(items, lines, people, "fr", RECORDED)
     assert [(i.owner, i.due, i.quote_start, i.speaker_id) for i in found] == [
         ("Claire", "2026-03-13", 4.0, "c"), ("Bruno", "2026-03-15", 8.0, "b")]
+
+
+def test_an_opinion_or_a_status_remark_is_not_an_action_item():
+    committed = [text for _, text in FRENCH + ENGLISH if commits(text, "fr")]
+    assert committed == [FRENCH[1][1], FRENCH[2][1], FRENCH[3][1], FRENCH[6][1],
+                         ENGLISH[1][1], ENGLISH[2][1], ENGLISH[3][1], ENGLISH[6][1]]
+    lines, _ = long_meeting(12)
+    remarks = {text for _, text in lines[2:-2]}
+    assert len(remarks) > 10 and not any(commits(text, "fr") for text in remarks)
+    assert commits("Marc s'en charge.", "fr") and commits("Je le fais demain.", "fr") and commits("I'll do it.", "en")
+    assert not commits("Je pense qu'il faut revoir le budget.", "fr") and not commits("J'ai vu le budget.", "fr")
+    said = [Line(1.0, "Bruno", "Je pense qu'il faut revoir le budget avec la direction avant la fin du trimestre."),
+            Line(6.0, "Claire", "Je revois le planning avec la direction d'ici le 20 mars.")]
+    items = [ProposedItem(owner="Bruno", task="revoir le budget avec la direction", due=None),
+             ProposedItem(owner="Claire", task="revoir le planning avec la direction", due="20 mars")]
+    found = ground(items, said, [Person("Bruno"), Person("Claire")], "fr", RECORDED)
+    assert [(i.owner, i.due, i.quote_start) for i in found] == [("Claire", "2026-03-20", 6.0)]
 
 
 def test_long_transcripts_are_cut_in_pieces_that_fit_with_their_speakers():

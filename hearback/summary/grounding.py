@@ -6,7 +6,8 @@ model, tasks and deadlines were copied well while owners were shifted to the nex
 line whose words best match the task (and its deadline) is found, its start becomes the item's
 `quote_start`, and the owner is checked against it: the model's owner is kept when that line's
 speaker is them or the line names them; otherwise the person the line names ("Claire, can you
-...") or else the speaker who committed. An item that matches no line is dropped: it was not said.
+...") or else the speaker who committed. An item that matches no line is dropped: it was not said;
+so is one whose line (with the owner's reply) commits no one: an opinion is not an action item.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from datetime import date
 from typing import Optional
 
 from hearback.summary import dates
+from hearback.summary.commitments import commits
 from hearback.summary.pieces import Line
 from hearback.summary.schema import ActionItem, ProposedItem
 
@@ -52,7 +54,10 @@ def ground(items: list[ProposedItem], lines: list[Line], people: list[Person], l
             continue
         line = lines[at]
         owner = _owner(item.owner, line, people)
-        due = _deadline(item, lines, at, owner, language, reference)
+        said = " ".join(x.text for x in _window(lines, at, owner))
+        if not commits(said, language):
+            continue
+        due = _deadline(item, said, language, reference)
         found = ActionItem(owner=owner.name, task=item.task.strip(), due=due, quote_start=line.start,
                            speaker_id=owner.speaker_id)
         if not any(_same(found, other) for other in grounded):
@@ -87,12 +92,14 @@ def _owner(proposed: str, line: Line, people: list[Person]) -> Person:
     return named[0] if named else speaker
 
 
-def _deadline(item: ProposedItem, lines: list[Line], at: int, owner: Person, language: str,
-              reference: Optional[date]) -> Optional[str]:
+def _window(lines: list[Line], at: int, owner: Person) -> list[Line]:
+    """The quoted line and the owner's reply to it: where the commitment and its deadline were said."""
+    return [lines[at], *(line for line in lines[at + 1:at + 1 + REPLY_LINES] if line.speaker == owner.name)]
+
+
+def _deadline(item: ProposedItem, said: str, language: str, reference: Optional[date]) -> Optional[str]:
     """The model's deadline when its words were said on the line (or in the owner's reply),
     else a deadline said there, else none."""
-    window = [lines[at], *(line for line in lines[at + 1:at + 1 + REPLY_LINES] if line.speaker == owner.name)]
-    said = " ".join(line.text for line in window)
     if item.due and words(item.due) and words(item.due) <= words(said):
         return dates.resolve(item.due, language, reference).value
     found = dates.find(said, language, reference)
