@@ -108,6 +108,7 @@ class JobRunner:
 
     def sweep(self) -> int:
         purged = retention.purge_sessions(self.database, self.storage, self.settings.session_retention_days)
+        webhooks.send_unsent(self.database, self.settings)
         return retention.sweep(self.database, self.storage) + purged
 
     def run(self, job_id: str) -> None:

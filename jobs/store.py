@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from enum import Enum
 from pathlib import Path
 from typing import Any, Optional
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session as DbSession
 
 from hearback.errors import NotFoundError
@@ -66,11 +67,41 @@ def add_event(db: DbSession, job_id: str, event: str, detail: str) -> None:
     db.commit()
 
 
-def claim_webhook(db: DbSession, job_id: str) -> bool:
-    """True for the one caller (of every replica and every run of the job) that sends its webhook."""
-    claimed = db.execute(update(Job).where(Job.id == job_id, Job.webhook_state == "").values(webhook_state="sent"))
+# A job's webhook_state: "" until claimed; "sending:<unix seconds>" while one replica delivers it
+# (a claim that old is expired: that replica died, another may take it); then "sent" or "failed".
+SENDING = "sending:"
+WEBHOOK_RECOVERY = timedelta(days=1)  # webhooks of jobs that ended longer ago are not sent late
+
+
+def claim_webhook(db: DbSession, job_id: str, lease_seconds: float, clock=time.time) -> bool:
+    """True for the one caller (of every replica and every run of the job) that sends its webhook
+    now: no one claimed it yet, or the replica that did let its claim expire (it died mid-send)."""
+    at = int(clock())
+    claimed = db.execute(update(Job).where(Job.id == job_id, _claimable(at, lease_seconds))
+                         .values(webhook_state=f"{SENDING}{at:010d}"))
     db.commit()
     return claimed.rowcount == 1
+
+
+def end_webhook(db: DbSession, job_id: str, delivered: bool) -> None:
+    db.execute(update(Job).where(Job.id == job_id).values(webhook_state="sent" if delivered else "failed"))
+    db.commit()
+
+
+def unsent_webhooks(db: DbSession, lease_seconds: float, clock=time.time) -> list[str]:
+    """Ended jobs (of the last WEBHOOK_RECOVERY) whose webhook was never claimed or whose sender
+    died: a replica killed between a job's end and its delivery."""
+    at = int(clock())
+    query = select(Job.id).where(Job.state.in_(ENDED), Job.webhook_url != "",
+                                 Job.finished_at >= now() - WEBHOOK_RECOVERY,
+                                 Job.finished_at <= now() - timedelta(seconds=lease_seconds),
+                                 _claimable(at, lease_seconds))
+    return list(db.scalars(query.order_by(Job.finished_at)))
+
+
+def _claimable(at: int, lease_seconds: float):
+    expired = f"{SENDING}{at - int(lease_seconds):010d}"  # fixed width: strings compare as the times do
+    return or_(Job.webhook_state == "", and_(Job.webhook_state.like(f"{SENDING}%"), Job.webhook_state < expired))
 
 
 def add_webhook_attempt(db: DbSession, job_id: str, attempt: dict[str, Any]) -> None:

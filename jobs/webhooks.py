@@ -5,6 +5,10 @@ of `"<t>.<body>"` with `HEARBACK_WEBHOOK_SECRET`, so a receiver can check both o
 (README has a verification snippet). 5xx answers, time-outs and connection errors are retried with
 exponential backoff; 4xx answers are final. Every attempt is recorded; a failing webhook never
 fails or loses the job it reports on.
+
+Delivery is at least once: a replica claims a job's webhook for as long as its tries can take
+(`lease`); when it dies before it is done (`kill -9`, a lost machine), the claim expires and the
+next sweep of any replica sends it. A receiver may therefore see a job twice: `job_id` tells.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from typing import Any, Callable, Optional
 import httpx
 
 from hearback.settings import Settings
-from jobs.store import JobState, add_webhook_attempt, claim_webhook
+from jobs.store import JobState, add_webhook_attempt, claim_webhook, end_webhook, unsent_webhooks
 from speakers.db import Database
 from speakers.models import Job
 from speakers.recordings import transcript_document
@@ -30,6 +34,7 @@ from speakers.summaries import maybe_document
 log = logging.getLogger(__name__)
 SIGNATURE_HEADER = "X-Hearback-Signature"
 ERROR_CHARS = 300  # of an exception's text kept per attempt
+LEASE_MARGIN = 30.0  # seconds a claim outlives its sender's longest possible run of tries
 # Deliveries in flight: a stopping replica waits for them (a daemon thread would die with it and
 # take the webhook along: it was claimed, so no other replica sends it)
 _in_flight: set[threading.Thread] = set()
@@ -109,8 +114,8 @@ def notify(database: Database, settings: Settings, job: Job) -> None:
     if not job.webhook_url:
         return
     with database.open() as db:
-        if not claim_webhook(db, job.id):
-            return  # sent already, by an earlier run of this job or by another replica
+        if not claim_webhook(db, job.id, lease(settings)):
+            return  # sent or being sent, by an earlier run of this job or by another replica
     done = job.state == JobState.DONE.value
     payload: dict[str, Any] = {"job_id": job.id, "state": job.state, "session_id": job.session_id,
                                "error": job.error or None, "result_url": result_url(job, settings) if done else None}
@@ -127,8 +132,10 @@ def notify(database: Database, settings: Settings, job: Job) -> None:
 
     def send() -> None:
         try:
-            deliver(job.webhook_url, payload, settings.webhook_secret, attempts=settings.webhook_attempts,
-                    timeout=settings.webhook_timeout, backoff=settings.webhook_backoff, on_attempt=record)
+            delivered = deliver(job.webhook_url, payload, settings.webhook_secret, attempts=settings.webhook_attempts,
+                                timeout=settings.webhook_timeout, backoff=settings.webhook_backoff, on_attempt=record)
+            with database.open() as db:
+                end_webhook(db, job.id, delivered)
         finally:
             with _in_flight_lock:
                 _in_flight.discard(threading.current_thread())
@@ -137,6 +144,25 @@ def notify(database: Database, settings: Settings, job: Job) -> None:
     with _in_flight_lock:
         _in_flight.add(thread)
     thread.start()
+
+
+def lease(settings: Settings) -> float:
+    """Seconds a sender may hold a webhook: every try timing out, every backoff, and a margin."""
+    tries = max(settings.webhook_attempts, 1)
+    return tries * settings.webhook_timeout + settings.webhook_backoff * (2 ** (tries - 1) - 1) + LEASE_MARGIN
+
+
+def send_unsent(database: Database, settings: Settings) -> int:
+    """Send the webhooks a dead replica left claimed or unclaimed (the sweeps call this); how many."""
+    with database.open() as db:
+        job_ids = unsent_webhooks(db, lease(settings))
+    for job_id in job_ids:
+        with database.open() as db:
+            job = db.get(Job, job_id)
+        if job is not None:
+            log.info("job %s: its webhook was left unsent (its replica stopped); sending it now", job_id)
+            notify(database, settings, job)
+    return len(job_ids)
 
 
 def drain(timeout: float) -> int:

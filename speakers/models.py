@@ -161,7 +161,7 @@ class Job(Base):
     webhook_attempts: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     audio_expires_at: Mapped[Optional[datetime]] = mapped_column(default=None, index=True)
     events: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)  # audio kept/deleted, ...
-    webhook_state: Mapped[str] = mapped_column(String(20), default="")  # "sent" once a replica claimed it
+    webhook_state: Mapped[str] = mapped_column(String(20), default="")  # jobs.store: "", "sending:<t>", "sent", "failed"
     created_at: Mapped[datetime] = mapped_column(default=now)
     updated_at: Mapped[datetime] = mapped_column(default=now, onupdate=now)
     finished_at: Mapped[Optional[datetime]] = mapped_column(default=None)

@@ -231,6 +231,48 @@ def test_failed_job_sends_a_webhook_too(client):
     assert payload["state"] == "failed" and "not a readable audio" in payload["error"]
 
 
+def test_a_webhook_whose_sender_died_is_sent_by_the_next_sweep(client):
+    """A replica killed after a job ended (before its webhook was claimed, or in the middle of
+    sending it) leaves the webhook to the next sweep of any replica: at least once, never lost."""
+    from datetime import timedelta
+
+    from jobs.store import SENDING
+    from speakers.models import Job, now
+
+    server, handler, url = receiver()
+    runner = client.app.state.runner
+    try:
+        jobs = [client.post("/transcriptions", files={"audio": ("x.wav", b"not audio at all" * 100, "audio/wav")},
+                            data={"webhook_url": url}).json()["id"] for _ in range(3)]
+        for job_id in jobs:
+            wait(client, job_id)
+        deadline = time.time() + 10
+        while len(handler.received) < 3 and time.time() < deadline:
+            time.sleep(0.1)
+        assert len(handler.received) == 3
+        # as a killed replica leaves them: one never claimed, one claimed long ago, one being sent now
+        states = ["", f"{SENDING}{int(time.time()) - 3600:010d}", f"{SENDING}{int(time.time()):010d}"]
+        with runner.database.open() as db:
+            for job_id, state in zip(jobs, states):
+                job = db.get(Job, job_id)
+                assert job.webhook_state == "sent"
+                job.webhook_state, job.finished_at = state, now() - timedelta(minutes=5)
+            db.commit()
+        runner.sweep()
+        deadline = time.time() + 10
+        while len(handler.received) < 5 and time.time() < deadline:
+            time.sleep(0.1)
+        time.sleep(0.3)
+        runner.sweep()
+        time.sleep(0.3)
+    finally:
+        server.shutdown()
+    resent = [json.loads(body)["job_id"] for body, _ in handler.received[3:]]
+    assert sorted(resent) == sorted(jobs[:2]), "the unclaimed and the expired one, once each"
+    with runner.database.open() as db:
+        assert [db.get(Job, job_id).webhook_state for job_id in jobs] == ["sent", "sent", states[2]]
+
+
 def test_retention_keeps_audio_until_the_sweep(s3, tmp_path, pipeline):
     from hearback.settings import Settings
     from speakers.models import Job
