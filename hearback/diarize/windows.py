@@ -22,7 +22,6 @@ FRAME = 0.02  # seconds per vote frame when window labels become turns
 MIN_TURN = 0.5  # a speaker run shorter than this is absorbed by its neighbours
 MIN_REGION = 0.3  # shorter speech regions get no window (a click, a breath)
 EMBED_BATCH = 256
-MIN_PIECE = 0.5  # seconds: a region is not cut into pieces shorter than this
 
 
 @dataclass
@@ -65,20 +64,6 @@ def speaker_windows(regions: list[SpeechRegion], duration: float, length: float,
         windows += [(s, s + length) for s in starts]
         ids += [r] * len(starts)
     return windows, np.array(ids, dtype=int)
-
-
-def cut_at(regions: list[SpeechRegion], changes: list[float], margin: float = MIN_PIECE) -> list[SpeechRegion]:
-    """`regions` cut where segmentation heard one voice hand over to another, so that no window
-    straddles two speakers; a cut closer than `margin` to a region's edge or the last cut is skipped."""
-    out: list[SpeechRegion] = []
-    for region in regions:
-        start = region.start
-        for moment in changes:
-            if start + margin <= moment <= region.end - margin:
-                out.append(SpeechRegion(start, moment))
-                start = moment
-        out.append(SpeechRegion(start, region.end))
-    return out
 
 
 def embed_windows(embedder: SpeakerEmbedder, samples: np.ndarray, regions: list[SpeechRegion],
