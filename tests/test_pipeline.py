@@ -9,7 +9,10 @@ from conftest import audio
 from hearback.decode import Audio, decode
 from hearback.errors import InputError
 from hearback.evaluation import diarization_error_rate, read_rttm
+from hearback.diarize.cluster import cluster_windows
+from hearback.diarize.windows import cut_at, speaker_windows, window_weights
 from hearback.pipeline import Options
+from hearback.result import SpeechRegion
 
 
 def words_of(transcript):
@@ -100,7 +103,7 @@ def test_der_on_the_reference_conversation_free_count(pipeline):
     der = _der([(t.start, t.end, t.speaker) for t in result.turns])
     print(f"DER free count: {der:.3f}")
     assert len(result.embeddings) == 2
-    assert der <= 0.15  # 0.132 measured (the issue's target, 0.08, is not met: README, "Diarization")
+    assert der <= 0.15  # 0.109 measured (the issue's target, 0.08, is not met: README, "Diarization")
 
 
 def test_der_on_the_reference_conversation_known_count(pipeline):
@@ -108,6 +111,39 @@ def test_der_on_the_reference_conversation_known_count(pipeline):
     der = _der([(t.start, t.end, t.speaker) for t in result.turns])
     print(f"DER known count: {der:.3f}")
     assert der <= 0.15
+
+
+def test_segmentation_hears_where_one_voice_hands_over_to_the_other(pipeline):
+    """Speaker changes read from segmentation-3.0's local speakers, against the reference turns:
+    each one found is a real change, and most real changes are found."""
+    turns = sorted(read_rttm(audio("pyannote_sample.rttm")))
+    main = [t for t in turns if not any(o is not t and o[0] <= t[0] and t[1] <= o[1] for o in turns)]  # no backchannels
+    handovers = [(a[1] + b[0]) / 2 for a, b in zip(main, main[1:]) if a[2] != b[2]]
+    found = pipeline.segmentation.activity(decode(audio("pyannote_sample.wav")).samples).changes
+    assert all(min(abs(c - h) for h in handovers) < 0.4 for c in found), (found, handovers)
+    assert sum(min(abs(c - h) for c in found) < 0.4 for h in handovers) >= len(handovers) - 2, (found, handovers)
+
+
+def test_windows_never_straddle_a_speaker_change():
+    regions = [SpeechRegion(1.0, 9.0), SpeechRegion(10.0, 10.4)]
+    pieces = cut_at(regions, [0.5, 1.2, 4.0, 4.3, 8.8, 10.2])
+    assert pieces == [SpeechRegion(1.0, 4.0), SpeechRegion(4.0, 9.0), SpeechRegion(10.0, 10.4)]
+    windows, ids = speaker_windows(pieces, 11.0, 1.5, 0.75)
+    assert not any(start < 4.0 < end for start, end in windows) and set(ids) == {0, 1, 2}
+    weights = window_weights(pieces, ids, 0.75)
+    assert np.allclose(weights[ids < 2], 1.0) and np.allclose(weights[ids == 2], 0.4 / 0.75)
+
+
+def test_a_cluster_is_as_big_as_the_speech_its_windows_stand_for():
+    """Four windows of a distinct voice are a speaker when each stands for a full hop of speech,
+    an outlier to fold when they come from a fraction of a second."""
+    rng = np.random.default_rng(0)
+    voices = rng.normal(size=(2, 64))
+    x = np.concatenate([voices[0] + 0.3 * rng.normal(size=(60, 64)), voices[1] + 0.3 * rng.normal(size=(4, 64))])
+    full = cluster_windows(x, 0.35, weights=np.ones(64))
+    assert len(set(full)) == 2 and len(set(full[60:])) == 1 and full[60] != full[0]
+    brief = cluster_windows(x, 0.35, weights=np.concatenate([np.ones(60), np.full(4, 0.25)]))
+    assert set(brief) == {0}
 
 
 def test_the_two_readers_of_the_stereo_recording(pipeline):

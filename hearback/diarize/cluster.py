@@ -21,15 +21,18 @@ from scipy.cluster.hierarchy import fcluster, linkage
 from hearback.vectors import unit_rows
 
 MAX_CLUSTER_POINTS = 2000  # linkage is quadratic in memory: longer recordings cluster a sample
+# Cluster sizes are in windows' worth of speech (`weights`): a window of a short piece counts less
 MIN_CLUSTER_WINDOWS = 3  # fewer windows (about 2 s of speech) is an outlier, not a speaker ...
-MIN_CLUSTER_SHARE = 0.03  # ... and on long recordings, under 3 % of the windows ...
+MIN_CLUSTER_SHARE = 0.03  # ... and on long recordings, under 3 % of the speech ...
 MAX_MIN_CLUSTER = 20  # ... up to 20 windows (15 s): a brief speaker of a long meeting is kept
 MAX_SPEAKERS = 20
 
 
 def cluster_windows(embeddings: np.ndarray, same_voice: float, min_speakers: Optional[int] = None,
-                    max_speakers: Optional[int] = None) -> np.ndarray:
-    """One speaker index (0..k-1) per window."""
+                    max_speakers: Optional[int] = None, weights: Optional[np.ndarray] = None) -> np.ndarray:
+    """One speaker index (0..k-1) per window. `weights`: how much speech each window stands for,
+    in full windows (a window of a short stretch of speech stands for less); a cluster's size, when
+    small ones are folded, is the sum of its windows' weights."""
     n = len(embeddings)
     low = max(1, min_speakers or 1)
     high = max(low, min(max_speakers or MAX_SPEAKERS, n))
@@ -43,7 +46,7 @@ def cluster_windows(embeddings: np.ndarray, same_voice: float, min_speakers: Opt
     if not low <= found <= high:
         labels = fcluster(tree, min(max(found, low), high, len(sample)), criterion="maxclust") - 1
     labels = _assign_all(x, sample, labels)
-    return _fold_small(x, labels, keep_at_least=low)
+    return _fold_small(x, labels, np.ones(n) if weights is None else np.asarray(weights, float), keep_at_least=low)
 
 
 def centroids(x: np.ndarray, labels: np.ndarray) -> np.ndarray:
@@ -51,10 +54,11 @@ def centroids(x: np.ndarray, labels: np.ndarray) -> np.ndarray:
     return unit_rows(np.stack([x[labels == k].mean(axis=0) for k in range(int(labels.max()) + 1)]))
 
 
-def _fold_small(x: np.ndarray, labels: np.ndarray, keep_at_least: int) -> np.ndarray:
+def _fold_small(x: np.ndarray, labels: np.ndarray, weights: np.ndarray, keep_at_least: int) -> np.ndarray:
     """Give the windows of clusters too small to be a speaker to the nearest larger cluster."""
-    ks, counts = np.unique(labels, return_counts=True)
-    smallest = int(np.clip(MIN_CLUSTER_SHARE * len(labels), MIN_CLUSTER_WINDOWS, MAX_MIN_CLUSTER))
+    ks = np.unique(labels)
+    counts = np.array([weights[labels == k].sum() for k in ks])
+    smallest = float(np.clip(MIN_CLUSTER_SHARE * weights.sum(), MIN_CLUSTER_WINDOWS, MAX_MIN_CLUSTER))
     big = ks[counts >= smallest]
     if len(big) == len(ks) or len(big) == 0:
         return _dense(labels)

@@ -9,7 +9,8 @@ import numpy as np
 from hearback.diarize import Source, speaker_label
 from hearback.diarize.cluster import centroids, cluster_windows
 from hearback.diarize.overlap import add_overlaps
-from hearback.diarize.windows import SpeakerWindows, embed_windows, frames_to_turns, speaker_windows
+from hearback.diarize.windows import (SpeakerWindows, cut_at, embed_windows, frames_to_turns, speaker_windows,
+                                      window_weights)
 from hearback.embedders import SpeakerEmbedder
 from hearback.progress import StepProgress
 from hearback.result import Diarization, SpeechRegion, Turn
@@ -44,10 +45,12 @@ class WindowRun:
              activity: Optional[Activity] = None, progress: Optional[StepProgress] = None) -> None:
         e = self.embedder
         end = offset + len(samples) / SAMPLE_RATE
-        windows, ids = speaker_windows(regions, end, e.window_seconds, e.window_hop, not_before=offset)
-        vectors = embed_windows(e, samples, regions, windows, ids, progress, offset=offset)
-        self.found.extend(SpeakerWindows(windows, ids + self.regions_seen, vectors))
-        self.regions_seen += len(regions)
+        pieces = cut_at(regions, activity.changes) if activity is not None else regions
+        windows, ids = speaker_windows(pieces, end, e.window_seconds, e.window_hop, not_before=offset)
+        vectors = embed_windows(e, samples, pieces, windows, ids, progress, offset=offset)
+        weights = window_weights(pieces, ids, e.window_hop)
+        self.found.extend(SpeakerWindows(windows, ids + self.regions_seen, vectors, weights))
+        self.regions_seen += len(pieces)
         if activity is not None and regions:
             done = regions[-1].end
             self.overlaps += [o for o in activity.overlaps() if o[0] < done]
@@ -56,7 +59,8 @@ class WindowRun:
                progress: Optional[StepProgress] = None) -> Diarization:
         if not len(self.found):
             return Diarization([], {}, self.embedder.name)
-        labels = cluster_windows(self.found.embeddings, self.embedder.same_voice, min_speakers, max_speakers)
+        labels = cluster_windows(self.found.embeddings, self.embedder.same_voice, min_speakers, max_speakers,
+                                 self.found.weights)
         turns = add_overlaps(frames_to_turns(self.found.windows, labels, regions, self.embedder.window_seconds),
                              self.overlaps)
         order = _first_appearance(turns)

@@ -22,6 +22,7 @@ FRAME = 0.02  # seconds per vote frame when window labels become turns
 MIN_TURN = 0.5  # a speaker run shorter than this is absorbed by its neighbours
 MIN_REGION = 0.3  # shorter speech regions get no window (a click, a breath)
 EMBED_BATCH = 256
+MIN_PIECE = 0.5  # seconds: a region is not cut into pieces shorter than this
 
 
 @dataclass
@@ -32,12 +33,14 @@ class SpeakerWindows:
     windows: list[tuple[float, float]] = field(default_factory=list)
     region_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
     embeddings: Optional[np.ndarray] = None
+    weights: np.ndarray = field(default_factory=lambda: np.zeros(0))  # speech each stands for, in full windows
 
     def extend(self, other: "SpeakerWindows") -> None:
         if not other.windows:
             return
         self.windows += other.windows
         self.region_ids = np.concatenate([self.region_ids, other.region_ids])
+        self.weights = np.concatenate([self.weights, other.weights])
         self.embeddings = other.embeddings if self.embeddings is None else np.concatenate(
             [self.embeddings, other.embeddings])
 
@@ -64,6 +67,27 @@ def speaker_windows(regions: list[SpeechRegion], duration: float, length: float,
         windows += [(s, s + length) for s in starts]
         ids += [r] * len(starts)
     return windows, np.array(ids, dtype=int)
+
+
+def cut_at(regions: list[SpeechRegion], changes: list[float], margin: float = MIN_PIECE) -> list[SpeechRegion]:
+    """`regions` cut where segmentation heard one voice hand over to another, so that no window
+    straddles two speakers; a cut closer than `margin` to a region's edge or the last cut is skipped."""
+    out: list[SpeechRegion] = []
+    for region in regions:
+        start = region.start
+        for moment in changes:
+            if start + margin <= moment <= region.end - margin:
+                out.append(SpeechRegion(start, moment))
+                start = moment
+        out.append(SpeechRegion(start, region.end))
+    return out
+
+
+def window_weights(regions: list[SpeechRegion], region_ids: np.ndarray, hop: float) -> np.ndarray:
+    """How much speech each window stands for, in full windows: one hop of a long region, all of a
+    region shorter than a hop."""
+    spans = np.array([r.end - r.start for r in regions]) if regions else np.zeros(0)
+    return np.minimum(spans[region_ids] / hop, 1.0) if len(region_ids) else np.zeros(0)
 
 
 def embed_windows(embedder: SpeakerEmbedder, samples: np.ndarray, regions: list[SpeechRegion],
