@@ -8,18 +8,15 @@ embedders are never compared."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Optional
 
 import numpy as np
 from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from speakers.clock import now
 from speakers.folding import fold
-
-
-def now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 def new_id() -> str:

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import datetime
 from pathlib import Path
 
 import httpx
@@ -32,6 +33,19 @@ def ffmpeg(*args: str) -> None:
     if shutil.which("ffmpeg") is None:
         pytest.fail("ffmpeg is not installed: run scripts/test, which installs it")
     subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", *args], check=True)
+
+
+# Every test runs on the same date, whatever the day or time zone it runs in: the service's clock
+# (speakers.clock) reads this moment when a test starts and ticks on from there.
+TODAY = datetime(2026, 6, 15, 9, 30)
+
+
+@pytest.fixture(autouse=True)
+def fixed_clock():
+    from speakers.clock import starting_at
+
+    with starting_at(TODAY):
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -43,9 +43,14 @@ def wait_for(url: str, process: subprocess.Popen, log: Path, seconds: float = 24
 
 
 @pytest.fixture(scope="module")
-def n8n_binary():
+def n8n_binary(tmp_path_factory):
+    """n8n installed as a fresh machine installs it: with an empty HOME (no npm or node-gyp cache),
+    so a step that needs more than the npm registry fails here, not on a user's machine."""
     if not N8N.exists():
-        run = subprocess.run([str(ROOT / "scripts" / "install-n8n")], capture_output=True, text=True, timeout=1800)
+        home = tmp_path_factory.mktemp("empty-home")
+        env = {**os.environ, "HOME": str(home), "npm_config_cache": str(home / ".npm")}
+        run = subprocess.run([str(ROOT / "scripts" / "install-n8n")], capture_output=True, text=True, timeout=1800,
+                             env=env)
         if run.returncode != 0 or not N8N.exists():
             pytest.fail("n8n could not be installed from the npm registry:\n" + run.stdout[-2000:] + run.stderr[-2000:])
     return N8N
