@@ -83,9 +83,37 @@ class Session(Base):
     status: Mapped[str] = mapped_column(String(20), default="pending")
     meta: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # model, timings, quality
     created_at: Mapped[datetime] = mapped_column(default=now)
+    # the group the session is filed under, and the speakers it expected (ids): its participants
+    group_id: Mapped[Optional[str]] = mapped_column(ForeignKey("groups.id", ondelete="SET NULL"), default=None,
+                                                    index=True)
+    participants: Mapped[list[str]] = mapped_column(JSON, default=list)
     clusters: Mapped[list["Cluster"]] = relationship(back_populates="session", cascade="all, delete-orphan")
     utterances: Mapped[list["Utterance"]] = relationship(back_populates="session", cascade="all, delete-orphan",
                                                          order_by="Utterance.start")
+
+
+class Group(Base):
+    """A named set of speakers: a campaign's players, a team. Its members are the participants of
+    the sessions recorded for it."""
+
+    __tablename__ = "groups"
+    __table_args__ = (UniqueConstraint("workspace", "name", name="uq_group_name"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    workspace: Mapped[str] = mapped_column(String(100), default="default", index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    members: Mapped[list["GroupMember"]] = relationship(cascade="all, delete-orphan", order_by="GroupMember.added_at")
+
+
+class GroupMember(Base):
+    __tablename__ = "group_members"
+
+    group_id: Mapped[str] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True)
+    speaker_id: Mapped[str] = mapped_column(ForeignKey("speakers.id", ondelete="CASCADE"), primary_key=True,
+                                            index=True)
+    added_at: Mapped[datetime] = mapped_column(default=now)
+    speaker: Mapped[Speaker] = relationship()
 
 
 class Cluster(Base):

@@ -107,3 +107,42 @@ def test_search_text_is_backfilled_folded_and_the_new_columns_match_their_models
     migrate(engine, "downgrade", "0006")
     assert "search_text" not in {c["name"] for c in inspect(engine).get_columns("utterances")}
     engine.dispose()
+
+
+@pytest.mark.parametrize("url", database_urls())
+def test_groups_and_participants_match_their_models_and_the_schema_has_no_drift(url, tmp_path):
+    """`0008`: groups, their members and a session's group and participants; at the head the whole
+    schema is the models' (no table, column, index or key differs), and the step can be undone."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from speakers.models import Base
+
+    engine = create_engine(fresh_database(url, tmp_path))
+    migrate(engine, "upgrade", "0007")
+    with engine.begin() as c:
+        c.execute(text("INSERT INTO sessions (id, workspace, title, tag, language, duration, status, meta, created_at) "
+                       "VALUES ('r1', 'default', 'old', '', 'fr', 1.0, 'done', '{}', CURRENT_TIMESTAMP)"))
+    migrate(engine, "upgrade", "head")
+    with engine.connect() as c:
+        assert c.execute(text("SELECT group_id, participants FROM sessions")).all() in ([(None, "[]")], [(None, [])])
+        drift = [d for d in compare_metadata(MigrationContext.configure(c), Base.metadata)
+                 if "procrastinate" not in str(d)]  # the job queue's own tables (migration 0004)
+        assert drift == []
+    with engine.begin() as c:
+        if url == "sqlite":
+            c.execute(text("PRAGMA foreign_keys=ON"))
+        c.execute(text("INSERT INTO speakers (id, workspace, name, notes, created_at, consent) "
+                       "VALUES ('s1', 'default', 'Alice', '', CURRENT_TIMESTAMP, 'given')"))
+        c.execute(text("INSERT INTO groups (id, workspace, name, created_at) "
+                       "VALUES ('g1', 'default', 'Les Ombres', CURRENT_TIMESTAMP)"))
+        c.execute(text("INSERT INTO group_members (group_id, speaker_id, added_at) VALUES ('g1', 's1', CURRENT_TIMESTAMP)"))
+        c.execute(text("UPDATE sessions SET group_id = 'g1'"))
+        c.execute(text("DELETE FROM speakers"))
+        assert c.execute(text("SELECT count(*) FROM group_members")).scalar() == 0
+        c.execute(text("DELETE FROM groups"))
+        assert c.execute(text("SELECT group_id FROM sessions")).all() == [(None,)]
+    migrate(engine, "downgrade", "0007")
+    assert not {"groups", "group_members"} & set(inspect(engine).get_table_names())
+    assert "group_id" not in {c["name"] for c in inspect(engine).get_columns("sessions")}
+    engine.dispose()
