@@ -30,10 +30,14 @@ log = logging.getLogger("hearback.worker")
 
 
 class SpeakerIn(BaseModel):
+    """A voiceprint of someone the recording expects (a participant: it anchors the diarization),
+    or, with `participant: false`, of someone enrolled who may come, named only at the guest bar."""
+
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=200)
     embedding: list[float] = Field(min_length=1)
     model: str = Field(min_length=1)
+    participant: bool = True
 
 
 class JobInput(BaseModel):
@@ -43,7 +47,7 @@ class JobInput(BaseModel):
     language: str = "auto"
     min_speakers: Optional[int] = None
     max_speakers: Optional[int] = None
-    output_format: Literal["json", "srt", "vtt"] = "json"
+    output_format: Literal["json", "srt", "vtt", "rttm"] = "json"
     speakers: list[SpeakerIn] = Field(default_factory=list)
     identify_threshold: Optional[float] = Field(default=None, ge=0.0, le=1.0)
     summary: bool = False  # then a summary by the language model of HEARBACK_LLM_URL
@@ -84,7 +88,8 @@ class Worker:
     def run(self, job: dict[str, Any]) -> dict[str, Any]:
         request = parse_input(job.get("input"))
         options = Options(request.language, request.min_speakers, request.max_speakers).checked()
-        voiceprints = [Voiceprint(s.name, s.embedding, s.model) for s in request.speakers] or None
+        voiceprints = [Voiceprint(s.name, s.embedding, s.model, expected=s.participant)
+                       for s in request.speakers] or None
         if request.summary:
             from hearback.summary.client import check  # loaded only for a summary: the worker starts without it
 
@@ -101,7 +106,7 @@ class Worker:
         output["timings"] = {"fetch": round(fetch_seconds, 3), **output["timings"]}
         output["processing_time"] = round(time.perf_counter() - started, 3)
         output["output_format"] = request.output_format
-        if request.output_format in ("srt", "vtt"):
+        if request.output_format in ("srt", "vtt", "rttm"):
             output[request.output_format] = render(transcript, request.output_format)
         if request.summary:
             output["summary"] = self._summary(transcript, request, report)

@@ -27,7 +27,8 @@ from api.guards import Guards
 from api.i18n import TEXT, language_of, say
 from api.pages import LoginRequired, error_page, referring_page, back
 from api.logins import Throttle
-from api.routers import audit, identify, privacy, sessions, speakers, summaries, transcriptions, uploads, web, web_sessions
+from api.routers import (audit, groups, identify, privacy, sessions, speakers, summaries, transcriptions, uploads, web,
+                         web_groups, web_sessions)
 from hearback.errors import ConfigError, ConflictError, HearbackError, InputError, NotFoundError
 from hearback.pipeline import Pipeline
 from hearback.settings import Settings
@@ -95,11 +96,12 @@ def create_app(settings: Optional[Settings] = None, pipeline: Optional[Pipeline]
 
     protected = [Depends(require_api_key)]
     for router in (speakers.router, privacy.router, audit.router, identify.router, transcriptions.router,
-                   sessions.router, summaries.router, uploads.router):
+                   sessions.router, summaries.router, uploads.router, groups.router):
         app.include_router(router, dependencies=protected)
 
     app.include_router(web.router)
     app.include_router(web_sessions.router)
+    app.include_router(web_groups.router)
     static = Path(__file__).resolve().parent / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
 

@@ -65,6 +65,17 @@ TEXT = {
         "state_queued": "waiting", "state_pending": "waiting", "state_running": "transcribing",
         "state_done": "done", "state_failed": "failed", "hit_at": "at", "player": "The recording", "result": "result", "look_up": "Search",
         "too_large": "{file} is over the limit of {limit} bytes (HEARBACK_MAX_BYTES).",
+        "groups": "Groups", "group": "Group", "no_group": "no group", "members": "Members",
+        "new_group": "Create a group (a campaign's players, a team)",
+        "members_hint": "Members: enrolled voices' names, separated by commas",
+        "participants": "Participants", "participants_hint": "Who is expected: names of enrolled voices, separated by "
+        "commas. Their voices decide who speaks; anyone else stays \"Voice 1\", \"Voice 2\"…",
+        "group_hint": "or a group: its members are the participants", "create": "Create",
+        "no_groups": "No group yet.", "no_members": "No member yet.", "group_created": "Group created.",
+        "members_added": "Added.", "member_removed": "Removed from the group.", "group_deleted": "Group deleted.",
+        "add_members": "Add members", "remove": "Remove", "delete_group": "Delete the group",
+        "confirm_delete_group": "Delete this group? Its sessions stay, no longer filed under it.",
+        "group_sessions": "Sessions", "what_said": "what they said", "absent": "absent",
     },
     "fr": {
         "speakers": "Voix", "sessions": "Séances", "search": "Recherche", "logout": "Se déconnecter",
@@ -127,6 +138,18 @@ TEXT = {
         "state_queued": "en attente", "state_pending": "en attente", "state_running": "en cours",
         "state_done": "terminée", "state_failed": "échec", "hit_at": "à", "player": "L'enregistrement", "result": "résultat", "look_up": "Chercher",
         "too_large": "{file} dépasse la limite de {limit} octets (HEARBACK_MAX_BYTES).",
+        "groups": "Groupes", "group": "Groupe", "no_group": "aucun groupe", "members": "Membres",
+        "new_group": "Créer un groupe (les joueurs d'une campagne, une équipe)",
+        "members_hint": "Membres : noms de voix enregistrées, séparés par des virgules",
+        "participants": "Participants", "participants_hint": "Qui est attendu : noms de voix enregistrées, séparés "
+        "par des virgules. Leurs voix décident qui parle ; toute autre personne reste « Voix 1 », « Voix 2 »…",
+        "group_hint": "ou un groupe : ses membres sont les participants", "create": "Créer",
+        "no_groups": "Aucun groupe pour l'instant.", "no_members": "Aucun membre pour l'instant.",
+        "group_created": "Groupe créé.", "members_added": "Ajouté.", "member_removed": "Retiré du groupe.",
+        "group_deleted": "Groupe supprimé.", "add_members": "Ajouter des membres", "remove": "Retirer",
+        "delete_group": "Supprimer le groupe",
+        "confirm_delete_group": "Supprimer ce groupe ? Ses séances restent, sans groupe.",
+        "group_sessions": "Séances", "what_said": "ce qu'il ou elle a dit", "absent": "absent·e",
     },
 }
 
@@ -223,6 +246,19 @@ FRENCH_PROBLEMS = {
     "body_too_large": "La demande dépasse la taille permise : raccourcissez les champs du formulaire.",
     "internal_error": "Erreur interne du service ; son journal en donne le détail.",
     "session_running": "Cette séance est en cours de transcription : supprimez-la une fois sa transcription finie.",
+    "unknown_participant": lambda d: "Aucune voix enregistrée ne s'appelle " + ", ".join(
+        f"« {n} »" for n in d["names"]) + " : enregistrez-la d'abord, ou vérifiez l'orthographe.",
+    "participant_without_consent": lambda d: "Pas de consentement enregistré pour " + ", ".join(
+        f"« {n} »" for n in d["names"]) + " : sa voix ne peut pas être reconnue ; enregistrez-la de nouveau "
+                                         "avec son accord.",
+    "participant_not_enrolled": lambda d: ", ".join(f"« {n} »" for n in d["names"]) + " n'a pas d'empreinte vocale "
+                                          "utilisable : enregistrez un extrait de sa voix.",
+    "too_many_participants": "Au plus {limit} participants.",
+    "duplicate_group": "Un groupe nommé « {name} » existe déjà.",
+    "group_not_found": "Le groupe « {group} » n'existe pas (ou plus).",
+    "group_name_missing": "Donnez un nom au groupe.",
+    "group_name_too_long": "Un nom de groupe fait au plus 200 caractères.",
+    "not_a_member": "« {name} » ne fait pas partie du groupe « {group} ».",
 }
 
 

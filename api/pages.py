@@ -26,7 +26,8 @@ from jobs.submission import TEMP_NAME
 
 templates = Jinja2Templates(directory=str(Path(__file__).resolve().parent / "templates"))
 KEPT = "f_"  # query parameters that carry a refused form's values back to it
-KEEPABLE = ("name", "new_name", "label", "title", "tag", "audio_url", "language", "q", "speaker_id")
+KEEPABLE = ("name", "new_name", "label", "title", "tag", "audio_url", "language", "q", "speaker_id", "members",
+            "participants", "group")
 
 # Distinct enough side by side (hues apart, light enough for dark text at 4.5:1 or more).
 PALETTE = ("#9ecbff", "#ffc48a", "#a8e6a1", "#f5a3c7", "#d3b8ff", "#ffe27a", "#8fe3de", "#e8b7a0",

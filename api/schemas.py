@@ -176,6 +176,8 @@ class SessionOut(BaseModel):
     duration: float
     status: str
     created_at: datetime
+    group_id: Optional[str] = None
+    participants: list[str] = Field(default_factory=list, description="ids of the speakers the session expected")
 
 
 class SessionList(BaseModel):
@@ -265,3 +267,55 @@ class ActionPage(BaseModel):
     limit: int
     offset: int
     items: list[ActionOut]
+
+
+class GroupCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=200)
+    members: list[str] = Field(default_factory=list, max_length=20,
+                               description="speaker ids or names (each must be enrolled)")
+
+
+class GroupRename(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=200)
+
+
+class GroupMembers(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    members: list[str] = Field(min_length=1, max_length=20, description="speaker ids or names")
+
+
+class MemberOut(BaseModel):
+    id: str
+    name: str
+    consent: str
+    history_url: str = Field(description="the member's utterances across sessions")
+
+
+class GroupOut(BaseModel):
+    id: str
+    name: str
+    created_at: datetime
+    members: list[MemberOut]
+
+
+class GroupList(BaseModel):
+    total: int
+    items: list[GroupOut]
+
+
+class MemberTalkOut(BaseModel):
+    speaker_id: str
+    name: str
+    seconds: float
+
+
+class GroupSessionOut(BaseModel):
+    session: SessionOut
+    talk: list[MemberTalkOut] = Field(description="each member's talk time in the session (0 when absent)")
+
+
+class GroupSessions(BaseModel):
+    total: int
+    items: list[GroupSessionOut]

@@ -25,7 +25,8 @@ from jobs.submission import Upload
 CHUNK = 1024 * 1024  # bytes copied at a time: the cap is checked while copying, not after
 NAME_LENGTH = 100  # of the user's file name kept for our copy
 MEDIA_TYPES = {"json": "application/json; charset=utf-8", "srt": "application/x-subrip; charset=utf-8",
-               "vtt": "text/vtt; charset=utf-8", "txt": "text/plain; charset=utf-8"}
+               "vtt": "text/vtt; charset=utf-8", "txt": "text/plain; charset=utf-8",
+               "rttm": "text/plain; charset=utf-8"}
 
 
 def user_file_name(upload: UploadFile) -> str:

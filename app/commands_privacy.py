@@ -7,6 +7,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from app.local_db import open_database
 from hearback.errors import InputError
 from hearback.settings import Settings
 
@@ -68,12 +69,6 @@ def register(commands, speakers) -> None:
     purge.set_defaults(run=run_purge)
 
 
-def _open(settings: Settings):
-    from speakers.db import Database
-
-    return Database(settings).upgrade()
-
-
 def _speaker(db, settings: Settings, name: str):
     from speakers import roster
 
@@ -88,7 +83,7 @@ def run_consent(args) -> int:
 
     settings = Settings.from_env()
     given = consent_of(args, "attested")
-    with _open(settings).open() as db:
+    with open_database(settings).open() as db:
         speaker = _speaker(db, settings, args.name)
         row = attest(db, settings.workspace, speaker.id, given)
     print(f"consent of {speaker.name} recorded (#{row.id}, given by {row.given_by}): matched from now on")
@@ -101,7 +96,7 @@ def run_export(args) -> int:
 
     settings = Settings.from_env()
     target = Path(args.output or f"{args.name}-export.zip")
-    with _open(settings).open() as db:
+    with open_database(settings).open() as db:
         speaker = _speaker(db, settings, args.name)
         with target.open("wb") as out:
             counts = write_archive(db, voice_store(settings), settings.workspace, speaker.id, cli_actor(), out)
@@ -116,7 +111,7 @@ def run_erase(args) -> int:
     from speakers.matching import MemoryMatcher
 
     settings = Settings.from_env()
-    with _open(settings).open() as db:
+    with open_database(settings).open() as db:
         speaker = _speaker(db, settings, args.name)
         done = erase(db, MemoryMatcher(), voice_store(settings), settings.workspace, speaker.id, cli_actor(),
                      args.forget_name)
@@ -134,7 +129,7 @@ def run_reembed(args) -> int:
     from speakers.reembed import reembed
 
     settings = Settings.from_env()
-    with _open(settings).open() as db:
+    with open_database(settings).open() as db:
         done = reembed(db, MemoryMatcher(), Pipeline(settings), voice_store(settings), cli_actor(), args.all)
     print(f"re-embedded {len(done.done)} voiceprint(s) with {done.embedder}; {done.current} already current")
     if done.without_audio:
@@ -152,7 +147,7 @@ def run_backup(args) -> int:
 
     settings = Settings.from_env()
     started = time.perf_counter()
-    done = backup(_open(settings), voice_store(settings), Path(args.file))
+    done = backup(open_database(settings), voice_store(settings), Path(args.file))
     print(f"{args.file}: schema {done.revision}, {sum(done.rows.values())} rows "
           f"({done.rows.get('voiceprints', 0)} voiceprints), {done.audio} audio file(s) in "
           f"{time.perf_counter() - started:.1f} s")
@@ -188,6 +183,6 @@ def run_purge(args) -> int:
         from jobs.storage import AudioStorage
 
         storage = AudioStorage(settings)
-    count = purge_sessions(_open(settings), storage, settings.session_retention_days)
+    count = purge_sessions(open_database(settings), storage, settings.session_retention_days)
     print(f"purged {count} session(s) older than {settings.session_retention_days:g} days")
     return 0

@@ -7,6 +7,7 @@ from __future__ import annotations
 import sys
 
 from app import commands_privacy
+from app.local_db import open_database
 from hearback.settings import Settings
 
 MINUTE = 60.0
@@ -33,12 +34,6 @@ def register(commands) -> None:
     serve.set_defaults(run=run_serve)
 
 
-def _database(settings: Settings):
-    from speakers.db import Database
-
-    return Database(settings).upgrade()
-
-
 def run_enroll(args) -> int:
     from hearback.fetch import fetched
     from hearback.pipeline import Pipeline
@@ -48,7 +43,7 @@ def run_enroll(args) -> int:
 
     settings = Settings.from_env()
     consent = commands_privacy.consent_of(args, "cli")
-    with _database(settings).open() as db, fetched(args.audio, settings) as audio:
+    with open_database(settings).open() as db, fetched(args.audio, settings) as audio:
         existing = roster.find_speaker(db, settings.workspace, args.name)
         done = enrol(db, MemoryMatcher(), Pipeline(settings), settings, audio.path,
                      speaker_id=existing.id if existing else None, new_name=None if existing else args.name,
@@ -68,7 +63,7 @@ def run_list(args) -> int:
 
     settings = Settings.from_env()
     running = Embedder.configured(settings).name
-    with _database(settings).open() as db:
+    with open_database(settings).open() as db:
         rows = roster.list_speakers(db, settings.workspace, embedder=running)
     if not rows:
         print("no speakers enrolled yet: hearback speakers enroll NAME AUDIO --consent")

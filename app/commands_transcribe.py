@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from app import commands_summary
+from app.local_db import open_database
 from hearback.progress import Stage
 from hearback.settings import Settings
 
@@ -26,10 +27,15 @@ def register(commands) -> None:
     t.add_argument("--language", default="auto", help="fr, en or auto (default: auto)")
     t.add_argument("--min-speakers", type=int, default=None)
     t.add_argument("--max-speakers", type=int, default=None)
-    t.add_argument("--format", default="json", help="json, srt, vtt or txt (default: json)")
+    t.add_argument("--format", default="json", help="json, srt, vtt, txt or rttm (default: json)")
     t.add_argument("--output", "-o", default=None, help="write to this file instead of stdout")
     t.add_argument("--no-diarize", action="store_true", help="skip speaker diarization")
     t.add_argument("--identify", action="store_true", help="name speakers enrolled in the local database")
+    t.add_argument("--participants", default="", metavar="NAMES",
+                   help="who the recording expects: enrolled speakers' names or ids, comma-separated; their voices "
+                        "decide who speaks (implies --identify)")
+    t.add_argument("--group", default=None, help="a group of enrolled speakers (hearback groups): its members are "
+                                                 "the participants")
     t.add_argument("--summary", action="store_true",
                    help="then a summary by the language model of HEARBACK_LLM_URL (in the JSON, after a txt)")
     t.add_argument("--summary-output", default=None, metavar="FILE", help="write the summary's Markdown to FILE")
@@ -51,12 +57,13 @@ def run_transcribe(args) -> int:
     summary = args.summary or bool(args.summary_output)
     if summary:
         commands_summary.check_options(args, fmt, settings)
+    expected = participants_of(args, settings)  # an unknown name stops here, before any work
     pipeline = Pipeline(settings)
     show_bar = args.progress or (not args.quiet and sys.stderr.isatty())
     with fetched(args.input, settings) as audio, _ProgressBar(show_bar) as bar:
-        transcript = pipeline.transcribe_file(audio.path, options, progress=bar.update)
-    if args.identify:
-        name_enrolled_speakers(transcript, pipeline, settings)
+        transcript = pipeline.transcribe_file(audio.path, options, progress=bar.update, voiceprints=expected or None)
+    if args.identify or expected:
+        name_enrolled_speakers(transcript, pipeline, settings, {vp.speaker_id for vp in expected})
     for warning in transcript.quality.get("warnings", []):  # shown even with --quiet: speech may be missing
         print(f"hearback: warning: {warning['text']}", file=sys.stderr)
     if not args.quiet:
@@ -75,22 +82,44 @@ def run_transcribe(args) -> int:
     return 0
 
 
-def name_enrolled_speakers(transcript: "Transcript", pipeline: "Pipeline", settings: Settings) -> None:
-    """The service's identification, on the local database's voiceprints held in memory."""
+def participants_of(args, settings: Settings) -> list:
+    """The voiceprints of the participants named by --participants and --group (each named by the
+    speaker's name), checked in the local database: unknown or unconsented names are an error."""
+    from jobs.submission import split_names
+    from speakers.groups import participant_voiceprints, resolve_participants
+    from speakers.identification import Embedder
+
+    names = split_names([args.participants])
+    if not names and not args.group:
+        return []
+    embedder = Embedder.configured(settings).name
+    with open_database(settings).open() as db:
+        _, people = resolve_participants(db, settings.workspace, names, args.group, embedder)
+        return participant_voiceprints(db, [p.id for p in people], embedder, named_by="name")
+
+
+def name_enrolled_speakers(transcript: "Transcript", pipeline: "Pipeline", settings: Settings,
+                           participants: set[str] = frozenset()) -> None:
+    """The service's identification, on the local database's voiceprints held in memory, for the
+    clusters no participant took: anyone else enrolled needs the guest bar when participants
+    were given."""
+    from hearback.embedders import guest_threshold
     from hearback.identify import apply_names
     from speakers import index_sync, matching
-    from speakers.db import Database
     from speakers.identification import Embedder, identify
 
-    if not transcript.speaker_embeddings:
+    named = {i.label: i for i in transcript.identifications if i.name}
+    rest = {label: v for label, v in transcript.speaker_embeddings.items() if label not in named}
+    if not rest:
         return
     started = time.perf_counter()
     matcher = matching.MemoryMatcher()
-    with Database(settings).upgrade().open() as db:
+    bar = max(pipeline.identify_threshold, guest_threshold(settings)) if participants else pipeline.identify_threshold
+    with open_database(settings).open() as db:
         index_sync.reload(db, matcher)
-        found = identify(db, matcher, settings.workspace, transcript.speaker_embeddings, transcript.embedder,
-                         Embedder.of(pipeline), pipeline.identify_threshold)
-    apply_names(transcript, found)
+        found = identify(db, matcher, settings.workspace, rest, transcript.embedder, Embedder.of(pipeline), bar,
+                         exclude=participants)
+    apply_names(transcript, sorted([*named.values(), *found], key=lambda i: i.label))
     transcript.timings[Stage.IDENTIFYING.value] = time.perf_counter() - started
 
 

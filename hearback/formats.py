@@ -1,5 +1,7 @@
-"""Write a transcript as json, srt, vtt or txt. Speakers are shown in every format:
-`[Alice] text` in SRT and txt, a `<v Alice>` voice span in WebVTT.
+"""Write a transcript as json, srt, vtt, txt or rttm. Speakers are shown in every format:
+`[Alice] text` in SRT and txt, a `<v Alice>` voice span in WebVTT; RTTM (the diarization
+exchange format of NIST, read by pyannote.metrics and dscore) lists who spoke when, overlaps
+included, one turn per line.
 
 Names and texts are escaped for each format: a line break, a control character or an arrow `-->`
 in a speaker's name or a segment's text can never end a cue, start a new one or forge a line.
@@ -14,7 +16,8 @@ from typing import Any, Mapping
 from hearback.errors import InputError
 from hearback.result import Transcript
 
-FORMATS = ("json", "srt", "vtt", "txt")
+FORMATS = ("json", "srt", "vtt", "txt", "rttm")
+RTTM_FILE = "hearback"  # the file id of RTTM lines (the recording has no name of its own here)
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")  # line breaks (also Unicode's) and control characters
 
 
@@ -31,6 +34,8 @@ def render(transcript: Transcript | Mapping[str, Any], fmt: str) -> str:
     data = transcript.to_dict() if isinstance(transcript, Transcript) else transcript
     if fmt == "json":
         return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    if fmt == "rttm":
+        return to_rttm(data.get("turns") or _turns_of(data["transcription"]["segments"]))
     segments = [s for s in data["transcription"]["segments"] if s["text"].strip()]
     if fmt == "srt":
         return to_srt(segments)
@@ -55,6 +60,21 @@ def to_vtt(segments: list[Mapping[str, Any]]) -> str:
             text = f"<v {_escape_vtt(s['speaker'])}>{text}"
         blocks.append(f"{timestamp(s['start'], '.')} --> {timestamp(s['end'], '.')}\n{text}\n")
     return "\n".join(blocks)
+
+
+def to_rttm(turns: list[Mapping[str, Any]], file_id: str = RTTM_FILE) -> str:
+    """`SPEAKER file 1 start duration <NA> <NA> name <NA> <NA>`, one line per turn, by start; a name's
+    spaces become underscores (RTTM fields are separated by whitespace)."""
+    lines = []
+    for t in sorted(turns, key=lambda t: (t["start"], t["end"])):
+        name = "_".join(one_line(t["speaker"]).split()) or "unknown"
+        lines.append(f"SPEAKER {file_id} 1 {t['start']:.3f} {t['end'] - t['start']:.3f} <NA> <NA> {name} <NA> <NA>")
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def _turns_of(segments: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Turns read off the segments, for transcripts stored before turns were kept."""
+    return [{"start": s["start"], "end": s["end"], "speaker": s["speaker"]} for s in segments if s.get("speaker")]
 
 
 def to_txt(segments: list[Mapping[str, Any]]) -> str:

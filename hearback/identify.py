@@ -5,17 +5,24 @@ two people, so they cannot both be Alice): the Hungarian assignment on cosine si
 each cluster's embedding and each enrolled speaker's best voiceprint, and a pair below the
 threshold stays unknown. Embeddings of different embedders are never compared.
 
+Voiceprints are `expected` (a participant: the recording is theirs, and they anchored the
+diarization) or not (someone else enrolled): a cluster the anchoring gave to a participant is
+theirs when it also clears the threshold; the other clusters go to the remaining participants at
+the same threshold, and only then to anyone else enrolled, at a stricter one: a wrong name is
+worse than no name.
+
 This module is the whole of the matching logic; the RunPod worker calls it with voiceprints given
 inline and the speaker service with candidates from its FAISS index.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Optional, Sequence
 
 import numpy as np
 
+from hearback.diarize.anchors import Participant
 from hearback.errors import InputError
 from hearback.result import Identification, Segment, Transcript
 
@@ -26,6 +33,39 @@ class Voiceprint:
     vector: np.ndarray
     model: str
     speaker_id: Optional[str] = None
+    expected: bool = True  # a participant of the recording
+
+    @property
+    def key(self) -> str:
+        return self.speaker_id or self.name
+
+
+def participants(voiceprints: Optional[Sequence[Voiceprint]]) -> list[Participant]:
+    """The expected people among `voiceprints`, each with all of their voiceprints (the anchors)."""
+    return [Participant(key, vectors) for key, (_, _, vectors) in _people(voiceprints or [], expected=True).items()]
+
+
+def name_clusters(clusters: dict[str, np.ndarray], voiceprints: Sequence[Voiceprint], threshold: float,
+                  stricter: float, owners: Optional[dict[str, str]] = None) -> list[Identification]:
+    """One `Identification` per cluster label. `owners`: clusters the anchoring gave to a
+    participant (label -> key); `stricter`: the score anyone not expected needs."""
+    labels = sorted(clusters)
+    found: dict[str, Identification] = {}
+    expected, others = _people(voiceprints, expected=True), _people(voiceprints, expected=False)
+    for label, key in (owners or {}).items():
+        if label in clusters and key in expected:
+            name, speaker_id, vectors = expected[key]
+            score = float((vectors @ _unit(clusters[label])).max())
+            if score >= threshold:
+                found[label] = Identification(label, name, score, speaker_id)
+    taken = {i.speaker_id or i.name for i in found.values()}
+    for people, bar in ((expected, threshold), (others, stricter)):
+        free = [label for label in labels if label not in found]
+        left = {k: v for k, v in people.items() if k not in taken}
+        for i in match_clusters({label: clusters[label] for label in free}, left, bar):
+            if i.name:
+                found[i.label] = i
+    return [found.get(label) or _unnamed(label, clusters[label], expected | others) for label in labels]
 
 
 def check_voiceprints(voiceprints: Sequence[Voiceprint], embedder: str, dim: int) -> None:
@@ -40,21 +80,24 @@ def check_voiceprints(voiceprints: Sequence[Voiceprint], embedder: str, dim: int
             raise InputError(f"voiceprint of {vp.name!r} has {len(vp.vector)} values; {embedder} gives {dim}")
 
 
-def match_clusters(
-    clusters: dict[str, np.ndarray],
-    voiceprints: Sequence[Voiceprint],
-    threshold: float,
-) -> list[Identification]:
+def match_clusters(clusters: dict[str, np.ndarray], people: dict[str, tuple[str, Optional[str], np.ndarray]],
+                   threshold: float) -> list[Identification]:
     """One `Identification` per cluster label: a name and score, or `name=None` below threshold."""
     labels = sorted(clusters)
-    people = _people(voiceprints)
-    scores = np.zeros((len(labels), len(people)), np.float32)
-    if labels and people:
+    chosen = list(people.values())
+    scores = np.zeros((len(labels), len(chosen)), np.float32)
+    if labels and chosen:
         cluster_matrix = np.stack([_unit(clusters[label]) for label in labels])
-        for j, (_, _, vectors) in enumerate(people):
+        for j, (_, _, vectors) in enumerate(chosen):
             # a speaker with several voiceprints matches by the closest one
             scores[:, j] = (cluster_matrix @ vectors.T).max(axis=1)
-    return assign_names(labels, [(name, sid) for name, sid, _ in people], scores, threshold)
+    return assign_names(labels, [(name, sid) for name, sid, _ in chosen], scores, threshold)
+
+
+def _unnamed(label: str, vector: np.ndarray, people: dict) -> Identification:
+    """A cluster no one took, with the best score anyone had (what the name missed by)."""
+    scores = [float((vectors @ _unit(vector)).max()) for _, _, vectors in people.values()]
+    return Identification(label, None, max(scores, default=0.0))
 
 
 def assign_names(labels: Sequence[str], candidates: Sequence[tuple[str, Optional[str]]],
@@ -81,10 +124,11 @@ def assign_names(labels: Sequence[str], candidates: Sequence[tuple[str, Optional
 
 
 def apply_names(transcript: Transcript, identifications: list[Identification]) -> Transcript:
-    """Replace cluster labels by names in segments, words and the speaker list."""
+    """Replace cluster labels by names in segments, words, turns and the speaker list."""
     names = {i.label: i.name for i in identifications if i.name}
     for segment in transcript.segments:
         _rename(segment, names)
+    transcript.turns = [replace(t, speaker=names.get(t.speaker, t.speaker)) for t in transcript.turns]
     transcript.speakers = [names.get(s, s) for s in transcript.speakers]
     transcript.identifications = identifications
     return transcript
@@ -98,11 +142,13 @@ def _rename(segment: Segment, names: dict[str, str]) -> None:
             word.speaker = names[word.speaker]
 
 
-def _people(voiceprints: Sequence[Voiceprint]) -> list[tuple[str, Optional[str], np.ndarray]]:
-    grouped: dict[tuple[str, Optional[str]], list[np.ndarray]] = {}
+def _people(voiceprints: Sequence[Voiceprint], expected: bool) -> dict[str, tuple[str, Optional[str], np.ndarray]]:
+    """key -> (name, speaker id, unit voiceprints) of the expected people, or of the others."""
+    grouped: dict[str, tuple[str, Optional[str], list[np.ndarray]]] = {}
     for vp in voiceprints:
-        grouped.setdefault((vp.name, vp.speaker_id), []).append(_unit(np.asarray(vp.vector, np.float32)))
-    return [(name, sid, np.stack(vectors)) for (name, sid), vectors in grouped.items()]
+        if vp.expected == expected:
+            grouped.setdefault(vp.key, (vp.name, vp.speaker_id, []))[2].append(_unit(np.asarray(vp.vector, np.float32)))
+    return {key: (name, sid, np.stack(vectors)) for key, (name, sid, vectors) in grouped.items()}
 
 
 def _unit(v: np.ndarray) -> np.ndarray:

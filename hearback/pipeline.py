@@ -23,9 +23,9 @@ from hearback.decode import MIN_DURATION, SAMPLE_RATE, Audio, declared_duration,
 from hearback.diarize import Diarizer, DiarizationRun, load_diarizer
 from hearback.diarize.cluster import MAX_SPEAKERS
 from hearback.diarize.voice import VoiceSample, embed_voice
-from hearback.embedders import identify_threshold
+from hearback.embedders import guest_threshold, identify_threshold
 from hearback.errors import InputError
-from hearback.identify import Voiceprint, apply_names, check_voiceprints, match_clusters
+from hearback.identify import Voiceprint, apply_names, check_voiceprints, name_clusters, participants
 from hearback.progress import Progress, Stage, within
 from hearback.quality import notice_dict, warnings
 from hearback.result import Diarization, Segment, SpeechRegion, Transcript
@@ -148,13 +148,20 @@ class Pipeline:
         run.feed(audio.samples, 0.0, final=True)
         return run.finish(audio.duration, threshold)
 
-    def diarize(self, audio: Audio, min_speakers: Optional[int] = None,
-                max_speakers: Optional[int] = None) -> Diarization:
-        """Who speaks when in decoded audio, without the ASR (benchmarks, enrolment checks)."""
+    def diarize(self, audio: Audio, min_speakers: Optional[int] = None, max_speakers: Optional[int] = None,
+                voiceprints: Optional[list[Voiceprint]] = None) -> Diarization:
+        """Who speaks when in decoded audio, without the ASR (benchmarks, enrolment checks);
+        the expected `voiceprints` anchor it as they do a transcription."""
+        run, regions = self.speaker_windows(audio)
+        return run.finish(regions, min_speakers, max_speakers, participants=participants(voiceprints))
+
+    def speaker_windows(self, audio: Audio) -> tuple[DiarizationRun, list[SpeechRegion]]:
+        """The diarization of decoded audio fed with all of it, not yet finished, and its speech
+        regions (a benchmark finishes one run several ways)."""
         regions, activity = self._speech(audio.samples, 0.0)
         run = self.diarizer.begin(audio.samples)
         run.feed(audio.samples, regions, 0.0, activity)
-        return run.finish(regions, min_speakers, max_speakers)
+        return run, regions
 
     def voice_sample(self, audio: Audio) -> VoiceSample:
         """A voiceprint from a sample of one person, with how much speech it held and how many voices."""
@@ -253,7 +260,8 @@ class _Run:
             with _timed(self.timings, "diarize"):
                 self._report(Stage.DIARIZING, TRANSCRIBED)
                 diarization = self.diarization.finish(self.regions, self.options.min_speakers,
-                                                      self.options.max_speakers)
+                                                      self.options.max_speakers,
+                                                      participants=participants(self.voiceprints))
             with _timed(self.timings, "assign"):
                 self._report(Stage.ASSIGNING, TRANSCRIBED + 0.03)
                 segments = assign_speakers(segments, diarization.turns)
@@ -268,12 +276,15 @@ class _Run:
             embedder=diarization.embedder,
             model=self.pipeline.describe(),
             quality=self._quality(diarization, used),
+            turns=diarization.turns,
         )
         if self.voiceprints is not None and transcript.speaker_embeddings:
             with _timed(self.timings, "identify"):
                 self._report(Stage.IDENTIFYING, TRANSCRIBED + 0.04)
                 threshold = self.pipeline.identify_threshold if threshold is None else threshold
-                apply_names(transcript, match_clusters(transcript.speaker_embeddings, self.voiceprints, threshold))
+                stricter = max(threshold, guest_threshold(self.pipeline.settings))
+                apply_names(transcript, name_clusters(transcript.speaker_embeddings, self.voiceprints, threshold,
+                                                      stricter, diarization.owners))
         self._report(Stage.DONE, 1.0)
         transcript.timings = self.timings
         transcript.processing_time = time.perf_counter() - self.started

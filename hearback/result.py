@@ -96,6 +96,8 @@ class Diarization:
     speech_time: dict[str, float] = field(default_factory=dict)
     # how the speaker count was decided (for the output's quality metadata)
     details: dict[str, Any] = field(default_factory=dict)
+    # label -> the key of the participant whose anchored windows the cluster holds
+    owners: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -141,6 +143,7 @@ class Transcript:
     identifications: list[Identification] = field(default_factory=list)
     quality: dict[str, Any] = field(default_factory=dict)
     languages: list[dict[str, Any]] = field(default_factory=list)  # [{"language", "share"}], most first
+    turns: list[Turn] = field(default_factory=list)  # who spoke when, overlaps included (RTTM)
 
     @property
     def text(self) -> str:
@@ -161,6 +164,7 @@ class Transcript:
                 "dimension": _dimension(self.speaker_embeddings),
                 "vectors": {k: [round(float(x), 6) for x in v] for k, v in self.speaker_embeddings.items()},
             }
+        out["turns"] = [{"start": _r(t.start), "end": _r(t.end), "speaker": t.speaker} for t in self.turns]
         if self.identifications:
             out["identified_speakers"] = [
                 {"label": i.label, "name": i.name, "score": round(i.score, 4), "speaker_id": i.speaker_id}
@@ -190,6 +194,7 @@ class Transcript:
             identifications=[Identification.from_dict(i) for i in data.get("identified_speakers") or []],
             quality=dict(data.get("quality") or {}),
             languages=list(data.get("languages") or []),
+            turns=[Turn(float(t["start"]), float(t["end"]), str(t["speaker"])) for t in data.get("turns") or []],
         )
 
 

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Optional
 
-from hearback.embedders import identify_threshold
+from hearback.embedders import guest_threshold, identify_threshold
 from hearback.errors import HearbackError
 from hearback.progress import Stage
 from hearback.settings import Settings
@@ -31,6 +31,7 @@ from speakers.enrichment import Guard
 from speakers.matching import Matcher
 from speakers.models import Job, now
 from speakers.on_demand import OnDemandPipeline
+from speakers.groups import participant_voiceprints
 from speakers.recordings import is_stored, mark_failed, store_transcript
 
 log = logging.getLogger(__name__)
@@ -85,7 +86,8 @@ class JobRunner:
         """Queue a transcription of an uploaded file or of `request.audio_url`."""
         submission.check(request, upload, self.settings, self.storage)
         with self.database.open() as db:
-            job = submission.store(db, self.settings, self.uploads, request, upload, self.storage)
+            job = submission.store(db, self.settings, self.uploads, request, upload, self.storage,
+                                   self.models.running.name)
         try:
             self.queue.put(job.id)
         except Exception:  # the job is stored: the queue's next look for unqueued jobs finds it
@@ -137,12 +139,16 @@ class JobRunner:
         error, code, details = "", "", {}
         try:
             if not stored:
-                source, options = AudioSource.of(job, self.storage), JobRequest(**job.request).options
-                transcript = self.transcriber.transcribe(source, options, context)
+                request = JobRequest(**job.request)
+                with self.database.open() as db:
+                    expected = participant_voiceprints(db, request.participants, self.models.running.name)
+                transcript = self.transcriber.transcribe(AudioSource.of(job, self.storage), request.options, context,
+                                                         expected)
                 self._update(job_id, stage=Stage.STORING, progress=STORING_PROGRESS)
                 with self.database.open() as db:
                     store_transcript(db, self.matcher, job.workspace, job.session_id, transcript,
-                                     self.models.embedder, identify_threshold(self.settings), Guard.of(self.settings))
+                                     self.models.embedder, identify_threshold(self.settings), Guard.of(self.settings),
+                                     request.participants, guest_threshold(self.settings))
         except HandedBack:
             log.info("job %s handed back: this replica is stopping", job_id)
             self._update(job_id, state=JobState.QUEUED, stage=Stage.QUEUED, progress=0.0)

@@ -6,10 +6,10 @@ other machines can read it). Errors name the user's file, never a server path.""
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Sequence
 
 from sqlalchemy.orm import Session as DbSession
 
@@ -20,6 +20,7 @@ from hearback.summary.client import check as check_summary
 from jobs.audio import save_upload
 from jobs.storage import AudioStorage
 from jobs.store import add_job
+from speakers.groups import resolve_participants
 from speakers.models import Job
 from speakers.recordings import add_session
 
@@ -39,6 +40,9 @@ class JobRequest:
     public_url: Optional[str] = None  # where the submitter reached the service: links in webhooks
     filename: Optional[str] = None  # the uploaded file's name, as the user named it: errors name it
     summary: bool = False  # a summary by the language model once the transcript is stored
+    # who the recording expects: names or speaker ids as asked, then (stored) the speakers' ids
+    participants: list[str] = field(default_factory=list)
+    group: Optional[str] = None  # a group's name or id as asked, then (stored) its id
 
     @property
     def options(self) -> Options:
@@ -68,9 +72,9 @@ def check(request: JobRequest, upload: Optional[Upload], settings: Settings, sto
         raise InputError("audio_url must be an http(s) URL or s3://bucket/key", "bad_audio_url")
     if request.webhook_url and not request.webhook_url.lower().startswith(("http://", "https://")):
         raise InputError("webhook_url must be an http(s) URL")
-    for field, value in (("title", request.title), ("tag", request.tag), ("audio_url", request.audio_url),
-                         ("webhook_url", request.webhook_url), ("file name", upload and upload.filename)):
-        check_text(field, value or "")
+    for name, value in (("title", request.title), ("tag", request.tag), ("audio_url", request.audio_url),
+                        ("webhook_url", request.webhook_url), ("file name", upload and upload.filename)):
+        check_text(name, value or "")
     if upload and upload.size > settings.max_bytes:
         raise InputError(f"the file is over the limit of {settings.max_bytes} bytes", "file_too_large",
                          limit=settings.max_bytes)
@@ -81,6 +85,11 @@ def check(request: JobRequest, upload: Optional[Upload], settings: Settings, sto
     if request.summary:
         check_summary(settings)  # no language model configured: refused now, not after the transcription
     recorded_at(request)
+
+
+def split_names(values: Sequence[str]) -> list[str]:
+    """Participants as given: each value may hold several names separated by commas."""
+    return [name.strip() for value in values for name in (value or "").split(",") if name.strip()]
 
 
 def recorded_at(request: JobRequest) -> Optional[datetime]:
@@ -94,10 +103,15 @@ def recorded_at(request: JobRequest) -> Optional[datetime]:
 
 
 def store(db: DbSession, settings: Settings, uploads: Path, request: JobRequest, upload: Optional[Upload],
-          storage: Optional[AudioStorage] = None) -> Job:
+          storage: Optional[AudioStorage] = None, embedder: str = "") -> Job:
     """The session and the job, committed together once the upload is in place (under `uploads`,
-    or in the bucket): a failure leaves no orphan session behind."""
+    or in the bucket): a failure leaves no orphan session behind. The participants and group are
+    resolved first (`embedder`: the one whose voiceprints they need), so that an unknown name
+    stores nothing."""
+    group, people = resolve_participants(db, settings.workspace, request.participants, request.group, embedder)
+    request.participants, request.group = [p.id for p in people], group.id if group else None
     session = add_session(db, settings.workspace, request.title, request.tag, recorded_at(request))
+    session.group_id, session.participants = request.group, request.participants
     if upload:
         request.filename = upload.filename
     fields = {k: v for k, v in asdict(request).items() if v is not None}

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Optional, Protocol
+from typing import Any, Callable, Optional, Protocol, Sequence
 
 from hearback.errors import ConfigError, InputError
+from hearback.identify import Voiceprint
 from hearback.pipeline import Options
 from hearback.progress import Stage
 from hearback.result import Transcript
@@ -41,7 +42,10 @@ class HandedBack(Exception):
 
 
 class Transcriber(Protocol):
-    def transcribe(self, source: AudioSource, options: Options, job: JobContext) -> Transcript: ...
+    def transcribe(self, source: AudioSource, options: Options, job: JobContext,
+                   participants: Sequence[Voiceprint] = ()) -> Transcript:
+        """`participants`: the voiceprints of the people the recording expects (each named by its
+        speaker id): they anchor the diarization, and the clusters they take come back named."""
 
 
 class LocalTranscriber:
@@ -50,9 +54,11 @@ class LocalTranscriber:
     def __init__(self, models: OnDemandPipeline, settings: Settings, storage: Optional[AudioStorage]):
         self.models, self.settings, self.storage = models, settings, storage
 
-    def transcribe(self, source: AudioSource, options: Options, job: JobContext) -> Transcript:
+    def transcribe(self, source: AudioSource, options: Options, job: JobContext,
+                   participants: Sequence[Voiceprint] = ()) -> Transcript:
         with local_copy(source, self.settings, self.storage, job.progress) as path:
-            return self.models.get().transcribe_file(path, options, progress=job.progress)
+            return self.models.get().transcribe_file(path, options, progress=job.progress,
+                                                     voiceprints=list(participants) or None)
 
 
 class RunPodTranscriber:
@@ -66,10 +72,14 @@ class RunPodTranscriber:
         self.settings, self.storage = settings, storage
         self.endpoint = runpod.Endpoint(settings.runpod_endpoint_id, api_key=settings.runpod_api_key)
 
-    def transcribe(self, source: AudioSource, options: Options, job: JobContext) -> Transcript:
+    def transcribe(self, source: AudioSource, options: Options, job: JobContext,
+                   participants: Sequence[Voiceprint] = ()) -> Transcript:
         payload: dict[str, Any] = {"language": options.language, "min_speakers": options.min_speakers,
                                    "max_speakers": options.max_speakers}
         payload = {k: v for k, v in payload.items() if v is not None}
+        if participants:  # the worker anchors on them; names are speaker ids, so they come back as ids
+            payload["speakers"] = [{"name": vp.name, "embedding": [float(x) for x in vp.vector], "model": vp.model}
+                                   for vp in participants]
         payload.update(remote_audio(source, self.settings, self.storage, job.job_id, job.event))
         job.progress(Stage.QUEUED, 0.0)
         self.failures = 0

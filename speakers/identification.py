@@ -9,6 +9,7 @@ whose consent is recorded (`speakers.consent`) are candidates at all.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Collection
 
 import numpy as np
 from sqlalchemy import select
@@ -47,9 +48,9 @@ class Embedder:
 
 
 def identify(db: DbSession, matcher: Matcher, workspace: str, clusters: dict[str, np.ndarray], embedder: str,
-             running: Embedder, threshold: float) -> list[Identification]:
+             running: Embedder, threshold: float, exclude: Collection[str] = ()) -> list[Identification]:
     """One `Identification` per cluster label, sorted: a name, speaker id and score, or no name
-    when no enrolled speaker reaches `threshold`."""
+    when no enrolled speaker reaches `threshold`. The speakers in `exclude` (ids) are not candidates."""
     if embedder != running.name:
         raise InputError(f"embeddings of embedder {embedder!r} cannot be compared with voiceprints of "
                          f"{running.name!r}, the embedder this service runs")
@@ -63,7 +64,7 @@ def identify(db: DbSession, matcher: Matcher, workspace: str, clusters: dict[str
     index_sync.catch_up(db, matcher)  # another replica may have enrolled, merged or deleted since
     speakers, scores = matcher.scores(embedder, workspace, unit(np.stack([clusters[label] for label in labels])))
     allowed = consented(db, speakers)
-    keep = [j for j, sid in enumerate(speakers) if sid in allowed]
+    keep = [j for j, sid in enumerate(speakers) if sid in allowed and sid not in exclude]
     speakers, scores = [speakers[j] for j in keep], scores[:, keep]
     found = assign_names(labels, [(sid, sid) for sid in speakers], scores, threshold)
     chosen = [i.speaker_id for i in found if i.name]

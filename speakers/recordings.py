@@ -8,13 +8,13 @@ their words and word scores) and comes back out (`read_transcript`) as the same 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Optional
+from typing import Any, Optional, Sequence
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session as DbSession
 
 from hearback.errors import InputError, NotFoundError
-from hearback.result import Identification, Segment, Transcript, Word
+from hearback.result import Identification, Segment, Transcript, Turn, Word
 from speakers import audit
 from speakers.consent import Consent, record_consent, require
 from speakers.db import get_owned
@@ -26,7 +26,7 @@ from speakers.models import ActionItem, Cluster, Session, Speaker, Utterance
 from speakers.roster import add_speaker, get_speaker
 from speakers.vectors import unit
 
-TRANSCRIPT_META = ("model", "timings", "quality", "processing_time")  # kept on the session as they came
+TRANSCRIPT_META = ("model", "timings", "quality", "processing_time", "turns")  # kept on the session as they came
 NAMED_BY_HAND = 1.0  # the score of a cluster a person named: certain
 DONE = "done"  # a session's status once its transcript is stored
 
@@ -82,9 +82,14 @@ def is_stored(db: DbSession, session_id: Optional[str]) -> bool:
 
 
 def store_transcript(db: DbSession, matcher: Matcher, workspace: str, session_id: str, transcript: Transcript,
-                     running: Embedder, threshold: float, guard: Optional[Guard] = None) -> Session:
+                     running: Embedder, threshold: float, guard: Optional[Guard] = None,
+                     participants: Sequence[str] = (), guest: Optional[float] = None) -> Session:
     """Identify the transcript's clusters, then keep clusters and utterances on the session; with a
     `guard`, clusters identified with a large margin enrich their speaker (`speakers.enrichment`).
+
+    With `participants` (speaker ids), the transcript comes named by them (the pipeline anchored
+    on their voiceprints, each named by its id): those clusters are theirs, and the others are
+    matched against everyone else enrolled at the `guest` bar.
 
     Idempotent: the session row is locked first (on PostgreSQL), and a session already stored by
     an earlier run of the same job (a crash between this commit and the job's state change, or a
@@ -94,10 +99,13 @@ def store_transcript(db: DbSession, matcher: Matcher, workspace: str, session_id
     if session.status == DONE:
         db.rollback()
         return session
+    found = _participants_found(transcript, set(participants))
     vectors = transcript.speaker_embeddings
-    comparable = bool(vectors) and transcript.embedder == running.name
-    found = {i.label: i for i in identify(db, matcher, workspace, vectors, transcript.embedder, running, threshold)
-             } if comparable else {}
+    rest = {label: v for label, v in vectors.items() if label not in found}
+    if rest and transcript.embedder == running.name:
+        bar = guest if participants and guest is not None else threshold
+        found |= {i.label: i for i in identify(db, matcher, workspace, rest, transcript.embedder, running, bar,
+                                               exclude=set(participants))}
     owner = {label: i.speaker_id for label, i in found.items() if i.name}
     speech = transcript.quality.get("speaker_seconds") or {}
     for label, vector in vectors.items():
@@ -121,6 +129,22 @@ def store_transcript(db: DbSession, matcher: Matcher, workspace: str, session_id
     return session
 
 
+def _participants_found(transcript: Transcript, participants: set[str]) -> dict[str, Identification]:
+    """The clusters the pipeline named after a participant (named by speaker id), with the
+    transcript's segments, words and turns given their cluster labels back (the session keeps
+    labels; names are read from the speakers table)."""
+    found = {i.label: Identification(i.label, i.name, i.score, i.name) for i in transcript.identifications
+             if i.name in participants}
+    label_of = {i.name: label for label, i in found.items()}
+    if label_of:
+        for segment in transcript.segments:
+            segment.speaker = label_of.get(segment.speaker, segment.speaker)
+            for word in segment.words:
+                word.speaker = label_of.get(word.speaker, word.speaker)
+        transcript.turns = [Turn(t.start, t.end, label_of.get(t.speaker, t.speaker)) for t in transcript.turns]
+    return found
+
+
 def read_transcript(db: DbSession, workspace: str, session_id: str) -> tuple[Session, Transcript]:
     """The session and its transcript, with today's speaker names in place of matched labels."""
     session = get_session(db, workspace, session_id)
@@ -132,13 +156,15 @@ def read_transcript(db: DbSession, workspace: str, session_id: str) -> tuple[Ses
         segments.append(Segment(u.start, u.end, u.text, words, speaker, u.language or None))
     clusters = db.scalars(select(Cluster).where(Cluster.session_id == session.id).order_by(Cluster.label)).all()
     meta = session.meta or {}
+    named = {c.label: names[c.speaker_id] for c in clusters if c.speaker_id in names}
+    turns = [Turn(float(t["start"]), float(t["end"]), named.get(t["speaker"], t["speaker"])) for t in meta.get("turns") or []]
     transcript = Transcript(
         segments=segments, language=session.language, duration=session.duration,
         processing_time=float(meta.get("processing_time", 0.0)),
         speakers=sorted({s.speaker for s in segments if s.speaker}),
         model=meta.get("model", {}), timings=meta.get("timings", {}), quality=meta.get("quality", {}),
         identifications=[Identification(c.label, names.get(c.speaker_id) if c.speaker_id else None, c.score,
-                                        c.speaker_id) for c in clusters])
+                                        c.speaker_id) for c in clusters], turns=turns)
     return session, transcript
 
 

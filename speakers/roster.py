@@ -86,6 +86,12 @@ def list_speakers(db: DbSession, workspace: str, speaker_id: Optional[str] = Non
             for s in speakers]
 
 
+def consented_names(db: DbSession, workspace: str, limit: int = 200) -> list[str]:
+    """Names of the speakers who can be a recording's participants (consent given), by name."""
+    return list(db.scalars(select(Speaker.name).where(Speaker.workspace == workspace, Speaker.consent == "given")
+                           .order_by(Speaker.name).limit(limit)))
+
+
 def summary(db: DbSession, workspace: str, speaker_id: str, embedder: str = "") -> SpeakerSummary:
     get_speaker(db, workspace, speaker_id)
     return list_speakers(db, workspace, speaker_id, embedder)[0]

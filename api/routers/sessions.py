@@ -23,7 +23,8 @@ router = APIRouter(prefix="/sessions", tags=["sessions"])
 
 def session_out(s) -> SessionOut:
     return SessionOut(id=s.id, title=s.title, tag=s.tag, recorded_at=s.recorded_at, language=s.language,
-                      duration=s.duration, status=s.status, created_at=s.created_at)
+                      duration=s.duration, status=s.status, created_at=s.created_at, group_id=s.group_id,
+                      participants=list(s.participants or []))
 
 
 @router.get("", response_model=SessionList)

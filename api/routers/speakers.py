@@ -138,7 +138,7 @@ def enrol_url(speaker_id: str, body: EnrolUrl, db: DbSession = Depends(deps.get_
                       f"url {body.audio_url.split('?')[0]}", given)
 
 
-@router.get("/{speaker_id}/utterances", response_model=HistoryPage)
+@router.get("/{speaker_id}/utterances", response_model=HistoryPage, name="speaker_utterances")
 def utterances(speaker_id: str, session_id: Optional[str] = None, tag: Optional[str] = None,
             since: Optional[datetime] = None, until: Optional[datetime] = None,
             q: Optional[str] = Query(default=None, description="text to look for"),

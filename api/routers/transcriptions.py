@@ -15,10 +15,12 @@ from api.uploads import MEDIA_TYPES, saved_upload
 from hearback.formats import check_format, render
 from jobs.runner import JobRunner
 from jobs.store import JobState
-from jobs.submission import JobRequest
+from jobs.submission import JobRequest, split_names
 from speakers.recordings import transcript_document
 
 router = APIRouter(prefix="/transcriptions", tags=["transcriptions"])
+PARTICIPANTS = ("who the recording expects: enrolled speakers' names or ids, comma-separated or one per field; "
+                "their voices anchor the diarization, anyone else stays SPEAKER_xx unless clearly another enrolled voice")
 
 
 def job_out(job, request: Request) -> JobOut:
@@ -44,11 +46,14 @@ async def submit(request: Request, audio: Optional[UploadFile] = File(default=No
                  title: str = Form(default=""), tag: str = Form(default=""),
                  recorded_at: Optional[str] = Form(default=None), webhook_url: Optional[str] = Form(default=None),
                  summary: bool = Form(default=False, description="summary by the language model (HEARBACK_LLM_URL)"),
+                 participants: list[str] = Form(default=[], description=PARTICIPANTS),
+                 group: Optional[str] = Form(default=None, description="a group's name or id: its members take part"),
                  jobs: JobRunner = Depends(deps.runner)):
     """Multipart form: an `audio` file or an `audio_url`, and the options. Answers 202 with the job."""
     job_request = JobRequest(language=language, min_speakers=min_speakers, max_speakers=max_speakers, title=title,
                              tag=tag, recorded_at=recorded_at, audio_url=audio_url or None,
-                             webhook_url=webhook_url or None, public_url=str(request.base_url), summary=summary)
+                             webhook_url=webhook_url or None, public_url=str(request.base_url), summary=summary,
+                             participants=split_names(participants), group=group or None)
     job = await submitted(jobs, job_request, audio)
     return JSONResponse(job_out(job, request).model_dump(mode="json"), status_code=202,
                         headers={"Location": str(request.url_for("transcription_status", job_id=job.id))})

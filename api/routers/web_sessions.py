@@ -31,8 +31,8 @@ from jobs import summaries
 from jobs.retention import delete_session
 from jobs.runner import JobRunner
 from jobs.store import kept_audio
-from jobs.submission import JobRequest
-from speakers import recordings, roster
+from jobs.submission import JobRequest, split_names
+from speakers import groups, recordings, roster
 from speakers.consent import Consent
 from speakers.matching import Matcher
 from speakers.models import Job
@@ -97,7 +97,8 @@ def sessions_page(request: Request, tag: str = "", since: str = "", until: str =
     jobs = {s.id: job for s in rows if s.status != "done" for job in [latest_job(db, s.id)] if job is not None}
     return page(request, "sessions.html", rows=rows, total=total, tags=recordings.list_tags(db, ws), tag=tag,
                 since=since, until=until, jobs=jobs, views={k: job_view(j, lang) for k, j in jobs.items()},
-                clock=clock, ended=ENDED, problem=problem)
+                clock=clock, ended=ENDED, problem=problem, groups=groups.list_groups(db, ws, limit=PAGE_ROWS)[0],
+                voices=roster.consented_names(db, ws, limit=PAGE_ROWS))
 
 
 @router.post("/sessions", dependencies=[Depends(logged_in)])
@@ -105,12 +106,14 @@ def sessions_page(request: Request, tag: str = "", since: str = "", until: str =
 async def start_transcription(request: Request, audio: Optional[UploadFile] = File(default=None),
                               audio_url: str = Form(default=""), title: str = Form(default=""),
                               tag: str = Form(default=""), language: str = Form(default="auto"),
+                              participants: str = Form(default=""), group: str = Form(default=""),
                               jobs: JobRunner = Depends(deps.runner)):
     has_file = audio is not None and bool(audio.filename)
     if has_file == bool(audio_url.strip()):
         return back("/ui/sessions", err=TEXT[language_of(request)]["give_audio"], kept=typed(locals()))
     job = await submitted(jobs, JobRequest(language=language, title=title, tag=tag, audio_url=audio_url.strip() or None,
-                                           public_url=str(request.base_url)), audio if has_file else None)
+                                           public_url=str(request.base_url), participants=split_names([participants]),
+                                           group=group or None), audio if has_file else None)
     return RedirectResponse(f"/ui/jobs/{job.id}", status_code=303)
 
 

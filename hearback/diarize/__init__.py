@@ -12,7 +12,7 @@ decoded (so memory stays flat however long the recording) and finished once at t
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional, Protocol, Union
+from typing import TYPE_CHECKING, Optional, Protocol, Sequence, Union
 
 import numpy as np
 
@@ -22,6 +22,9 @@ from hearback.progress import StepProgress
 from hearback.result import Diarization, SpeechRegion
 from hearback.segmentation import Activity
 from hearback.settings import Settings
+
+if TYPE_CHECKING:
+    from hearback.diarize.anchors import Participant
 
 BACKENDS = ("embedded", "pyannote")
 Source = Union[Path, np.ndarray, None]  # the recording's file, or its samples when held in memory
@@ -36,8 +39,10 @@ class DiarizationRun(Protocol):
         time) and, when segmentation-3.0 ran, what it heard (overlaps, local speaker tracks)."""
 
     def finish(self, regions: list[SpeechRegion], min_speakers: Optional[int], max_speakers: Optional[int],
-               progress: Optional[StepProgress] = None) -> Diarization:
-        """Turns and one embedding per speaker, for the whole recording."""
+               progress: Optional[StepProgress] = None, participants: Sequence["Participant"] = ()) -> Diarization:
+        """Turns and one embedding per speaker, for the whole recording. `participants`: the
+        voiceprints of the people the recording expects, which anchor the clustering where the
+        backend can (`anchors.py`); the clusters they own are in `Diarization.owners`."""
 
 
 class Diarizer(Protocol):

@@ -18,6 +18,7 @@ from typing import Optional
 import numpy as np
 from scipy.cluster.hierarchy import fcluster, linkage
 
+from hearback.diarize.linkage import FREE, average_linkage
 from hearback.vectors import unit_rows
 
 MAX_CLUSTER_POINTS = 2000  # linkage is quadratic in memory: longer recordings cluster a sample
@@ -29,24 +30,32 @@ MAX_SPEAKERS = 20
 
 
 def cluster_windows(embeddings: np.ndarray, same_voice: float, min_speakers: Optional[int] = None,
-                    max_speakers: Optional[int] = None, weights: Optional[np.ndarray] = None) -> np.ndarray:
+                    max_speakers: Optional[int] = None, weights: Optional[np.ndarray] = None,
+                    tags: Optional[np.ndarray] = None) -> np.ndarray:
     """One speaker index (0..k-1) per window. `weights`: how much speech each window stands for,
     in full windows (a window of a short stretch of speech stands for less); a cluster's size, when
-    small ones are folded, is the sum of its windows' weights."""
+    small ones are folded, is the sum of its windows' weights. `tags`: the participant each window
+    is tied to (`anchors.py`) or FREE; tied windows of one participant end in one cluster, never
+    shared with another participant's."""
     n = len(embeddings)
-    low = max(1, min_speakers or 1)
+    tags = np.full(n, FREE, int) if tags is None else np.asarray(tags, int)
+    low = max(1, min_speakers or 1, len(np.unique(tags[tags != FREE])))
     high = max(low, min(max_speakers or MAX_SPEAKERS, n))
     if n < 2 or high == 1:
         return np.zeros(n, int)
     x = unit_rows(embeddings)
-    sample = _sample_indices(n)
-    tree = linkage(x[sample], method="average", metric="cosine")
-    labels = fcluster(tree, 1.0 - same_voice, criterion="distance") - 1
-    found = len(np.unique(labels))
-    if not low <= found <= high:
-        labels = fcluster(tree, min(max(found, low), high, len(sample)), criterion="maxclust") - 1
-    labels = _assign_all(x, sample, labels)
-    return _fold_small(x, labels, np.ones(n) if weights is None else np.asarray(weights, float), keep_at_least=low)
+    sample = _sample_indices(n, tags)
+    if (tags == FREE).all():
+        tree = linkage(x[sample], method="average", metric="cosine")
+        labels = fcluster(tree, 1.0 - same_voice, criterion="distance") - 1
+        found = len(np.unique(labels))
+        if not low <= found <= high:
+            labels = fcluster(tree, min(max(found, low), high, len(sample)), criterion="maxclust") - 1
+    else:
+        labels = average_linkage(x[sample], same_voice, low, high, tags[sample])
+    labels = _assign_all(x, sample, _dense(labels), tags)
+    weights = np.ones(n) if weights is None else np.asarray(weights, float)
+    return _fold_small(x, labels, weights, keep_at_least=low, keep=set(labels[tags != FREE]))
 
 
 def centroids(x: np.ndarray, labels: np.ndarray) -> np.ndarray:
@@ -54,15 +63,17 @@ def centroids(x: np.ndarray, labels: np.ndarray) -> np.ndarray:
     return unit_rows(np.stack([x[labels == k].mean(axis=0) for k in range(int(labels.max()) + 1)]))
 
 
-def _fold_small(x: np.ndarray, labels: np.ndarray, weights: np.ndarray, keep_at_least: int) -> np.ndarray:
-    """Give the windows of clusters too small to be a speaker to the nearest larger cluster."""
+def _fold_small(x: np.ndarray, labels: np.ndarray, weights: np.ndarray, keep_at_least: int,
+                keep: set = frozenset()) -> np.ndarray:
+    """Give the windows of clusters too small to be a speaker to the nearest larger cluster; the
+    clusters in `keep` (a participant's) stay whatever their size."""
     ks = np.unique(labels)
     counts = np.bincount(labels, weights)[ks]
     smallest = float(np.clip(MIN_CLUSTER_SHARE * weights.sum(), MIN_CLUSTER_WINDOWS, MAX_MIN_CLUSTER))
     big = ks[counts >= smallest]
-    if len(big) == len(ks) or len(big) == 0:
+    if len(big) == len(ks) or (len(big) == 0 and not keep):
         return _dense(labels)
-    keep = set(big) | set(ks[np.argsort(-counts)][:keep_at_least])
+    keep = set(keep) | set(big) | set(ks[np.argsort(-counts)][:keep_at_least])
     kept = np.array(sorted(keep))
     means = unit_rows(np.stack([x[labels == k].mean(axis=0) for k in kept]))
     out = labels.copy()
@@ -80,16 +91,22 @@ def _dense(labels: np.ndarray) -> np.ndarray:
     return order[inverse]
 
 
-def _sample_indices(n: int, cap: int = MAX_CLUSTER_POINTS) -> np.ndarray:
-    """Evenly spaced indices: clustering a capped sample keeps memory flat on long recordings."""
+def _sample_indices(n: int, tags: np.ndarray, cap: int = MAX_CLUSTER_POINTS) -> np.ndarray:
+    """Evenly spaced indices: clustering a capped sample keeps memory flat on long recordings.
+    The sample keeps a window of each participant tied to any, so that each has its cluster."""
     if n <= cap:
         return np.arange(n)
-    return np.unique(np.linspace(0, n - 1, cap).round().astype(int))
+    tied = [int(np.flatnonzero(tags == t)[0]) for t in np.unique(tags[tags != FREE])]
+    return np.unique(np.concatenate([np.linspace(0, n - 1, cap).round().astype(int), tied]).astype(int))
 
 
-def _assign_all(x: np.ndarray, sample: np.ndarray, sample_labels: np.ndarray) -> np.ndarray:
-    """Labels for every window: a window outside the sample joins its nearest cluster."""
+def _assign_all(x: np.ndarray, sample: np.ndarray, sample_labels: np.ndarray, tags: np.ndarray) -> np.ndarray:
+    """Labels for every window: a window outside the sample joins its participant's cluster when
+    it is tied to one, else its nearest cluster."""
     if len(sample) == len(x):
         return sample_labels
-    means = centroids(x[sample], _dense(sample_labels))
-    return np.argmax(x @ means.T, axis=1)
+    means = centroids(x[sample], sample_labels)
+    out = np.argmax(x @ means.T, axis=1)
+    for t in np.unique(tags[tags != FREE]):
+        out[tags == t] = sample_labels[np.flatnonzero(tags[sample] == t)[0]]
+    return out

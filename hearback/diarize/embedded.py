@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Optional, Sequence
 
 import numpy as np
 
 from hearback.diarize import Source, speaker_label
+from hearback.diarize.anchors import Participant, anchored_tags, group_owners
 from hearback.diarize.cluster import centroids, cluster_windows
 from hearback.diarize.overlap import add_overlaps
 from hearback.diarize.windows import (SpeakerWindows, cut_at, embed_windows, frames_to_turns, speaker_windows,
@@ -56,11 +57,13 @@ class WindowRun:
             self.overlaps += [o for o in activity.overlaps() if o[0] < done]
 
     def finish(self, regions: list[SpeechRegion], min_speakers: Optional[int], max_speakers: Optional[int],
-               progress: Optional[StepProgress] = None) -> Diarization:
+               progress: Optional[StepProgress] = None,
+               participants: Sequence[Participant] = ()) -> Diarization:
         if not len(self.found):
             return Diarization([], {}, self.embedder.name)
+        tags = anchored_tags(self.found.embeddings, participants)
         labels = cluster_windows(self.found.embeddings, self.embedder.same_voice, min_speakers, max_speakers,
-                                 self.found.weights)
+                                 self.found.weights, tags)
         turns = add_overlaps(frames_to_turns(self.found.windows, labels, regions, self.embedder.window_seconds),
                              self.overlaps)
         order = _first_appearance(turns)
@@ -68,15 +71,21 @@ class WindowRun:
         vectors = centroids(self.found.embeddings, labels)
         embeddings = {speaker_label(order[k]): vectors[k] for k in range(len(vectors)) if k in order}
         details = {"windows": len(self.found), "overlaps": len(self.overlaps)}
-        return summarise(turns, embeddings, self.embedder.name, details)
+        owners = {}
+        if tags is not None:
+            owners = {speaker_label(order[k]): participants[p].key
+                      for k, p in group_owners(labels, tags).items() if k in order}
+            details["anchored_windows"] = int((tags >= 0).sum())
+        return summarise(turns, embeddings, self.embedder.name, details, owners)
 
 
-def summarise(turns: list[Turn], embeddings: dict[str, np.ndarray], embedder: str, details: dict) -> Diarization:
+def summarise(turns: list[Turn], embeddings: dict[str, np.ndarray], embedder: str, details: dict,
+              owners: Optional[dict[str, str]] = None) -> Diarization:
     """A `Diarization` with each speaker's seconds of speech."""
     speech = {label: 0.0 for label in embeddings}
     for t in turns:
         speech[t.speaker] = speech.get(t.speaker, 0.0) + t.end - t.start
-    return Diarization(turns, dict(sorted(embeddings.items())), embedder, speech, details)
+    return Diarization(turns, dict(sorted(embeddings.items())), embedder, speech, details, owners or {})
 
 
 def _first_appearance(turns: list[Turn]) -> dict[int, int]:

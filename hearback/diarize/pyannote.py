@@ -19,11 +19,12 @@ import logging
 import os
 import time
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Sequence
 
 import numpy as np
 
 from hearback.diarize import Source, speaker_label
+from hearback.diarize.anchors import Participant
 from hearback.diarize.embedded import WindowRun, summarise
 from hearback.embedders import SpeakerEmbedder
 from hearback.errors import ConfigError
@@ -59,7 +60,8 @@ class PyannoteRun(WindowRun):
         self.diarizer, self.source = diarizer, source
 
     def finish(self, regions: list[SpeechRegion], min_speakers: Optional[int], max_speakers: Optional[int],
-               progress: Optional[StepProgress] = None) -> Diarization:
+               progress: Optional[StepProgress] = None, participants: Sequence[Participant] = ()) -> Diarization:
+        """pyannote's clustering takes no anchors: participants are named after it, one to one."""
         turns = run_pipeline(self.diarizer.pipeline, self.source, min_speakers, max_speakers)
         names = {spk: speaker_label(i) for i, spk in enumerate(dict.fromkeys(t.speaker for t in turns))}
         turns = [Turn(t.start, t.end, names[t.speaker]) for t in turns]

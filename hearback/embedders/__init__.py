@@ -23,6 +23,8 @@ EMBEDDERS = ("campp", "ge2e")
 # modules read them from here so that the service can know them without loading a model.
 SAME_VOICE = {"campp": 0.35, "ge2e": 0.70}  # average-linkage cut chosen on the tuning half (bench/diarization_eval.py --same-voice)
 IDENTIFY_THRESHOLD = {"campp": 0.38, "ge2e": 0.71}  # bench/identification_eval.py --half tune: equal error rate
+# The score someone enrolled but not expected (not a participant) needs to take a name.
+GUEST_THRESHOLD = {"campp": 0.5, "ge2e": 0.8}
 
 
 class SpeakerEmbedder(Protocol):
@@ -56,8 +58,17 @@ def load_embedder(name: str, device: str = "cpu", bundled_dir: str = "") -> Spea
 
 def identify_threshold(settings) -> float:
     """The score a cluster needs to take a name: the setting, or the running embedder's calibration."""
-    if settings.identify_threshold > 0:
-        return float(settings.identify_threshold)
-    if settings.embedder not in IDENTIFY_THRESHOLD:
-        raise ConfigError(f"HEARBACK_EMBEDDER={settings.embedder!r}: use one of {', '.join(EMBEDDERS)}")
-    return IDENTIFY_THRESHOLD[settings.embedder]
+    return _calibrated(settings.identify_threshold, IDENTIFY_THRESHOLD, settings.embedder)
+
+
+def guest_threshold(settings) -> float:
+    """The score a cluster needs to take the name of someone enrolled who is not a participant."""
+    return _calibrated(settings.guest_threshold, GUEST_THRESHOLD, settings.embedder)
+
+
+def _calibrated(setting: float, table: dict[str, float], embedder: str) -> float:
+    if setting > 0:
+        return float(setting)
+    if embedder not in table:
+        raise ConfigError(f"HEARBACK_EMBEDDER={embedder!r}: use one of {', '.join(EMBEDDERS)}")
+    return table[embedder]

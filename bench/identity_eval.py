@@ -1,0 +1,294 @@
+"""Who is speaking, when the voices we know decide it: participants anchoring the diarization,
+strangers mixed in, and a wrong name counted as worse than no name.
+
+Meetings are assembled from the real voices of one half of the development set
+(hearback/devset.py; the test half adds the two voices of the dev00/dev01 meeting): 4-7 voices in
+turns of 1.5-6 s, a condition each (phone band + 40 kb/s MP3, 16 kb/s Opus, noise, clean, phone +
+MP3 + noise), often two voices of one meeting (similar voices of one call). Two to four of them are
+enrolled from another clip (another meeting, another prompt); the others are strangers; the
+workspace also holds two enrolled voices who are not there, one of them a participant (a member
+who did not come), and sometimes an enrolled voice comes without being listed (a known guest).
+Each meeting is embedded once, then finished in each mode:
+- `blind`: free clustering, no names (what DER the clustering alone reaches);
+- `landed`: free clustering, every enrolled voice named at 0.38 (the landed behaviour);
+- `named`: free clustering, every enrolled voice named at the chosen threshold (no participants);
+- `workspace`: no participants given, every enrolled voice anchors the clustering;
+- `participants`: the participants anchor the clustering; anyone else enrolled needs the guest bar.
+Per mode: DER (0.25 s collar, overlap scored), speakers found for the true count, the share of the
+enrolled voices' speech carrying their name, and the share of the strangers' speech carrying none.
+
+    python bench/identity_eval.py --half tune --grid   # choose the anchor rule and the thresholds here
+    python bench/identity_eval.py --half test          # and report them here, never the other way
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import pickle
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from hearback import devset  # noqa: E402
+from hearback.decode import SAMPLE_RATE, Audio, decode  # noqa: E402
+from hearback.diarize import anchors  # noqa: E402
+from hearback.embedders import GUEST_THRESHOLD, IDENTIFY_THRESHOLD  # noqa: E402
+from hearback.evaluation import diarization_errors  # noqa: E402
+from hearback.identify import Voiceprint, name_clusters, participants  # noqa: E402
+from hearback.pipeline import Pipeline  # noqa: E402
+from hearback.settings import Settings  # noqa: E402
+
+LANDED_THRESHOLD = 0.38
+CONDITIONS = ("phone+mp3", "opus", "noise", "clean", "phone+mp3+noise")
+FRAME = 0.05
+MODES = ("blind", "landed", "named", "workspace", "participants")
+
+
+@dataclass
+class Voice:
+    name: str
+    enrol: np.ndarray | None  # a clip of another recording, or None: only ever a stranger
+    clips: list[devset.Clip]  # what the meetings use
+    room: str  # voices of one room (a meeting, the council) sound alike
+
+
+@dataclass
+class Meeting:
+    recording: devset.Recording
+    enrolled: list[str]  # present and enrolled
+    listed: list[str]  # the participants given (present or not)
+    workspace: list[str]  # every enrolled voice
+
+
+def voices(half: str) -> dict[str, Voice]:
+    by_speaker: dict[str, list[devset.Clip]] = {}
+    for clip in devset.split(half):
+        by_speaker.setdefault(clip.speaker, []).append(clip)
+    out = {}
+    for name, clips in by_speaker.items():
+        room = "council" if name.startswith("council") else clips[-1].source if name.startswith("ami") else name
+        enrol = clips[0].samples if len(clips) > 1 else None
+        out[name] = Voice(name, enrol, clips[1:] if enrol is not None else clips, room)
+    if half == devset.TEST:
+        out.update(_dev_meeting_voices())
+    return out
+
+
+def _dev_meeting_voices() -> dict[str, Voice]:
+    """The two voices of the dev00/dev01 excerpts: enrolled from dev00, heard in dev01."""
+    rttm = devset.read_rttm_files(devset.AUDIO / "voices/meetings/meetings.rttm")
+    audio = {n: decode(devset.AUDIO / f"voices/meetings/{n}.flac").samples for n in ("dev00", "dev01")}
+    out = {}
+    for spk in ("MEE009", "MEE012"):
+        enrol = devset._alone(audio["dev00"], rttm["dev00"], spk)
+        heard = devset._alone(audio["dev01"], rttm["dev01"], spk)
+        name = f"dev-{spk}"
+        out[name] = Voice(name, enrol, [devset.Clip(name, "en", "voices/meetings/dev01.flac", heard, devset.TEST)],
+                          "dev")
+    return out
+
+
+def meetings(half: str, count: int, pool: dict[str, Voice]) -> list[Meeting]:
+    rng = np.random.default_rng(7 + (0 if half == devset.TUNE else 1000))
+    enrollable = sorted(v.name for v in pool.values() if v.enrol is not None)
+    out = []
+    for i in range(count):
+        k = int(rng.integers(4, 8))
+        enrolled = [str(s) for s in rng.choice(enrollable, int(rng.integers(2, min(5, k))), replace=False)]
+        others = [s for s in pool if s not in enrolled]
+        strangers = []
+        if i % 2 == 0:  # a stranger from an enrolled voice's room: similar voices of one call
+            alike = [s for s in others if pool[s].room in {pool[e].room for e in enrolled}]
+            strangers += [str(rng.choice(alike))] if alike else []
+        rest = [s for s in others if s not in strangers]
+        strangers += [str(s) for s in rng.choice(rest, k - len(enrolled) - len(strangers), replace=False)]
+        absent = [str(s) for s in rng.choice([s for s in enrollable if s not in enrolled and s not in strangers],
+                                             2, replace=False)]
+        guest = enrolled[-1:] if i % 3 == 2 and len(enrolled) > 2 else []
+        listed = [s for s in enrolled if s not in guest] + absent[:1]
+        speakers = enrolled + strangers
+        clips = [c for s in speakers for c in pool[s].clips]
+        rec = devset.conversation(clips, speakers, float(rng.uniform(45, 80)), rng, turn=(1.5, 6.0),
+                                  pause=(0.1, 0.6), name=f"{half}-identity-{i:02d}")
+        condition = CONDITIONS[i % len(CONDITIONS)]
+        rec.samples, rec.condition = devset.degrade(rec.samples, condition, rng), condition
+        out.append(Meeting(rec, enrolled, listed, enrolled + absent))
+    return out
+
+
+def enrol(pipeline: Pipeline, pool: dict[str, Voice]) -> dict[str, np.ndarray]:
+    return {name: pipeline.voice_sample(Audio(v.enrol)).vector for name, v in pool.items() if v.enrol is not None}
+
+
+def hypothesis(diarization, names: dict[str, str]) -> list[tuple[float, float, str]]:
+    return [(t.start, t.end, names.get(t.speaker, t.speaker)) for t in diarization.turns]
+
+
+def frame_scores(meeting: Meeting, hyp: list[tuple[float, float, str]]) -> tuple[float, float, float, float]:
+    """(enrolled seconds named right, enrolled seconds, strangers' seconds named, strangers' seconds)."""
+    n = int(len(meeting.recording.samples) / SAMPLE_RATE / FRAME) + 1
+    truth = np.full(n, "", object)
+    for s, e, k in meeting.recording.turns:
+        truth[int(s / FRAME):int(e / FRAME)] = k
+    said = [set() for _ in range(n)]
+    for s, e, k in hyp:
+        for f in range(int(s / FRAME), min(n, int(e / FRAME))):
+            said[f].add(k)
+    known = set(meeting.workspace)
+    right = total = named = strangers = 0.0
+    for f in range(n):
+        who = truth[f]
+        if not who:
+            continue
+        if who in meeting.enrolled:
+            total += FRAME
+            right += FRAME * (who in said[f])
+        else:
+            strangers += FRAME
+            named += FRAME * bool(said[f] & known)
+    return right, total, named, strangers
+
+
+def listed_voiceprints(meeting: Meeting, prints: dict[str, np.ndarray], mode: str, embedder: str) -> list[Voiceprint]:
+    """The voiceprints a mode works with: every enrolled voice, expected or not."""
+    expected = (lambda n: n in meeting.listed) if mode == "participants" else (lambda n: True)
+    return [Voiceprint(n, prints[n], embedder, expected=expected(n)) for n in meeting.workspace]
+
+
+def clustered(run, regions, voiceprints: list[Voiceprint], mode: str):
+    """The diarization of one meeting in one mode (anchored or not)."""
+    anchored = mode in ("workspace", "participants")
+    return run.finish(regions, None, None, participants=participants(voiceprints) if anchored else ())
+
+
+def named(meeting: Meeting, diarization, voiceprints, mode: str, threshold: float, guest: float) -> tuple:
+    """One row of scores: DER, scored seconds, speakers found, true count, and `frame_scores`."""
+    names = {}
+    if mode != "blind":
+        bar = LANDED_THRESHOLD if mode == "landed" else threshold
+        found = name_clusters(diarization.embeddings, voiceprints, bar, max(bar, guest), diarization.owners)
+        names = {i.label: i.name for i in found if i.name}
+    hyp = hypothesis(diarization, names)
+    errors = diarization_errors(meeting.recording.turns, hyp)
+    return (errors["diarization error rate"], errors["total"], len(diarization.embeddings),
+            len(meeting.recording.speakers), *frame_scores(meeting, hyp))
+
+
+def summary(rows: list[tuple]) -> dict:
+    a = np.array(rows, float)
+    return {"der": float((a[:, 0] * a[:, 1]).sum() / a[:, 1].sum()), "der_mean": float(a[:, 0].mean()),
+            "exact": int((a[:, 2] == a[:, 3]).sum()), "found": float(a[:, 2].mean()),
+            "true": float(a[:, 3].mean()), "named_right": float(a[:, 4].sum() / a[:, 5].sum()),
+            "strangers_named": float(a[:, 6].sum() / a[:, 7].sum()),
+            "worst_strangers_named": float(np.max(a[:, 6] / np.maximum(a[:, 7], 1e-9))), "meetings": len(rows)}
+
+
+def diarized(runs, prints, embedder, mode: str) -> list:
+    out = []
+    for meeting, run, regions in runs:
+        voiceprints = listed_voiceprints(meeting, prints, mode, embedder)
+        out.append((meeting, clustered(run, regions, voiceprints, mode), voiceprints))
+    return out
+
+
+def evaluate(runs, prints, embedder, modes, threshold, guest) -> dict[str, dict]:
+    return {mode: summary([named(m, d, v, mode, threshold, guest) for m, d, v in diarized(runs, prints, embedder, mode)])
+            for mode in modes}
+
+
+def show(table: dict[str, dict], title: str) -> None:
+    print(f"\n{title}")
+    print("| mode | DER (pooled) | DER (mean) | speakers found / true | exact count | enrolled speech named right "
+          "| strangers' speech named (pooled / worst meeting) |")
+    print("|---|---|---|---|---|---|---|")
+    for mode, r in table.items():
+        print(f"| {mode} | {r['der']:.3f} | {r['der_mean']:.3f} | {r['found']:.2f} / {r['true']:.2f} | "
+              f"{r['exact']} of {r['meetings']} | {r['named_right']:.1%} | "
+              f"{r['strangers_named']:.2%} / {r['worst_strangers_named']:.1%} |")
+
+
+def grid(runs, prints, embedder) -> tuple[float, float, float, float]:
+    """The anchor rule and thresholds chosen on this half: strangers named at most 1 % (pooled) in
+    both the `named` and the `participants` modes, then the most enrolled speech named right."""
+    thresholds = np.round(np.arange(0.36, 0.70, 0.02), 2)
+    free = diarized(runs, prints, embedder, "named")
+    plain = {t: summary([named(m, d, v, "named", t, t) for m, d, v in free]) for t in thresholds}
+    for t, r in plain.items():
+        print(f"  no participants, threshold {t:.2f}: named right {r['named_right']:.1%}, strangers named "
+              f"{r['strangers_named']:.2%}", flush=True)
+    best = None
+    for score, margin in itertools.product((0.35, 0.40, 0.45, 0.50, 0.55), (0.05, 0.10, 0.15)):
+        anchors.ANCHOR_SCORE, anchors.ANCHOR_MARGIN = score, margin
+        anchored = diarized(runs, prints, embedder, "participants")
+        for t in thresholds:
+            if plain[t]["strangers_named"] > 0.01:
+                continue
+            for guest in np.round(np.arange(t, 0.80, 0.04), 2):
+                r = summary([named(m, d, v, "participants", t, guest) for m, d, v in anchored])
+                print(f"  anchor {score:.2f}/{margin:.2f} threshold {t:.2f} guest {guest:.2f}: participants "
+                      f"named {r['named_right']:.1%} strangers {r['strangers_named']:.2%} DER {r['der']:.3f}",
+                      flush=True)
+                key = (r["named_right"] + plain[t]["named_right"], -r["der"])
+                if r["strangers_named"] <= 0.01 and (best is None or key > best[0]):
+                    best = (key, (float(t), score, margin, float(guest)))
+    assert best is not None, "no setting keeps strangers' speech named under 1 %"
+    return best[1]
+
+
+def embedded(pipeline: Pipeline, half: str, count: int, cache: str) -> tuple[dict, list]:
+    """The enrolled voiceprints and each meeting's windows, embedded (or read back from `cache`)."""
+    path = Path(cache) / f"identity-{half}-{count}-{pipeline.embedder_name}.pkl" if cache else None
+    if path is not None and path.exists():
+        prints, saved = pickle.loads(path.read_bytes())
+        runs = []
+        for meeting, found, overlaps, regions in saved:
+            run = pipeline.diarizer.begin(None)
+            run.found, run.overlaps = found, overlaps
+            runs.append((meeting, run, regions))
+        return prints, runs
+    pool = voices(half)
+    prints = enrol(pipeline, pool)
+    runs = []
+    for meeting in meetings(half, count, pool):
+        run, regions = pipeline.speaker_windows(Audio(meeting.recording.samples))
+        runs.append((meeting, run, regions))
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(pickle.dumps((prints, [(m, r.found, r.overlaps, g) for m, r, g in runs])))
+    return prints, runs
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--half", choices=(devset.TUNE, devset.TEST), default=devset.TUNE)
+    parser.add_argument("--meetings", type=int, default=24)
+    parser.add_argument("--grid", action="store_true", help="search the anchor rule and thresholds (tuning half)")
+    parser.add_argument("--embedder", default="campp")
+    parser.add_argument("--cache", default="", help="keep the embedded meetings in this folder (reruns skip the models)")
+    args = parser.parse_args()
+    if args.grid and args.half != devset.TUNE:
+        parser.error("choose settings on the tuning half only")
+    pipeline = Pipeline(Settings.from_env(embedder=args.embedder))
+    started = time.perf_counter()
+    prints, runs = embedded(pipeline, args.half, args.meetings, args.cache)
+    print(f"{len(runs)} meetings of the {args.half} half embedded in {time.perf_counter() - started:.0f} s "
+          f"({sum(len(m.recording.samples) for m, _, _ in runs) / SAMPLE_RATE / 60:.1f} min of audio)")
+    embedder = pipeline.embedder_name
+    threshold, guest = IDENTIFY_THRESHOLD[args.embedder], GUEST_THRESHOLD[args.embedder]
+    if args.grid:
+        threshold, anchors.ANCHOR_SCORE, anchors.ANCHOR_MARGIN, guest = grid(runs, prints, embedder)
+        print(f"\nchosen on the {args.half} half: threshold {threshold:.2f}, anchor {anchors.ANCHOR_SCORE:.2f} "
+              f"/ margin {anchors.ANCHOR_MARGIN:.2f}, guest {guest:.2f}")
+    show(evaluate(runs, prints, embedder, MODES, threshold, guest),
+         f"{args.half} half, {args.embedder}: threshold {threshold:.2f}, guest {guest:.2f}, anchor "
+         f"{anchors.ANCHOR_SCORE:.2f} / {anchors.ANCHOR_MARGIN:.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,108 @@
+"""Groups and participants through the service, for real: FastAPI (TestClient), SQLite and
+PostgreSQL, FAISS, the real models. A transcription given a group or participants anchors on
+their voices, is filed under the group, and an unknown or unconsented name stores nothing."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import KEY, database_urls, enrol, fresh_database, meeting, service_client, transcribe, wav_bytes
+
+GROUP = "Les Ombres d'Arkham"
+
+
+@pytest.fixture(params=database_urls())
+def client(request, tmp_path, pipeline):
+    from hearback.settings import Settings
+
+    settings = Settings(data_dir=tmp_path / "data", database_url=fresh_database(request.param, tmp_path),
+                        api_key=KEY, min_enrol_seconds=3.0, url_allowlist=("127.0.0.1",))
+    with service_client(settings, pipeline) as c:
+        yield c
+
+
+def said_by(result: dict, words: str) -> str:
+    return next(s["speaker"] for s in result["transcription"]["segments"] if words in s["text"].lower())
+
+
+def submitted(client, samples, **form):
+    return client.post("/transcriptions", files={"audio": ("meeting.wav", wav_bytes(samples), "audio/wav")},
+                       data={"language": "en", **form})
+
+
+def test_a_group_session_names_its_members_and_lists_their_talk_time(client):
+    kennedy, reader = enrol(client, "Kennedy"), enrol(client, "Reader")
+    made = client.post("/groups", json={"name": GROUP, "members": ["kennedy", reader]})
+    assert made.status_code == 201, made.text
+    assert [m["name"] for m in made.json()["members"]] == ["Kennedy", "Reader"]
+    assert made.json()["members"][0]["history_url"].endswith(f"/speakers/{kennedy}/utterances")
+    again = client.post("/groups", json={"name": GROUP})
+    assert (again.status_code, again.json()["code"]) == (409, "duplicate_group")
+
+    samples, _ = meeting()
+    result = transcribe(client, samples, group=GROUP, title="Séance 1", tag="campagne")
+    assert said_by(result, "fellow americans") == "Kennedy"
+    assert said_by(result, "hereby granted") == "Reader"
+    assert said_by(result, "wizard").startswith("SPEAKER_")  # a guest: nobody enrolled
+    named = {i["name"]: i for i in result["identified_speakers"] if i["name"]}
+    assert set(named) == {"Kennedy", "Reader"} and all(0.38 <= i["score"] <= 1 for i in named.values())
+
+    session = client.get("/sessions").json()["items"][0]
+    assert session["group_id"] == made.json()["id"] and set(session["participants"]) == {kennedy, reader}
+    listed = client.get(f"/groups/{GROUP}/sessions").json()
+    assert listed["total"] == 1 and listed["items"][0]["session"]["title"] == "Séance 1"
+    talk = {t["name"]: t["seconds"] for t in listed["items"][0]["talk"]}
+    assert talk["Kennedy"] > 2 and talk["Reader"] > 8
+
+    rttm = client.get(f"/transcriptions/{result['job_id']}/result", params={"format": "rttm"}).text
+    rows = [line.split() for line in rttm.splitlines()]
+    assert rows and all(r[0] == "SPEAKER" and len(r) == 10 for r in rows)
+    assert {"Kennedy", "Reader"} <= {r[7] for r in rows}
+    assert [float(r[3]) for r in rows] == sorted(float(r[3]) for r in rows)
+
+
+def test_participants_by_name_and_the_group_kept_in_step(client):
+    enrol(client, "Kennedy")
+    reader = enrol(client, "Reader")
+    group = client.post("/groups", json={"name": GROUP, "members": ["Kennedy"]}).json()
+    assert [m["name"] for m in client.post(f"/groups/{group['id']}/members", json={"members": ["Reader"]}).json()
+            ["members"]] == ["Kennedy", "Reader"]
+    renamed = client.patch(f"/groups/{group['id']}", json={"name": "Campagne 2"})
+    assert renamed.json()["name"] == "Campagne 2"
+    assert [m["name"] for m in client.delete(f"/groups/Campagne 2/members/{reader}").json()["members"]] == ["Kennedy"]
+    gone = client.delete("/groups/Campagne 2/members/Reader")
+    assert (gone.status_code, gone.json()["code"]) == (404, "not_a_member")
+    assert client.get("/groups").json()["total"] == 1
+
+    samples, _ = meeting()
+    result = transcribe(client, samples, participants="Reader, kennedy")
+    assert said_by(result, "hereby granted") == "Reader" and said_by(result, "fellow americans") == "Kennedy"
+    assert client.delete("/groups/Campagne 2").status_code == 204
+    assert client.get("/groups/Campagne 2").json()["code"] == "group_not_found"
+    assert client.get("/sessions").json()["total"] == 1
+
+
+def test_unknown_or_unconsented_participants_are_refused_before_anything_is_stored(client):
+    enrol(client, "Kennedy")
+    client.post("/speakers", json={"name": "Mute"})  # a name without a voice
+    samples, _ = meeting()
+    for form, code, names in (({"participants": "Kennedy,Nobody,Ghost"}, "unknown_participant", ["Nobody", "Ghost"]),
+                              ({"participants": "Mute"}, "participant_without_consent", ["Mute"]),
+                              ({"group": "No such group"}, "group_not_found", None)):
+        r = submitted(client, samples[:16000 * 3], **form)
+        assert r.status_code in (404, 422) and r.json()["code"] == code, r.text
+        if names:
+            assert all(n in r.json()["detail"] for n in names)
+    assert client.get("/sessions").json()["total"] == 0
+    french = client.get("/ui/sessions", headers={"Accept-Language": "fr"})
+    assert french.status_code in (200, 303)
+
+
+def test_the_group_page_lists_its_sessions_with_each_members_talk_time(client):
+    enrol(client, "Kennedy")
+    client.post("/groups", json={"name": GROUP, "members": ["Kennedy"]})
+    samples, _ = meeting()
+    transcribe(client, samples, group=GROUP, title="Séance 1")
+    page = client.get(f"/ui/groups/{client.get('/groups').json()['items'][0]['id']}", headers={"Accept-Language": "fr"})
+    assert page.status_code == 200, page.text
+    assert GROUP.replace("'", "&#39;") in page.text and "Séance 1" in page.text and "Kennedy" in page.text
