@@ -103,7 +103,6 @@ def name_enrolled_speakers(transcript: "Transcript", pipeline: "Pipeline", setti
     """The service's identification, on the local database's voiceprints held in memory, for the
     clusters no participant took: anyone else enrolled needs the guest bar when participants
     were given."""
-    from hearback.embedders import guest_threshold
     from hearback.identify import apply_names
     from speakers import index_sync, matching
     from speakers.identification import Embedder, identify
@@ -114,7 +113,7 @@ def name_enrolled_speakers(transcript: "Transcript", pipeline: "Pipeline", setti
         return
     started = time.perf_counter()
     matcher = matching.MemoryMatcher()
-    bar = max(pipeline.identify_threshold, guest_threshold(settings)) if participants else pipeline.identify_threshold
+    bar = pipeline.bars(bool(participants))[1]
     with open_database(settings).open() as db:
         index_sync.reload(db, matcher)
         found = identify(db, matcher, settings.workspace, rest, transcript.embedder, Embedder.of(pipeline), bar,

@@ -23,7 +23,7 @@ from hearback.decode import MIN_DURATION, SAMPLE_RATE, Audio, declared_duration,
 from hearback.diarize import Diarizer, DiarizationRun, load_diarizer
 from hearback.diarize.cluster import MAX_SPEAKERS
 from hearback.diarize.voice import VoiceSample, embed_voice
-from hearback.embedders import guest_threshold, identify_threshold
+from hearback.embedders import guest_threshold, identify_threshold, participant_threshold
 from hearback.errors import InputError
 from hearback.identify import Voiceprint, apply_names, check_voiceprints, name_clusters, participants
 from hearback.progress import Progress, Stage, within
@@ -109,6 +109,15 @@ class Pipeline:
     @property
     def identify_threshold(self) -> float:
         return identify_threshold(self.settings)
+
+    def bars(self, with_participants: bool, threshold: Optional[float] = None) -> tuple[float, float]:
+        """The scores a name needs: (a participant's, anyone else's) when participants are given,
+        (anyone's, anyone's) when not. `threshold` replaces the first."""
+        if not with_participants:
+            bar = self.identify_threshold if threshold is None else threshold
+            return bar, bar
+        bar = participant_threshold(self.settings) if threshold is None else threshold
+        return bar, max(bar, guest_threshold(self.settings))
 
     def describe(self) -> dict:
         out = {"asr": self.asr.describe(), "diarization": self.diarizer.describe()}
@@ -281,9 +290,8 @@ class _Run:
         if self.voiceprints is not None and transcript.speaker_embeddings:
             with _timed(self.timings, "identify"):
                 self._report(Stage.IDENTIFYING, TRANSCRIBED + 0.04)
-                threshold = self.pipeline.identify_threshold if threshold is None else threshold
-                stricter = max(threshold, guest_threshold(self.pipeline.settings))
-                apply_names(transcript, name_clusters(transcript.speaker_embeddings, self.voiceprints, threshold,
+                bar, stricter = self.pipeline.bars(any(vp.expected for vp in self.voiceprints), threshold)
+                apply_names(transcript, name_clusters(transcript.speaker_embeddings, self.voiceprints, bar,
                                                       stricter, diarization.owners))
         self._report(Stage.DONE, 1.0)
         transcript.timings = self.timings

@@ -63,6 +63,10 @@ class Settings:
         "HEARBACK_IDENTIFY_THRESHOLD", 0.0,
         "Score a cluster needs to take an enrolled name; 0: the value calibrated for the running embedder "
         "(0.38 for CAM++, 0.71 for GE2E; see README).")
+    participant_threshold: float = _setting(
+        "HEARBACK_PARTICIPANT_THRESHOLD", 0.0,
+        "Score a cluster needs to take the name of one of the recording's participants; 0: the value calibrated "
+        "for the running embedder (see README).")
     guest_threshold: float = _setting(
         "HEARBACK_GUEST_THRESHOLD", 0.0,
         "Score a cluster needs to take the name of someone enrolled who is not a participant of the recording "

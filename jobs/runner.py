@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Optional
 
-from hearback.embedders import guest_threshold, identify_threshold
+from hearback.embedders import guest_threshold, identify_threshold, participant_threshold
 from hearback.errors import HearbackError
 from hearback.progress import Stage
 from hearback.settings import Settings
@@ -148,7 +148,8 @@ class JobRunner:
                 with self.database.open() as db:
                     store_transcript(db, self.matcher, job.workspace, job.session_id, transcript,
                                      self.models.embedder, identify_threshold(self.settings), Guard.of(self.settings),
-                                     request.participants, guest_threshold(self.settings))
+                                     request.participants, max(participant_threshold(self.settings),
+                                                               guest_threshold(self.settings)))
         except HandedBack:
             log.info("job %s handed back: this replica is stopping", job_id)
             self._update(job_id, state=JobState.QUEUED, stage=Stage.QUEUED, progress=0.0)

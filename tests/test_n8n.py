@@ -137,7 +137,8 @@ def test_the_service_workflow_gets_a_named_transcript(n8n_binary, hearback_servi
     n8n, process = start_n8n(n8n_binary, tmp_path, {"HEARBACK_URL": base, "HEARBACK_API_KEY": KEY})
     try:
         r = trigger(f"{n8n}/webhook/hearback-transcribe", {
-            "audio_url": audio_url, "title": "From n8n", "tag": "n8n test", "language": "en"})
+            "audio_url": audio_url, "title": "From n8n", "tag": "n8n test", "language": "en",
+            "participants": "Kennedy, Reader"})
         assert r.status_code == 200, r.text
         written = wait_for_file(tmp_path / "out", ".txt").read_text()
         summary = wait_for_file(tmp_path / "out", ".summary.md").read_text()  # the post-processing step
@@ -146,6 +147,8 @@ def test_the_service_workflow_gets_a_named_transcript(n8n_binary, hearback_servi
         process.wait(30)
     sessions = client.get("/sessions", params={"tag": "n8n test"}).json()
     assert sessions["total"] == 1 and sessions["items"][0]["title"] == "From n8n"
+    names = {s["id"]: s["name"] for s in client.get("/speakers").json()}
+    assert {names[i] for i in sessions["items"][0]["participants"]} == {"Kennedy", "Reader"}
     assert summary.startswith("## Summary") and "## Action items" in summary, summary
     assert client.get(f"/sessions/{sessions['items'][0]['id']}/summary").json()["state"] == "done"
     assert "kennedy: and so my fellow americans" in written.lower() and "Reader:" in written  # casing: the recogniser's

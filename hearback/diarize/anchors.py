@@ -23,6 +23,7 @@ from hearback.vectors import unit_rows
 
 ANCHOR_SCORE = 0.45
 ANCHOR_MARGIN = 0.10
+FIT_FLOOR = 0.2  # a free group's average cosine with a participant's voice needed to join their cluster
 
 
 @dataclass(frozen=True)
@@ -70,3 +71,10 @@ def anchored_tags(windows: np.ndarray, participants: Optional[Sequence[Participa
     if not participants:
         return None
     return tie_windows(participant_scores(windows, participants))
+
+
+def voices(participants: Sequence[Participant]) -> Optional[np.ndarray]:
+    """One unit row per participant: the mean of their voiceprints (what a group must be close to)."""
+    if not participants:
+        return None
+    return unit_rows(np.stack([unit_rows(p.vectors).mean(axis=0) for p in participants]))

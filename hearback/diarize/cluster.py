@@ -31,12 +31,14 @@ MAX_SPEAKERS = 20
 
 def cluster_windows(embeddings: np.ndarray, same_voice: float, min_speakers: Optional[int] = None,
                     max_speakers: Optional[int] = None, weights: Optional[np.ndarray] = None,
-                    tags: Optional[np.ndarray] = None) -> np.ndarray:
+                    tags: Optional[np.ndarray] = None, people: Optional[np.ndarray] = None,
+                    floor: float = -1.0) -> np.ndarray:
     """One speaker index (0..k-1) per window. `weights`: how much speech each window stands for,
     in full windows (a window of a short stretch of speech stands for less); a cluster's size, when
     small ones are folded, is the sum of its windows' weights. `tags`: the participant each window
     is tied to (`anchors.py`) or FREE; tied windows of one participant end in one cluster, never
-    shared with another participant's."""
+    shared with another participant's, and joined by other windows only when their average cosine
+    with the participant's voice (`people`, one unit row each) is at least `floor`."""
     n = len(embeddings)
     tags = np.full(n, FREE, int) if tags is None else np.asarray(tags, int)
     low = max(1, min_speakers or 1, len(np.unique(tags[tags != FREE])))
@@ -52,10 +54,11 @@ def cluster_windows(embeddings: np.ndarray, same_voice: float, min_speakers: Opt
         if not low <= found <= high:
             labels = fcluster(tree, min(max(found, low), high, len(sample)), criterion="maxclust") - 1
     else:
-        labels = average_linkage(x[sample], same_voice, low, high, tags[sample])
+        labels = average_linkage(x[sample], same_voice, low, high, tags[sample], people, floor)
     labels = _assign_all(x, sample, _dense(labels), tags)
     weights = np.ones(n) if weights is None else np.asarray(weights, float)
-    return _fold_small(x, labels, weights, keep_at_least=low, keep=set(labels[tags != FREE]))
+    owners = {int(labels[i]): int(tags[i]) for i in np.flatnonzero(tags != FREE)}
+    return _fold_small(x, labels, weights, keep_at_least=low, owners=owners, people=people, floor=floor)
 
 
 def centroids(x: np.ndarray, labels: np.ndarray) -> np.ndarray:
@@ -64,23 +67,31 @@ def centroids(x: np.ndarray, labels: np.ndarray) -> np.ndarray:
 
 
 def _fold_small(x: np.ndarray, labels: np.ndarray, weights: np.ndarray, keep_at_least: int,
-                keep: set = frozenset()) -> np.ndarray:
-    """Give the windows of clusters too small to be a speaker to the nearest larger cluster; the
-    clusters in `keep` (a participant's) stay whatever their size."""
+                owners: Optional[dict[int, int]] = None, people: Optional[np.ndarray] = None,
+                floor: float = -1.0) -> np.ndarray:
+    """Give the windows of clusters too small to be a speaker to the nearest larger cluster; a
+    participant's cluster (`owners`: label -> person) stays whatever its size, and takes a small
+    cluster only if it is close enough to the participant's voice (else the small one stays)."""
+    owners = owners or {}
     ks = np.unique(labels)
     counts = np.bincount(labels, weights)[ks]
     smallest = float(np.clip(MIN_CLUSTER_SHARE * weights.sum(), MIN_CLUSTER_WINDOWS, MAX_MIN_CLUSTER))
     big = ks[counts >= smallest]
-    if len(big) == len(ks) or (len(big) == 0 and not keep):
+    if len(big) == len(ks) or (len(big) == 0 and not owners):
         return _dense(labels)
-    keep = set(keep) | set(big) | set(ks[np.argsort(-counts)][:keep_at_least])
+    keep = set(owners) | set(big) | set(ks[np.argsort(-counts)][:keep_at_least])
     kept = np.array(sorted(keep))
     means = unit_rows(np.stack([x[labels == k].mean(axis=0) for k in kept]))
     out = labels.copy()
     for k in ks:
-        if k not in keep:
-            members = labels == k
-            out[members] = kept[np.argmax(x[members] @ means.T, axis=1)]
+        if k in keep:
+            continue
+        members = labels == k
+        allowed = np.array([c not in owners or people is None
+                            or float(x[members].mean(axis=0) @ people[owners[c]]) >= floor for c in kept])
+        if allowed.any():
+            scores = np.where(allowed[None, :], x[members] @ means.T, -np.inf)
+            out[members] = kept[np.argmax(scores, axis=1)]
     return _dense(out)
 
 

@@ -7,7 +7,8 @@ from typing import Optional, Sequence
 import numpy as np
 
 from hearback.diarize import Source, speaker_label
-from hearback.diarize.anchors import Participant, anchored_tags, group_owners
+from hearback.diarize import anchors
+from hearback.diarize.anchors import Participant, anchored_tags, group_owners, voices
 from hearback.diarize.cluster import centroids, cluster_windows
 from hearback.diarize.overlap import add_overlaps
 from hearback.diarize.windows import (SpeakerWindows, cut_at, embed_windows, frames_to_turns, speaker_windows,
@@ -63,7 +64,7 @@ class WindowRun:
             return Diarization([], {}, self.embedder.name)
         tags = anchored_tags(self.found.embeddings, participants)
         labels = cluster_windows(self.found.embeddings, self.embedder.same_voice, min_speakers, max_speakers,
-                                 self.found.weights, tags)
+                                 self.found.weights, tags, voices(participants), anchors.FIT_FLOOR)
         turns = add_overlaps(frames_to_turns(self.found.windows, labels, regions, self.embedder.window_seconds),
                              self.overlaps)
         order = _first_appearance(turns)

@@ -9,22 +9,29 @@ merge costs one row of dot products, not a pass over every pair of windows.
 
 from __future__ import annotations
 
+from typing import Optional
+
 import numpy as np
 
 FREE = -1  # a window tied to nobody
 NEVER = -np.inf  # the similarity of two groups that may not merge
 
 
-def average_linkage(x: np.ndarray, threshold: float, low: int, high: int, tags: np.ndarray) -> np.ndarray:
+def average_linkage(x: np.ndarray, threshold: float, low: int, high: int, tags: np.ndarray,
+                    people: Optional[np.ndarray] = None, floor: float = -1.0) -> np.ndarray:
     """One group index per row of `x` (unit rows). Groups merge while their average cosine is at
     least `threshold`, or while there are more than `high` of them; never below `low` groups, and
-    never two whose `tags` (person index, or FREE) differ and are both tied to someone."""
+    never two whose `tags` (person index, or FREE) differ and are both tied to someone. With
+    `people` (one unit voice per person index), a free group joins a person's group only if its
+    windows' average cosine with that person's voice is at least `floor`: a stranger close to a
+    participant's windows in the recording, but not to the participant, stays apart."""
+    check = _Fit(people, floor)
     seeds = _seed_groups(tags)
     sums = np.stack([x[members].sum(axis=0) for members in seeds]).astype(np.float64)
     sizes = np.array([len(m) for m in seeds], np.float64)
     group_tags = np.array([tags[m[0]] for m in seeds])
     active = np.ones(len(seeds), bool)
-    sim = _similarities(sums, sizes, group_tags, np.arange(len(seeds)))
+    sim = _similarities(sums, sizes, group_tags, np.arange(len(seeds)), check)
     np.fill_diagonal(sim, NEVER)
     best = sim.argmax(axis=1)
     count = len(seeds)
@@ -41,7 +48,7 @@ def average_linkage(x: np.ndarray, threshold: float, low: int, high: int, tags: 
         active[j], parent[j] = False, i
         count -= 1
         sim[j, :] = sim[:, j] = NEVER
-        row = _similarities(sums, sizes, group_tags, np.array([i]))[0]
+        row = _similarities(sums, sizes, group_tags, np.array([i]), check)[0]
         row[~active] = NEVER
         row[i] = NEVER
         sim[i, :] = sim[:, i] = row
@@ -71,11 +78,33 @@ def _seed_groups(tags: np.ndarray) -> list[np.ndarray]:
     return [np.array(m) for m in out]
 
 
-def _similarities(sums: np.ndarray, sizes: np.ndarray, tags: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """Average cosine of groups `rows` with every group; NEVER between two different people."""
+class _Fit:
+    """Whether a free group may join a person's group: its average cosine with their voice."""
+
+    def __init__(self, people: Optional[np.ndarray], floor: float):
+        self.people, self.floor = people, floor
+
+    def refused(self, sums: np.ndarray, sizes: np.ndarray, tags: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """(rows × groups): True where one of the pair is a person's group and the other, free, is
+        not close enough to that person."""
+        if self.people is None or not len(self.people):
+            return np.zeros((len(rows), len(sums)), bool)
+        fit = (sums @ self.people.T) / sizes[:, None]  # each group's average cosine with each person
+        free, row_free = tags == FREE, tags[rows] == FREE
+        column_far = fit[:, np.clip(tags[rows], 0, None)].T < self.floor  # a column from the row's person
+        row_far = fit[rows][:, np.clip(tags, 0, None)] < self.floor  # the row from the column's person
+        return ((~row_free)[:, None] & free[None, :] & column_far) | (row_free[:, None] & (~free)[None, :] & row_far)
+
+
+def _similarities(sums: np.ndarray, sizes: np.ndarray, tags: np.ndarray, rows: np.ndarray,
+                  check: Optional[_Fit] = None) -> np.ndarray:
+    """Average cosine of groups `rows` with every group; NEVER between two different people, and
+    between a person and a free group too far from their voice."""
     sim = (sums[rows] @ sums.T) / np.outer(sizes[rows], sizes)
     clash = (tags[rows][:, None] != FREE) & (tags[None, :] != FREE) & (tags[rows][:, None] != tags[None, :])
     sim[clash] = NEVER
+    if check is not None:
+        sim[check.refused(sums, sizes, tags, rows)] = NEVER
     return sim
 
 

@@ -23,7 +23,8 @@ EMBEDDERS = ("campp", "ge2e")
 # modules read them from here so that the service can know them without loading a model.
 SAME_VOICE = {"campp": 0.35, "ge2e": 0.70}  # average-linkage cut chosen on the tuning half (bench/diarization_eval.py --same-voice)
 IDENTIFY_THRESHOLD = {"campp": 0.38, "ge2e": 0.71}  # bench/identification_eval.py --half tune: equal error rate
-# The score someone enrolled but not expected (not a participant) needs to take a name.
+# With participants given: the score a participant needs, and the one anyone else enrolled needs.
+PARTICIPANT_THRESHOLD = {"campp": 0.38, "ge2e": 0.71}
 GUEST_THRESHOLD = {"campp": 0.5, "ge2e": 0.8}
 
 
@@ -59,6 +60,11 @@ def load_embedder(name: str, device: str = "cpu", bundled_dir: str = "") -> Spea
 def identify_threshold(settings) -> float:
     """The score a cluster needs to take a name: the setting, or the running embedder's calibration."""
     return _calibrated(settings.identify_threshold, IDENTIFY_THRESHOLD, settings.embedder)
+
+
+def participant_threshold(settings) -> float:
+    """The score a cluster needs to take the name of one of the recording's participants."""
+    return _calibrated(settings.participant_threshold, PARTICIPANT_THRESHOLD, settings.embedder)
 
 
 def guest_threshold(settings) -> float:
