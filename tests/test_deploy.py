@@ -223,6 +223,9 @@ def test_the_local_override_only_stands_in_for_official_images():
         context = service.get("build", {}).get("context")
         if context:
             assert (DEPLOY / context / "Dockerfile").exists(), name
+    # Found running the bundle: initdb in the stand-in's C locale made an SQL_ASCII database, whose
+    # text psycopg returns as bytes (the service failed at start reading the server's version).
+    assert "--encoding=UTF8" in (DEPLOY / "local" / "postgres" / "entrypoint.sh").read_text()
     stood_in = {name for name, service in override["services"].items() if "image" in service}
     assert stood_in == {"db", "minio", "minio-bucket"}  # n8n: not stood in for (README)
     assert all(not services[name]["image"].startswith("localhost/") for name in stood_in)
