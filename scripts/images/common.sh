@@ -41,7 +41,7 @@ base_image() {
   podman image exists "$BASE" && return 0
   local tarball=$CACHE/images/debian-$SUITE-minbase.tar
   if [ ! -f "$tarball" ]; then
-    say "making the Debian $SUITE base with debootstrap (about a minute)"
+    say "making the Debian $SUITE base with debootstrap (a few minutes)"
     local rootfs=$STATE/rootfs-$SUITE
     rm -rf "$rootfs"
     debootstrap --variant=minbase "$SUITE" "$rootfs" http://deb.debian.org/debian >"$STATE/debootstrap.log" 2>&1 \
@@ -66,7 +66,7 @@ SRC
     tar -C "$rootfs" -cf "$tarball.tmp" . && mv "$tarball.tmp" "$tarball"
     rm -rf "$rootfs"
   fi
-  podman import --change 'CMD ["/bin/bash"]' "$tarball" "$BASE" >/dev/null || die "podman import $tarball failed"
+  podman import --quiet --change 'CMD ["/bin/bash"]' "$tarball" "$BASE" >/dev/null || die "podman import $tarball failed"
 }
 
 # The host's certificate bundle at a path dpkg does not own (mounting it over
