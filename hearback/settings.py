@@ -61,16 +61,16 @@ class Settings:
     hf_token: str = _setting("HF_TOKEN", "", "Hugging Face token for gated pyannote models (production only).")
     identify_threshold: float = _setting(
         "HEARBACK_IDENTIFY_THRESHOLD", 0.0,
-        "Score a cluster needs to take an enrolled name; 0: the value calibrated for the running embedder "
-        "(0.38 for CAM++, 0.71 for GE2E; see README).")
+        "Score a cluster needs to take an enrolled name when no participants are given; 0: the value calibrated "
+        "for the running embedder (0.56 for CAM++, 0.71 for GE2E; see \"Participants and groups\").")
     participant_threshold: float = _setting(
         "HEARBACK_PARTICIPANT_THRESHOLD", 0.0,
-        "Score a cluster needs to take the name of one of the recording's participants; 0: the value calibrated "
-        "for the running embedder (see README).")
+        "Score a cluster needs to take the name of one of the recording's participants; 0: calibrated (0.56 for "
+        "CAM++, 0.71 for GE2E).")
     guest_threshold: float = _setting(
         "HEARBACK_GUEST_THRESHOLD", 0.0,
-        "Score a cluster needs to take the name of someone enrolled who is not a participant of the recording "
-        "(stricter than HEARBACK_IDENTIFY_THRESHOLD); 0: the value calibrated for the running embedder (see README).")
+        "With participants given, the score anyone else enrolled needs (never below the participants'); 0: "
+        "calibrated (0.60 for CAM++, 0.75 for GE2E).")
     # Storage
     data_dir: Path = _setting(
         "HEARBACK_DATA_DIR", Path.home() / ".hearback", "Home of the model cache and the SQLite database.")

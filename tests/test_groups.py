@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from hearback.embedders import participant_threshold
 from conftest import KEY, database_urls, enrol, fresh_database, meeting, service_client, transcribe, wav_bytes
 
 GROUP = "Les Ombres d'Arkham"
@@ -45,7 +46,8 @@ def test_a_group_session_names_its_members_and_lists_their_talk_time(client):
     assert said_by(result, "hereby granted") == "Reader"
     assert said_by(result, "wizard").startswith("SPEAKER_")  # a guest: nobody enrolled
     named = {i["name"]: i for i in result["identified_speakers"] if i["name"]}
-    assert set(named) == {"Kennedy", "Reader"} and all(0.38 <= i["score"] <= 1 for i in named.values())
+    bar = participant_threshold(client.app.state.settings)
+    assert set(named) == {"Kennedy", "Reader"} and all(bar <= i["score"] <= 1 for i in named.values())
 
     session = client.get("/sessions").json()["items"][0]
     assert session["group_id"] == made.json()["id"] and set(session["participants"]) == {kennedy, reader}

@@ -14,6 +14,7 @@ from hearback.decode import Audio
 from hearback.diarize.anchors import Participant, participant_scores, tie_windows
 from hearback.diarize.cluster import cluster_windows
 from hearback.diarize.linkage import FREE, average_linkage
+from hearback.embedders import PARTICIPANT_THRESHOLD
 from hearback.evaluation import diarization_error_rate, read_rttm
 from hearback.formats import render
 from hearback.identify import Voiceprint, name_clusters
@@ -110,7 +111,7 @@ def test_participants_are_named_and_strangers_stay_unknown(anchored_meeting):
     assert stranger.startswith("SPEAKER_"), transcript.identifications
     named = {i.name for i in transcript.identifications if i.name}
     assert named <= set(ENROL) and {"Kennedy", "Reader"} <= named
-    assert all(i.score >= 0.38 for i in transcript.identifications if i.name)
+    assert all(i.score >= PARTICIPANT_THRESHOLD["campp"] for i in transcript.identifications if i.name)
     assert transcript.quality["diarization"]["anchored_windows"] > 5
 
 

@@ -21,9 +21,9 @@ import numpy as np
 from hearback.diarize.linkage import FREE
 from hearback.vectors import unit_rows
 
-ANCHOR_SCORE = 0.45
-ANCHOR_MARGIN = 0.10
-FIT_FLOOR = 0.2  # a free group's average cosine with a participant's voice needed to join their cluster
+ANCHOR_SCORE = 0.50
+ANCHOR_MARGIN = 0.05
+FIT_FLOOR = 0.25  # a free group's average cosine with a participant's voice needed to join their cluster
 
 
 @dataclass(frozen=True)
