@@ -100,7 +100,7 @@ class Settings:
         "Add a voiceprint to a consenting speaker from a cluster identified with a large margin (see README for "
         "the guard against drift).")
     enrich_margin: float = _setting(
-        "HEARBACK_ENRICH_MARGIN", 0.15,
+        "HEARBACK_ENRICH_MARGIN", 0.05,
         "Enrichment: how far above the identification threshold the cluster must score against the speaker's "
         "person-provided voiceprints, and by how much it must beat the runner-up speaker.")
     enrich_min_seconds: float = _setting(

@@ -12,6 +12,7 @@ test_runpod_jobs.py (RunPod's cloud cannot exist here).
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -26,6 +27,11 @@ from conftest import KEY, ROOT, audio, clip, free_port, write_wav
 N8N_HOME = ROOT / ".cache" / "n8n"
 N8N = N8N_HOME / "node_modules" / ".bin" / "n8n"
 WORKFLOWS = ROOT / "integrations" / "n8n"
+
+
+def words(text: str) -> str:
+    """The text lower-cased without the recogniser's commas, full stops and question marks."""
+    return re.sub(r"[,.?!]", "", text.lower())
 
 
 def wait_for(url: str, process: subprocess.Popen, log: Path, seconds: float = 240) -> None:
@@ -151,7 +157,8 @@ def test_the_service_workflow_gets_a_named_transcript(n8n_binary, hearback_servi
     assert {names[i] for i in sessions["items"][0]["participants"]} == {"Kennedy", "Reader"}
     assert summary.startswith("## Summary") and "## Action items" in summary, summary
     assert client.get(f"/sessions/{sessions['items'][0]['id']}/summary").json()["state"] == "done"
-    assert "kennedy: and so my fellow americans" in written.lower() and "Reader:" in written  # casing: the recogniser's
+    # casing and commas are the recogniser's (they vary with the clip it is given): compare words
+    assert "kennedy: and so my fellow americans" in words(written) and "Reader:" in written
 
 
 def test_the_runpod_workflow_polls_status_to_the_end(n8n_binary, runpod_endpoint, http_root, tmp_path):
@@ -166,6 +173,6 @@ def test_the_runpod_workflow_polls_status_to_the_end(n8n_binary, runpod_endpoint
     finally:
         process.terminate()
         process.wait(30)
-    assert "[speaker_00] and so my fellow americans" in written.lower()
+    assert "[speaker_00] and so my fellow americans" in words(written)
     calls = [(method, path.split("/")[2]) for method, path, _ in runpod_endpoint.seen]
     assert ("POST", "run") in calls and ("GET", "status") in calls

@@ -174,7 +174,9 @@ def test_image_layout_matches_the_bake_script(tmp_path):
     spec.loader.exec_module(bake)
     layout = bake.expected(Path("/models"))
     dockerfile = (ROOT / "Dockerfile").read_text()
-    assert f"WHISPER_MODEL={layout['whisper'].parent}" in dockerfile
+    # the worker's Whisper is a build argument (large-v3 unless told): its folder follows it
+    assert "ARG WHISPER=large-v3" in dockerfile and layout["whisper"].parent == Path("/models/whisper-large-v3")
+    assert "WHISPER_MODEL=/models/whisper-${WHISPER}" in dockerfile
     assert f"HEARBACK_DIARIZATION_MODEL={layout['pyannote'].parent}" in dockerfile
     assert f"HEARBACK_ALIGN_MODEL_DIR={layout['align']}" in dockerfile
     assert f"NLTK_DATA={layout['nltk'].parent.parent}" in dockerfile
