@@ -18,6 +18,7 @@ from typing import Any, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from hearback import allocator
 from hearback.errors import HearbackError, InputError
 from hearback.fetch import base64_audio, downloaded
 from hearback.formats import render
@@ -162,6 +163,7 @@ def _progress_reporter(job: dict[str, Any]):
 
 
 def main() -> None:
+    allocator.tune()  # before the models load: the worker's peak memory (hearback/allocator.py)
     logging.basicConfig(level=logging.INFO, stream=sys.stdout,
                         format="%(asctime)s hearback %(levelname)s %(message)s")
     import runpod

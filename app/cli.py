@@ -12,6 +12,7 @@ import sys
 from typing import Optional
 
 from app import commands_groups, commands_service, commands_summary, commands_transcribe
+from hearback import allocator
 from hearback.errors import HearbackError
 
 EXIT_USAGE = 2
@@ -22,6 +23,7 @@ log = logging.getLogger("hearback")
 
 
 def main(argv: Optional[list[str]] = None) -> int:
+    allocator.tune()  # before the models load: the process's peak memory (hearback/allocator.py)
     parser = build_parser()
     args = parser.parse_args(argv)
     _configure_logging(args.verbose)
