@@ -112,6 +112,9 @@ class Decoding:
             again = self._decode_alone(region)
             if len(words_inside(again, region)) > len(words_inside(segments, region)):
                 segments = replace_words(segments, region, again)
+        # regions decoded again above (another language, or no words) can loop too: the same repair
+        final = repair_loops(sorted(segments, key=lambda s: s.start), self._redecode_loop)
+        segments = final.segments
         untranscribed = missed_regions(missed, segments)
         if missed:
             log.info("%d speech region(s) had no words; %d still have none after decoding them again",
@@ -120,7 +123,8 @@ class Decoding:
             progress(1.0)
         # a chunk's segment starts where the chunk does, not where its first word is: order by words
         shaped = sorted(split_sentences(fit_words_to_speech(segments, regions)), key=lambda s: s.start)
-        return AsrResult(shaped, self.seconds, repaired.redecoded, repaired.dropped, missed, untranscribed,
+        return AsrResult(shaped, self.seconds, repaired.redecoded + final.redecoded, repaired.dropped + final.dropped,
+                         missed, untranscribed,
                          self.foreign)
 
     def _recheck_doubtful(self, segments: list[Segment], regions: list[SpeechRegion]) -> list[Segment]:
@@ -129,21 +133,23 @@ class Decoding:
         region gets its own language detection, and is decoded again when it is clearly another."""
         doubtful = [r for r in regions if r.end - r.start >= MIN_REGION_SECONDS and r not in self.judged
                     and _doubtful(words_inside(segments, r))]
-        if not doubtful:
-            return segments
-        encoded = self._encode(doubtful)
-        for i, (region, detection) in enumerate(zip(doubtful, encoded.detections)):
-            heard = {s.language for s in segments if s.start < region.end and s.end > region.start} - {None}
-            if detection.probability < CLEAR_REGION or detection.language in heard:
-                continue
-            if self.asked and detection.of(self.asked) >= ASKED_STILL_LIKELY:
-                continue
-            log.info("region %.1f-%.1f s sounds %s, not %s: decoded again", region.start, region.end,
-                     detection.language, "/".join(sorted(heard)))
-            again = self._decode_rows(encoded, [i], detection.language)
-            for language in heard:
-                self._count(language, -(region.end - region.start))
-            segments = replace_words(segments, region, again)
+        # a batch at a time: all of a long recording's doubtful regions through the encoder at once
+        # were the process's peak memory (one 30 s window each)
+        for first in range(0, len(doubtful), self.batch_size):
+            batch = doubtful[first:first + self.batch_size]
+            encoded = self._encode(batch)
+            for i, (region, detection) in enumerate(zip(batch, encoded.detections)):
+                heard = {s.language for s in segments if s.start < region.end and s.end > region.start} - {None}
+                if detection.probability < CLEAR_REGION or detection.language in heard:
+                    continue
+                if self.asked and detection.of(self.asked) >= ASKED_STILL_LIKELY:
+                    continue
+                log.info("region %.1f-%.1f s sounds %s, not %s: decoded again", region.start, region.end,
+                         detection.language, "/".join(sorted(heard)))
+                again = self._decode_rows(encoded, [i], detection.language)
+                for language in heard:
+                    self._count(language, -(region.end - region.start))
+                segments = replace_words(segments, region, again)
         return segments
 
     def _batch(self, chunks: list[SpeechRegion], regions: list[SpeechRegion],
@@ -165,8 +171,9 @@ class Decoding:
         self.judged += [regions[i] for i in judged]
         detections = {}
         if len(regions) > 1 and judged:
-            alone = self._encode([regions[i] for i in judged])
-            detections = dict(zip(judged, alone.detections))
+            for first in range(0, len(judged), self.batch_size):  # bounded memory, as in _recheck_doubtful
+                rows = judged[first:first + self.batch_size]
+                detections.update(zip(rows, self._encode([regions[i] for i in rows]).detections))
         elif judged:
             detections = {judged[0]: encoded.detections[row]}
         languages = region_languages(regions, detections, self.asked, self.usual, encoded.detections[row])
