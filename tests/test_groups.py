@@ -31,6 +31,7 @@ def submitted(client, samples, **form):
                        data={"language": "en", **form})
 
 
+@pytest.mark.slow
 def test_a_group_session_names_its_members_and_lists_their_talk_time(client):
     kennedy, reader = enrol(client, "Kennedy"), enrol(client, "Reader")
     made = client.post("/groups", json={"name": GROUP, "members": ["kennedy", reader]})
@@ -63,6 +64,7 @@ def test_a_group_session_names_its_members_and_lists_their_talk_time(client):
     assert [float(r[3]) for r in rows] == sorted(float(r[3]) for r in rows)
 
 
+@pytest.mark.slow
 def test_participants_by_name_and_the_group_kept_in_step(client):
     enrol(client, "Kennedy")
     reader = enrol(client, "Reader")
@@ -100,6 +102,7 @@ def test_unknown_or_unconsented_participants_are_refused_before_anything_is_stor
     assert french.status_code in (200, 303)
 
 
+@pytest.mark.slow
 def test_the_group_page_lists_its_sessions_with_each_members_talk_time(client):
     enrol(client, "Kennedy")
     client.post("/groups", json={"name": GROUP, "members": ["Kennedy"]})

@@ -72,6 +72,7 @@ def test_health_tells_nothing_and_status_needs_the_key(client):
 # ------------------------------------------------------------------- logins, CSRF, redirects
 
 
+@pytest.mark.slow
 def test_each_login_has_its_own_token_that_dies_at_logout(browser):
     first, second = log_in(browser), log_in(browser)
     assert first != second and len(first) >= 40
@@ -208,6 +209,7 @@ def test_a_job_run_again_after_its_transcript_was_stored_just_finishes(client):
         assert db.query(Utterance).filter_by(session_id=job.session_id).count() == said
 
 
+@pytest.mark.slow
 def test_a_stopping_service_hands_its_jobs_back(tmp_path, pipeline):
     settings = make_settings(tmp_path)
     long_one = wav_bytes(clip("multilingual.mp3", 0.0, 29.0))
@@ -270,6 +272,7 @@ def test_no_key_no_body_read(served):
     assert status.startswith("HTTP/1.1 413")  # over HEARBACK_MAX_BYTES
 
 
+@pytest.mark.slow
 def test_health_answers_while_an_enrolment_decodes(served, tmp_path):
     """A long sample without a declared length is decoded off the event loop, and refused once past
     HEARBACK_MAX_ENROL_SECONDS."""

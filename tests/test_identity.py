@@ -103,6 +103,7 @@ def said_by(transcript, words: str) -> str:
     return next(s.speaker for s in transcript.segments if words in s.text.lower())
 
 
+@pytest.mark.slow
 def test_participants_are_named_and_strangers_stay_unknown(anchored_meeting):
     transcript, truth = anchored_meeting
     assert said_by(transcript, "fellow americans") == "Kennedy"
@@ -115,6 +116,7 @@ def test_participants_are_named_and_strangers_stay_unknown(anchored_meeting):
     assert transcript.quality["diarization"]["anchored_windows"] > 5
 
 
+@pytest.mark.slow
 def test_rttm_lists_who_spoke_when_with_names_and_scores_against_the_reference(anchored_meeting, tmp_path):
     transcript, truth = anchored_meeting
     text = render(transcript, "rttm")
@@ -130,6 +132,7 @@ def test_rttm_lists_who_spoke_when_with_names_and_scores_against_the_reference(a
     assert diarization_error_rate(reference, turns) < 0.35
 
 
+@pytest.mark.slow
 def test_an_absent_participant_takes_nobodys_name(pipeline, enrolled):
     """Sheila is expected but never speaks: the recording of two other voices keeps her name out."""
     samples = np.concatenate([clip("jfk.flac", 0.0, 5.5), np.zeros(8000, np.float32), clip("hotwords.mp3", 0.0, 4.0)])

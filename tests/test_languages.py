@@ -16,6 +16,8 @@ from hearback import devset
 from hearback.decode import Audio
 from hearback.pipeline import Options
 
+pytestmark = pytest.mark.slow  # mixed-language meetings transcribed whole: the slow tier
+
 MIN_WORDS = 3  # a ~5 s turn says more than this; fewer means the turn was lost
 
 

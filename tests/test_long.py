@@ -17,6 +17,8 @@ from conftest import AUDIO
 from hearback.evaluation import diarization_errors, voices, write_conversation
 from hearback.asr.loops import is_loop
 
+pytestmark = pytest.mark.slow  # long recordings (4 and 8 minutes through the CLI): the slow tier
+
 CAST = ["reader-en", "jfk.flac", "stereo-left", "speaker91"]
 
 

@@ -24,6 +24,8 @@ import pytest
 
 from conftest import KEY, ROOT, audio, clip, free_port, write_wav
 
+pytestmark = pytest.mark.slow  # n8n installed and run: the slow tier
+
 N8N_HOME = ROOT / ".cache" / "n8n"
 N8N = N8N_HOME / "node_modules" / ".bin" / "n8n"
 WORKFLOWS = ROOT / "integrations" / "n8n"

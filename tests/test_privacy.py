@@ -40,6 +40,7 @@ def upload(samples, name: str = "kennedy.wav") -> dict:
     return {"audio": (name, wav_bytes(samples), "audio/wav")}
 
 
+@pytest.mark.slow
 def test_no_voiceprint_without_consent_on_any_path(app_factory, pipeline):
     from hearback.decode import Audio
 
@@ -134,6 +135,7 @@ def test_consented_enrolment_export_erasure_and_the_audit_log(app_factory, pipel
         assert client.get("/audit", params={"action": "nonsense"}).status_code == 422
 
 
+@pytest.mark.slow
 def test_erasure_that_keeps_the_name(app_factory, pipeline):
     """Without forget_name the name stays on past lines, but the voice is gone and never matched."""
     from hearback.decode import Audio
@@ -158,6 +160,7 @@ def test_erasure_that_keeps_the_name(app_factory, pipeline):
         assert client.get(f"/sessions/{result['session_id']}/transcript").json()["speakers"] == ["SPEAKER_00"]
 
 
+@pytest.mark.slow
 def test_retention_purges_old_sessions_and_their_audio_on_a_clock_set_forward(app_factory):
     from jobs.retention import purge_sessions
     from speakers.models import Job, now
@@ -178,6 +181,7 @@ def test_retention_purges_old_sessions_and_their_audio_on_a_clock_set_forward(ap
         assert "Old meeting" not in json.dumps(entry)
 
 
+@pytest.mark.slow
 def test_the_settings_turn_the_purge_on_in_the_service(app_factory):
     """The runner's periodic sweep purges with HEARBACK_SESSION_RETENTION_DAYS (set tiny here)."""
     with app_factory(session_retention_days=1e-9) as client:

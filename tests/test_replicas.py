@@ -18,6 +18,8 @@ import pytest
 
 from conftest import KEY, clip, free_port, fresh_database, jfk_clips, start_service, wav_bytes
 
+pytestmark = pytest.mark.slow  # several service replicas: the slow tier
+
 JOBS = 30
 LEASE = "4"  # HEARBACK_JOB_LEASE_SECONDS: a dead replica's job is taken over after this
 ALL_DONE_SECONDS = 600

@@ -62,6 +62,7 @@ def test_runpod_without_a_key_is_refused_at_start(tmp_path):
         create_app(Settings(data_dir=tmp_path, api_key=KEY, runpod_endpoint_id="hearback-test"))
 
 
+@pytest.mark.slow
 def test_status_requests_that_fail_are_asked_again(runpod_endpoint, pipeline, tmp_path, monkeypatch):
     """RunPod's status answers 503 twice (a hiccup of its API): the job goes on and ends done."""
     from hearback.settings import Settings

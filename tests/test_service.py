@@ -47,6 +47,7 @@ def named_time(result, truth) -> tuple[float, float]:
     return right / total_known, unnamed / total_unknown
 
 
+@pytest.mark.slow
 def test_enrolled_voices_are_named_and_strangers_stay_unknown(client):
     for name in ENROL:
         enrol(client, name)
@@ -66,6 +67,7 @@ def test_enrolled_voices_are_named_and_strangers_stay_unknown(client):
     assert scores and all(0.0 <= x <= 1.0 for x in scores) and len(set(scores)) > 10
 
 
+@pytest.mark.slow
 def test_rename_merge_delete_keep_index_and_database_in_step(app_factory):
     with app_factory() as client:
         kennedy, reader = enrol(client, "Kennedy"), enrol(client, "Reader")
@@ -98,6 +100,7 @@ def test_rename_merge_delete_keep_index_and_database_in_step(app_factory):
         assert client.app.state.matcher.snapshot() == {k: v for k, v in index_before.items() if v != reader}
 
 
+@pytest.mark.slow
 def test_name_a_cluster_after_the_fact_then_history(client):
     kennedy = enrol(client, "Kennedy")
     samples, truth = meeting()

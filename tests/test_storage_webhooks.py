@@ -147,6 +147,7 @@ class ExpiringS3(http.server.BaseHTTPRequestHandler):
         self.wfile.write(body)
 
 
+@pytest.mark.slow
 def test_expired_presigned_url_gives_a_clear_error(client, s3):
     import boto3
     from botocore.config import Config
@@ -198,6 +199,7 @@ def test_webhook_is_signed_and_retried_until_delivered(client):
     assert "fellow americans" in payload["result"]["transcription"]["text"].lower()
 
 
+@pytest.mark.slow
 def test_a_receiver_that_never_answers_blocks_nobody(client):
     server, handler, url = receiver(hang=True)
     try:
@@ -305,6 +307,7 @@ def test_retention_keeps_audio_until_the_sweep(s3, tmp_path, pipeline):
         assert result["speakers"] == ["SPEAKER_00"] and result["transcription"]["text"]
 
 
+@pytest.mark.slow
 def test_uploads_stream_to_the_bucket_when_replicas_run_on_several_machines(s3, tmp_path, pipeline):
     """HEARBACK_UPLOAD_STORAGE=s3: an upload is kept in the bucket, not on this machine's disk, so
     any replica can run its job; it is deleted with the job's audio."""

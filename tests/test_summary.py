@@ -41,6 +41,7 @@ def owned(summary: Summary, transcript: Transcript, expected: dict[str, str], le
         assert item.speaker_id == f"id-{item.owner.lower()}"
 
 
+@pytest.mark.slow
 def test_french_meeting_gives_action_items_owned_by_the_named_speakers(llm_server):
     transcript = Transcript.from_dict(document(FRENCH, "fr"))
     summary = summarize(transcript, llm_settings(llm_server), SummaryContext(recorded_at=RECORDED))
@@ -53,6 +54,7 @@ def test_french_meeting_gives_action_items_owned_by_the_named_speakers(llm_serve
     assert f"**{item.owner}**: {item.task} (pour le {item.due})" in text
 
 
+@pytest.mark.slow
 def test_english_meeting_gives_action_items_owned_by_the_named_speakers(llm_server):
     transcript = Transcript.from_dict(document(ENGLISH, "en"))
     summary = summarize(transcript, llm_settings(llm_server), SummaryContext(recorded_at=RECORDED))
@@ -60,6 +62,7 @@ def test_english_meeting_gives_action_items_owned_by_the_named_speakers(llm_serv
     assert summary.language == "en" and "## Action items" in markdown(summary)
 
 
+@pytest.mark.slow
 def test_a_prompt_injection_line_changes_nothing_in_the_format(llm_server):
     lines = FRENCH[:3] + [("Bruno", INJECTION)] + FRENCH[3:]
     transcript = Transcript.from_dict(document(lines, "fr"))
@@ -69,6 +72,7 @@ def test_a_prompt_injection_line_changes_nothing_in_the_format(llm_server):
     assert "poem" not in summary.summary.lower() and "poème" not in summary.summary.lower()
 
 
+@pytest.mark.slow
 def test_a_campaign_session_gets_a_recap_for_the_players(llm_server):
     transcript = Transcript.from_dict(document(FRENCH, "fr"))
     context = SummaryContext(tag="Campagne Strahd", recorded_at=RECORDED)
@@ -78,6 +82,7 @@ def test_a_campaign_session_gets_a_recap_for_the_players(llm_server):
     assert "## Récapitulatif pour les joueurs" in markdown(summary)
 
 
+@pytest.mark.slow
 def test_a_twelve_minute_meeting_goes_through_map_reduce(llm_server):
     lines, owners = long_meeting(12)
     transcript = Transcript.from_dict(document(lines, "fr"))
@@ -91,6 +96,7 @@ def test_a_twelve_minute_meeting_goes_through_map_reduce(llm_server):
     assert {item.quote_start for item in summary.action_items} <= {first, last, transcript.segments[-2].start}
 
 
+@pytest.mark.slow
 def test_invalid_output_is_asked_again_once_then_fails_with_the_reason(llm_server):
     transcript = Transcript.from_dict(document(ENGLISH, "en"))
     with pytest.raises(SummaryError) as failed:
@@ -99,6 +105,7 @@ def test_invalid_output_is_asked_again_once_then_fails_with_the_reason(llm_serve
     assert "invalid twice" in str(failed.value) and "cut short at HEARBACK_LLM_MAX_TOKENS=12" in str(failed.value)
 
 
+@pytest.mark.slow
 def test_a_slow_endpoint_times_out_with_the_reason(llm_server):
     transcript = Transcript.from_dict(document(FRENCH, "fr"))
     with pytest.raises(SummaryError, match=r"did not answer within 0.5 s \(HEARBACK_LLM_TIMEOUT\)") as failed:
@@ -106,6 +113,7 @@ def test_a_slow_endpoint_times_out_with_the_reason(llm_server):
     assert failed.value.code == "llm_timeout"
 
 
+@pytest.mark.slow
 def test_an_endpoint_stopped_mid_summary_fails_it_with_the_reason(tmp_path):
     from llm_server import LlamaServer
 

@@ -3,6 +3,7 @@ the RunPod worker (`summary: true`), on the real small model behind a real llama
 
 from __future__ import annotations
 
+import pytest
 import base64
 import json
 import subprocess
@@ -18,6 +19,7 @@ def llm_env(server) -> dict:
     return {"HEARBACK_LLM_URL": server.url, "HEARBACK_LLM_JSON_MODE": "json_object_schema"}
 
 
+@pytest.mark.slow
 def test_summarize_a_transcript_file_to_markdown_and_json(llm_server, tmp_path):
     french = tmp_path / "reunion.json"
     french.write_text(json.dumps({"title": "Rapport", "tag": "client", **document(FRENCH, "fr")}), encoding="utf-8")
@@ -58,6 +60,7 @@ def test_summarize_refuses_bad_input_with_one_line(tmp_path):
     assert run.returncode == 2 and "cannot be reached" in run.stderr and "Traceback" not in run.stderr
 
 
+@pytest.mark.slow
 def test_transcribe_with_a_summary_keeps_the_transcript_whatever_the_summary_does(llm_server, tmp_path):
     down = {"HEARBACK_LLM_URL": f"http://127.0.0.1:{free_port()}/v1", "HEARBACK_DATA_DIR": str(tmp_path / "data")}
     run = hearback("transcribe", str(audio("jfk.flac")), "--summary", "--quiet", env=down)
@@ -79,6 +82,7 @@ def test_transcribe_with_a_summary_keeps_the_transcript_whatever_the_summary_doe
     assert summary_file.read_text().startswith("## Summary")
 
 
+@pytest.mark.slow
 def test_the_worker_adds_a_summary_when_asked(llm_server, tmp_path):
     sample = base64.b64encode(audio("hotwords.mp3").read_bytes()).decode()
     payload = {"input": {"audio_base64": sample, "language": "en", "summary": True}}

@@ -76,6 +76,7 @@ def wait_for_summary(client, session_id: str, seconds: float = 300) -> dict:
     pytest.fail(f"the summary of {session_id} was still pending after {seconds} s")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("database", database_urls())
 def test_a_summary_is_stored_with_the_session_and_actions_are_listed_per_speaker(database, pipeline, llm_server,
                                                                                 tmp_path):
@@ -152,6 +153,7 @@ class Receiver(http.server.BaseHTTPRequestHandler):
         pass
 
 
+@pytest.mark.slow
 def test_endpoint_stopped_mid_job_fails_the_summary_not_the_transcript_and_it_can_be_asked_again(pipeline,
                                                                                                  tmp_path):
     from llm_server import LlamaServer
@@ -198,6 +200,7 @@ def test_endpoint_stopped_mid_job_fails_the_summary_not_the_transcript_and_it_ca
         receiver.shutdown()
 
 
+@pytest.mark.slow
 def test_a_time_out_and_invalid_output_fail_the_summary_with_the_reason(pipeline, llm_server, tmp_path):
     for overrides, code, words in (({"llm_timeout": 0.5}, "llm_timeout", "did not answer within 0.5 s"),
                                    ({"llm_max_tokens": 12}, "llm_invalid_output", "invalid twice")):

@@ -3,6 +3,7 @@ grows by less than 200 MB while it receives it."""
 
 from __future__ import annotations
 
+import pytest
 import threading
 import time
 
@@ -10,6 +11,8 @@ import httpx
 import psutil
 
 from conftest import KEY, free_port, start_service
+
+pytestmark = pytest.mark.slow  # a 600 MB upload: the slow tier
 
 UPLOAD_BYTES = 600 * 1024 * 1024
 CHUNK = b"\0" * (1024 * 1024)

@@ -42,6 +42,7 @@ def vector_of(pipeline, samples) -> list[float]:
     return pipeline.voice_sample(Audio(samples)).vector.tolist()
 
 
+@pytest.mark.slow
 def test_a_3_s_enrolment_identifies_and_grows_with_use(service_settings, pipeline):
     with service_client(service_settings, pipeline) as client:
         lewis = enrol(client, "Lewis", council("lewis", "enrol", 0.0, 3.8))
@@ -67,6 +68,7 @@ def test_a_3_s_enrolment_identifies_and_grows_with_use(service_settings, pipelin
         assert all(s["name"] != "Lewis" for s in client.post("/identify", json=question).json()["speakers"])
 
 
+@pytest.mark.slow
 def test_voiceprints_survive_a_model_change(service_settings, pipeline, tmp_path):
     from hearback.pipeline import Pipeline
 

@@ -16,6 +16,8 @@ import pytest
 
 from conftest import KEY, ROOT, clip, free_port, write_wav
 
+pytestmark = pytest.mark.slow  # the whole web journey in a browser: the slow tier
+
 SHOTS = ROOT / "artifacts" / "screenshots"
 STAGES_FR = ["en attente", "démarrage", "décodage", "transcription", "séparation des voix", "attribution des locuteurs",
              "reconnaissance des voix", "résumé", "enregistrement", "terminé", "échec", "téléchargement de l'audio"]

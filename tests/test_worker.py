@@ -29,6 +29,7 @@ def leftovers(tmp: Path) -> list[str]:
     return sorted(p.name for p in tmp.iterdir() if p.name.startswith("hearback-"))
 
 
+@pytest.mark.slow
 def test_test_input_runs_one_job(tmp_path):
     payload = {"input": {"audio_base64": base64.b64encode(audio("hotwords.mp3").read_bytes()).decode(),
                          "language": "en", "output_format": "srt"}}
@@ -45,6 +46,7 @@ def test_test_input_runs_one_job(tmp_path):
     assert leftovers(tmp_path / "tmp") == []
 
 
+@pytest.mark.slow
 def test_test_input_reports_a_bad_job_without_traceback(tmp_path):
     run = subprocess.run([sys.executable, "handler.py", "--test_input", json.dumps({"input": {"language": "fr"}})],
                          cwd=ROOT, env=worker_env(tmp_path), capture_output=True, text=True, timeout=300)
@@ -143,6 +145,7 @@ def test_run_then_status(api, served_audio):
      "embedding model 'ecapa'"),
     ({"audio_url": "AUDIO/meeting.wav", "colour": "blue"}, "colour"),
 ])
+@pytest.mark.slow
 def test_each_bad_input_gets_a_clear_error_and_the_worker_goes_on(api, served_audio, job, message):
     job = {k: (v.replace("AUDIO", served_audio) if isinstance(v, str) else v) for k, v in job.items()}
     result = runsync(api, **job)
@@ -159,7 +162,7 @@ def test_models_load_once_and_temp_files_are_removed(api):
     assert log.count("models loaded in") == 1
     loads = {int(n) for n in re.findall(r"model loads in this worker: (\d+)", log)}
     assert loads == {3}  # ASR, diarizer (CAM++), segmentation-3.0: loaded once, then reused by every job
-    assert len(re.findall(r"job \S+ done in", log)) >= 3
+    assert len(re.findall(r"job \S+ done in", log)) >= 2  # every job before this one (more in the slow tier)
     assert "progress: transcribing" in log and "progress: diarizing" in log and "progress: identifying" in log
     assert leftovers(tmp) == []
 
@@ -189,6 +192,7 @@ def test_image_layout_matches_the_bake_script(tmp_path):
     assert bake.main([str(tmp_path), "--check"]) == 0
 
 
+@pytest.mark.slow
 def test_runpod_request_webhook_reaches_a_receiver(api, served_audio):
     """RunPod's own request-level `webhook` (used when n8n talks to the endpoint directly)."""
     import http.server
