@@ -43,3 +43,35 @@ def test_folded_search_finds_accented_words_in_every_voice(url, tmp_path):
         assert texts(history(db, "default", None, HistoryFilter(text="%_"))[0]) == ["Rien à voir (100 %_)"]
         assert history(db, "default", None, HistoryFilter(text="_"))[1] == 1
     assert fold("DIFFÉRENCES") == fold("différences") == "differences"
+
+
+def test_a_name_finds_the_person_on_the_search_page(tmp_path, pipeline):
+    """"armelle" and "ARMÉLLE" find Armelle (her lines one link away); words still find lines."""
+    from hearback.settings import Settings
+    from speakers.db import Database
+    from speakers.models import Session, Speaker, Utterance
+
+    from conftest import KEY, service_client
+
+    settings = Settings(data_dir=tmp_path / "data", database_url=fresh_database("sqlite", tmp_path), api_key=KEY)
+    with Database(settings).upgrade().open() as db:
+        armelle, bruno = Speaker(workspace="default", name="Armelle"), Speaker(workspace="default", name="Bruno")
+        session = Session(workspace="default", title="Réunion", status="done")
+        db.add_all([armelle, bruno, session])
+        db.flush()
+        db.add(Utterance(session_id=session.id, cluster_label="SPEAKER_00", speaker_id=armelle.id, start=1.0, end=2.0,
+                         text="On répète jeudi.", words=[]))
+        db.commit()
+        armelle_id = armelle.id
+    with service_client(settings, pipeline) as client:
+        r = client.post("/ui/login", data={"api_key": KEY}, headers={"Origin": "http://testserver"},
+                        follow_redirects=False)
+        assert r.status_code == 303, r.text
+        for query in ("armelle", "ARMÉLLE", "arm"):
+            html = client.get("/ui/search", params={"q": query, "lang": "fr"}).text
+            people = html[html.index('id="people"'):html.index("</ul>", html.index('id="people"'))]
+            assert f'/ui/search?speaker_id={armelle_id}">Armelle</a>' in people and "Bruno" not in people, query
+        html = client.get("/ui/search", params={"speaker_id": armelle_id, "lang": "fr"}).text
+        assert "On répète jeudi." in html
+        html = client.get("/ui/search", params={"q": "repete", "lang": "fr"}).text
+        assert 'id="people"' not in html and "On répète jeudi." in html

@@ -29,6 +29,7 @@ from speakers import history, roster
 from speakers.consent import Consent, require
 from speakers.enrolment import enrol
 from speakers.erasure import erase
+from speakers.folding import fold
 from speakers.history import HistoryFilter
 from speakers.matching import Matcher
 from speakers.on_demand import OnDemandPipeline
@@ -175,10 +176,14 @@ def search_page(request: Request, speaker_id: str = "", q: str = "", db: DbSessi
     """Everyone's lines (or one voice's), accent- and case-insensitive; each hit links to its moment."""
     speakers = [row.speaker for row in roster.list_speakers(db, ws)]
     names = {s.id: s.name for s in speakers}
+    # a name finds the person too ("armelle" finds Armelle), whose lines are one link away
+    wanted = fold(q.strip())
+    people = [s for s in speakers if wanted and not speaker_id and wanted in fold(s.name)]
     rows, total = [], 0
     if q.strip() or speaker_id:
         rows, total = history.history(db, ws, speaker_id or None, HistoryFilter(text=q.strip() or None),
                                       limit=PAGE_ROWS)
     hits = [(u, s, names.get(u.speaker_id, u.cluster_label) if u.speaker_id else u.cluster_label) for u, s in rows]
     return page(request, "search.html", speakers=speakers, speaker_id=speaker_id, q=q, hits=hits, total=total,
+                people=people,
                 searched=bool(q.strip() or speaker_id), colour=colours(sorted({h[2] for h in hits})))
