@@ -2,7 +2,7 @@
 
 Each recording is a conversation of four real voices from ../shared/audio (turns of 2-6 s, short
 pauses), written to a WAV file; `hearback transcribe` runs on it in a child process, whose own
-peak RSS comes from wait4(). Prints a markdown table and writes a PNG plot of time and memory
+peak RSS comes from wait4() in scripts/peak-rss. Prints a markdown table and writes a PNG plot of time and memory
 against length (and the table) to bench/results/.
 
     python bench/long_sessions.py [--minutes 5 15 30 60 240]     # 240 min takes about 25 minutes
@@ -32,14 +32,17 @@ RESULTS = ROOT / "bench" / "results"
 
 
 def run(path: Path, out: Path, env: dict) -> tuple[float, float]:
+    """Wall time and the child's own peak RSS (MB), through scripts/peak-rss: a child started from
+    this process would report this process's peak (it holds the generated audio) as its own."""
     started = time.perf_counter()
-    child = subprocess.Popen([sys.executable, "-m", "hearback", "transcribe", str(path), "-o", str(out), "-q",
-                              "--language", "en"], env=env, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(child.pid, 0)
+    peak_file = out.with_suffix(".peak")
+    child = subprocess.run([sys.executable, str(ROOT / "scripts" / "peak-rss"), str(peak_file), sys.executable, "-m",
+                            "app", "transcribe", str(path), "-o", str(out), "-q", "--language", "en"],
+                           env=env, stderr=subprocess.PIPE)
     wall = time.perf_counter() - started
-    if status != 0:
-        raise SystemExit(f"transcription of {path.name} failed: {child.stderr.read().decode()[-2000:]}")
-    return wall, usage.ru_maxrss / 1024
+    if child.returncode != 0:
+        raise SystemExit(f"transcription of {path.name} failed: {child.stderr.decode()[-2000:]}")
+    return wall, float(peak_file.read_text())
 
 
 def main() -> None:
