@@ -11,11 +11,11 @@ decoded (so memory stays flat however long the recording) and finished once at t
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import TYPE_CHECKING, Optional, Protocol, Sequence, Union
+from typing import TYPE_CHECKING, Optional, Protocol, Sequence
 
 import numpy as np
 
+from hearback.diarize.labels import Source
 from hearback.embedders import SpeakerEmbedder, load_embedder
 from hearback.errors import ConfigError
 from hearback.progress import StepProgress
@@ -27,7 +27,6 @@ if TYPE_CHECKING:
     from hearback.diarize.anchors import Participant
 
 BACKENDS = ("embedded", "pyannote")
-Source = Union[Path, np.ndarray, None]  # the recording's file, or its samples when held in memory
 
 
 class DiarizationRun(Protocol):
@@ -67,6 +66,3 @@ def load_diarizer(settings: Settings) -> Diarizer:
     raise ConfigError(f"HEARBACK_DIARIZATION_BACKEND={settings.diarization_backend!r}: "
                       f"use one of {', '.join(BACKENDS)}")
 
-
-def speaker_label(index: int) -> str:
-    return f"SPEAKER_{index:02d}"

@@ -6,8 +6,8 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from hearback.diarize import Source, speaker_label
-from hearback.diarize import anchors
+from hearback.diarize.labels import Source, speaker_label
+import hearback.diarize.anchors as anchors
 from hearback.diarize.anchors import Participant, anchored_tags, group_owners, voices
 from hearback.diarize.cluster import centroids, cluster_windows
 from hearback.diarize.overlap import add_overlaps

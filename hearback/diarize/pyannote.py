@@ -23,7 +23,7 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from hearback.diarize import Source, speaker_label
+from hearback.diarize.labels import Source, speaker_label
 from hearback.diarize.anchors import Participant
 from hearback.diarize.embedded import WindowRun, summarise
 from hearback.embedders import SpeakerEmbedder

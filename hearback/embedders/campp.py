@@ -23,7 +23,7 @@ from typing import Sequence
 import numpy as np
 
 from hearback.decode import SAMPLE_RATE
-from hearback.embedders import IDENTIFY_THRESHOLD, SAME_VOICE
+from hearback.embedders.calibration import IDENTIFY_THRESHOLD, SAME_VOICE
 from hearback.errors import ConfigError
 from hearback.vectors import unit_rows
 

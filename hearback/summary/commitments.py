@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from hearback.summary import dates
+import hearback.summary.dates as dates
 
 # First-person verbs that state a view, not a task: "je pense qu'il faut" commits no one.
 OPINION_VERBS = ("pense", "crois", "trouve", "sais", "suis", "ai", "avais", "etais", "imagine", "suppose",

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Optional
 
-from hearback.summary import dates
+import hearback.summary.dates as dates
 from hearback.summary.commitments import commits
 from hearback.summary.pieces import Line
 from hearback.summary.schema import ActionItem, ProposedItem

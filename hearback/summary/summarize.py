@@ -23,7 +23,7 @@ from hearback.errors import ConfigError, SummaryError
 from hearback.progress import StepProgress, silent
 from hearback.result import Transcript
 from hearback.settings import Settings
-from hearback.summary import prompts
+import hearback.summary.prompts as prompts
 from hearback.summary.client import ChatClient
 from hearback.summary.dates import plain
 from hearback.summary.grounding import Person, ground

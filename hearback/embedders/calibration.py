@@ -1,0 +1,14 @@
+"""The numbers calibrated for each embedder on the tuning half of the development set: a leaf
+module, so that the embedders and the service read them without importing each other."""
+
+# Calibrated on the tuning half of the development set (README, "Speaker identity"); the embedder
+# modules read them from here so that the service can know them without loading a model.
+SAME_VOICE = {"campp": 0.35, "ge2e": 0.70}  # average-linkage cut chosen on the tuning half (bench/diarization_eval.py --same-voice)
+# The score a cluster needs to take an enrolled name, chosen on the tuning half so that no cluster
+# that is mostly a stranger's takes a name (bench/identity_eval.py --grid; README, "Participants and
+# groups"): without participants (every enrolled voice a candidate), for a participant, and for anyone
+# enrolled but not listed when participants are given. GE2E keeps its equal-error point (not re-tuned).
+IDENTIFY_THRESHOLD = {"campp": 0.56, "ge2e": 0.71}
+PARTICIPANT_THRESHOLD = {"campp": 0.56, "ge2e": 0.71}
+GUEST_THRESHOLD = {"campp": 0.60, "ge2e": 0.75}
+
