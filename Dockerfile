@@ -11,8 +11,8 @@
 ARG BASE=nvidia/cuda:12.8.1-cudnn-runtime-ubuntu22.04
 
 # ---- build: a virtual environment with hearback[whisperx,worker] (webrtcvad compiles here) ----
-# Only the library the worker imports: the speaker service (speakers/, jobs/, api/, app/ and the
-# `service` extra: database, FAISS, FastAPI, S3) is not part of this image.
+# Only the library the worker imports: the speaker service (service/, database/, speakers/, sessions/,
+# jobs/, api/, app/ and the `service` extra: database, FAISS, FastAPI, S3) is not part of this image.
 FROM ${BASE} AS build
 ENV DEBIAN_FRONTEND=noninteractive PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 # Ubuntu's security updates replace package versions: pinning them breaks the build within weeks.

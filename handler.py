@@ -22,9 +22,9 @@ from hearback import allocator
 from hearback.errors import HearbackError, InputError
 from hearback.fetch import base64_audio, downloaded
 from hearback.formats import render
-from hearback.identify import Voiceprint
+from hearback.identify import KnownVoice
 from hearback.pipeline import Options, Pipeline
-from hearback.progress import Stage, within
+from hearback.progress import Stage, forward_only, within
 from hearback.settings import Settings
 
 log = logging.getLogger("hearback.worker")
@@ -89,7 +89,7 @@ class Worker:
     def run(self, job: dict[str, Any]) -> dict[str, Any]:
         request = parse_input(job.get("input"))
         options = Options(request.language, request.min_speakers, request.max_speakers).checked()
-        voiceprints = [Voiceprint(s.name, s.embedding, s.model, expected=s.participant)
+        voiceprints = [KnownVoice(s.name, s.embedding, s.model, expected=s.participant)
                        for s in request.speakers] or None
         if request.summary:
             from hearback.summary.client import check  # loaded only for a summary: the worker starts without it
@@ -146,20 +146,16 @@ def _progress_reporter(job: dict[str, Any]):
     """Progress to RunPod (`progress_update`) when running there, and to the worker's log always;
     only on a stage change or every 10 %, so a long job does not flood either."""
     on_runpod = bool(os.environ.get("RUNPOD_WEBHOOK_POST_OUTPUT"))
-    state = {"stage": None, "percent": -10}
 
-    def report(stage: str, fraction: float) -> None:
+    def send(stage: str, fraction: float) -> None:
         percent = int(fraction * 100)
-        if stage == state["stage"] and percent < state["percent"] + 10:
-            return
-        state.update(stage=stage, percent=percent)
         log.info("job %s progress: %s %d%%", job.get("id", "?"), stage, percent)
         if on_runpod:
             import runpod
 
-            runpod.serverless.progress_update(job, {"stage": stage, "percent": percent})
+            runpod.serverless.progress_update(job, {"stage": str(stage), "percent": percent})
 
-    return report
+    return forward_only(send, step=0.10)
 
 
 def main() -> None:

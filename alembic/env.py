@@ -1,10 +1,18 @@
 """Alembic environment: the URL comes from the caller's config or from Hearback's settings."""
 
-from alembic import context
 from sqlalchemy import engine_from_config, pool
 
-from hearback.settings import Settings
-from speakers.models import Base
+import api.logins
+import database.audit
+import jobs.table
+import sessions.tables
+import speakers.tables
+from alembic import context
+from database.base import Base
+from service.settings import Settings
+
+# every table of the service registers itself on Base.metadata when its module is imported
+TABLE_MODULES = (api.logins, database.audit, jobs.table, sessions.tables, speakers.tables)
 
 config = context.config
 url = config.get_main_option("sqlalchemy.url") or Settings.from_env().database

@@ -25,18 +25,30 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from api.deps import require_api_key
 from api.guards import Guards
 from api.i18n import TEXT, language_of, say
-from api.pages import LoginRequired, error_page, referring_page, back
 from api.logins import Throttle
-from api.routers import (audit, groups, identify, privacy, sessions, speakers, summaries, transcriptions, uploads, web,
-                         web_groups, web_sessions)
+from api.pages import LoginRequired, back, error_page, referring_page
+from api.routers import (
+    audit,
+    groups,
+    identify,
+    privacy,
+    sessions,
+    speakers,
+    summaries,
+    transcriptions,
+    uploads,
+    web,
+    web_groups,
+    web_sessions,
+)
+from database.engine import Database
 from hearback.errors import ConfigError, ConflictError, HearbackError, InputError, NotFoundError
 from hearback.pipeline import Pipeline
-from hearback.settings import Settings
 from jobs.runner import JobRunner
 from jobs.storage import AudioStorage
 from jobs.transcribers import choose_transcriber
+from service.settings import Settings
 from speakers import index_sync, matching
-from speakers.db import Database
 from speakers.on_demand import OnDemandPipeline
 from speakers.reembed import reembed
 from speakers.voice_audio import VoiceAudio

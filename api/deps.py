@@ -9,9 +9,9 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import APIKeyHeader
 from sqlalchemy.orm import Session as DbSession
 
-from hearback.settings import Settings
 from jobs.runner import JobRunner
 from jobs.storage import AudioStorage
+from service.settings import Settings
 from speakers.matching import Matcher
 from speakers.on_demand import OnDemandPipeline
 from speakers.voice_audio import VoiceAudio

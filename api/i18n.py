@@ -1,174 +1,25 @@
-"""The web page's words in French and English; the language comes from a cookie or the browser."""
+"""The web page's words in French and English (`api/locales/*.json`); the language comes from a
+cookie or the browser."""
 
 from __future__ import annotations
 
-from fastapi import Request
+import json
+from pathlib import Path
 
-from hearback.progress import Stage
+from fastapi import Request
 
 LANGUAGE_COOKIE = "hearback_lang"
 
-TEXT = {
-    "en": {
-        "speakers": "Speakers", "sessions": "Sessions", "search": "Search", "logout": "Log out",
-        "login": "Log in", "api_key": "API key", "wrong_key": "Wrong API key.",
-        "name": "Name", "voiceprints": "Voiceprints", "talk_time": "Talk time", "actions": "Actions",
-        "new_speaker": "Enrol a new voice", "sample": "Voice sample (3 s or more of this person alone; 10 s or more is better)",
-        "or_record": "or record it here", "record": "Record with the microphone", "stop": "Stop", "enrol": "Enrol",
-        "rename": "Rename", "merge": "Merge", "delete": "Delete",
-        "confirm_delete": "Delete this speaker and its voiceprints? Their lines become unknown.",
-        "add_sample": "Add a sample", "no_speakers": "No voice enrolled yet.",
-        "new_transcription": "Transcribe a recording", "file": "File", "or_url": "or a URL",
-        "title": "Title", "tag": "Tag (campaign, meeting series)", "language": "Language", "auto": "detect",
-        "start": "Start", "date": "Date", "duration": "Duration", "status": "Status", "all_tags": "all tags",
-        "filter": "Filter", "no_sessions": "No recording yet.", "progress": "Transcribing",
-        "failed": "The transcription failed", "download": "Download", "name_cluster": "Who is it?",
-        "new_person": "new person", "save": "Name this voice", "unknown": "unknown", "query": "Words to look for",
-        "speaker": "Speaker", "no_results": "Nothing found.", "results": "results",
-        "people": "People", "their_lines": "their lines",
-        "audio_gone": "The audio of this session is not kept (HEARBACK_AUDIO_RETENTION_HOURS).",
-        "play_hint": "Click a line (or Tab to its time and press Enter) to hear it.", "enrolled": "Voice enrolled.", "renamed": "Renamed.",
-        "merged": "Merged.", "merged_into": "Merged: {name} stays, with both voices' prints and lines.", "deleted": "Deleted.", "named": "Named; the transcript is updated.",
-        "empty_name": "Give a name.", "choose_file": "Choose an audio file, or record one.",
-        "give_audio": "Give a file or a URL.",
-        "summary": "Summary", "summarize": "Summarize", "ask_again": "Ask again", "decisions": "Decisions",
-        "action_items": "Action items", "open_questions": "Open questions", "recap": "Recap for the players",
-        "due": "due", "none": "none", "summary_asked": "Summary asked for: it is being written.",
-        "summary_pending": "The summary is being written; reload the page in a moment.",
-        "summary_failed": "The summary failed", "summary_by": "written by",
-        "consent": "This person consents to their voice being stored and recognised in recordings "
-                   "(a voiceprint is biometric data; they can ask for it to be exported or erased).",
-        "consent_short": "they consent", "needs_reenrolment": "needs re-enrolment",
-        "stale_hint": "Some voiceprints were made by another model: they are not used until re-embedded "
-                      "(hearback speakers reembed) or enrolled again.",
-        "not_matched": "Not recognised in recordings until their consent is recorded.",
-        "consent_unknown": "consent not recorded", "consent_withdrawn": "erased", "consent_none": "no consent",
-        "record_mic": "Record with the microphone", "recording": "recording", "level": "Microphone level",
-        "no_microphone": "Recording needs a secure page (https:// or localhost): this page was opened over "
-                         "plain http, so the browser gives it no microphone. Upload a file instead, or open the "
-                         "service through https.",
-        "microphone_refused": "The browser refused the microphone: allow it in the address bar, or upload a file.",
-        "no_recorder": "This browser cannot record audio here: upload a file instead.",
-        "save_name": "Name this voice", "all_voices": "all voices", "choose_speaker": "Existing voice",
-        "merge_into": "Merge into (this voice stays)",
-        "confirm_merge": "Merge {source} into {target}? {target} stays, with the voiceprints and lines of both; "
-                         "the name {source} disappears.",
-        "warning_title": "Done, with a warning:", "failed_title": "The transcription failed",
-        "progress_title": "Transcribing", "time_left": "about {s} left", "back_to_sessions": "Back to sessions",
-        "open_progress": "See progress", "session_running": "This recording is still being transcribed.",
-        "session_failed": "This recording could not be transcribed.", "no_transcript": "No transcript.",
-        "delete_session": "Delete", "confirm_delete_session": "Delete this session, its transcript and its audio? "
-                                                              "This cannot be undone.",
-        "session_deleted": "Session deleted.", "since": "From", "until": "To", "tag_filter": "Tag",
-        "not_found": "This page does not exist.", "go_home": "Go to the speakers' page",
-        "bad_form": "Some fields of the form were missing or wrong; check them and send it again.",
-        "bad_date": "A date should read YYYY-MM-DD.", "play_at": "Play from {t}", "speaker_of_line": "speaker",
-        "state_queued": "waiting", "state_pending": "waiting", "state_running": "transcribing",
-        "state_done": "done", "state_failed": "failed", "hit_at": "at", "player": "The recording", "result": "result", "look_up": "Search",
-        "too_large": "{file} is over the limit of {limit} bytes (HEARBACK_MAX_BYTES).",
-        "groups": "Groups", "group": "Group", "no_group": "no group", "members": "Members",
-        "new_group": "Create a group (a campaign's players, a team)",
-        "members_hint": "Members: enrolled voices' names, separated by commas",
-        "participants": "Participants", "participants_hint": "Who is expected: names of enrolled voices, separated by "
-        "commas. Their voices decide who speaks; anyone else stays \"Voice 1\", \"Voice 2\"…",
-        "group_hint": "or a group: its members are the participants", "create": "Create",
-        "no_groups": "No group yet.", "no_members": "No member yet.", "group_created": "Group created.",
-        "members_added": "Added.", "member_removed": "Removed from the group.", "group_deleted": "Group deleted.",
-        "add_members": "Add members", "remove": "Remove", "delete_group": "Delete the group",
-        "confirm_delete_group": "Delete this group? Its sessions stay, no longer filed under it.",
-        "group_sessions": "Sessions", "what_said": "what they said", "absent": "absent",
-    },
-    "fr": {
-        "speakers": "Voix", "sessions": "Séances", "search": "Recherche", "logout": "Se déconnecter",
-        "login": "Se connecter", "api_key": "Clé d'API", "wrong_key": "Clé d'API incorrecte.",
-        "name": "Nom", "voiceprints": "Empreintes", "talk_time": "Temps de parole", "actions": "Actions",
-        "new_speaker": "Ajouter une nouvelle voix", "sample": "Extrait de voix (3 s ou plus de cette personne seule ; 10 s ou plus, c’est mieux)",
-        "or_record": "ou l'enregistrer ici", "record": "Enregistrer au micro", "stop": "Arrêter", "enrol": "Ajouter",
-        "rename": "Renommer", "merge": "Fusionner", "delete": "Supprimer",
-        "confirm_delete": "Supprimer cette voix et ses empreintes ? Ses répliques deviendront inconnues.",
-        "add_sample": "Ajouter un extrait", "no_speakers": "Aucune voix pour l'instant.",
-        "new_transcription": "Transcrire un enregistrement", "file": "Fichier", "or_url": "ou une URL",
-        "title": "Titre", "tag": "Étiquette (campagne, série de réunions)", "language": "Langue", "auto": "détecter",
-        "start": "Lancer", "date": "Date", "duration": "Durée", "status": "État", "all_tags": "toutes les étiquettes",
-        "filter": "Filtrer", "no_sessions": "Aucun enregistrement pour l'instant.", "progress": "Transcription en cours",
-        "failed": "La transcription a échoué", "download": "Télécharger", "name_cluster": "Qui est-ce ?",
-        "new_person": "nouvelle personne", "save": "Attribuer", "unknown": "inconnu", "query": "Mots à chercher",
-        "speaker": "Voix", "no_results": "Rien trouvé.", "results": "résultats",
-        "people": "Personnes", "their_lines": "ses interventions",
-        "audio_gone": "L'audio de cette séance n'est pas conservé (HEARBACK_AUDIO_RETENTION_HOURS).",
-        "play_hint": "Cliquez sur une ligne (ou Tab puis Entrée sur son heure) pour l'écouter.", "enrolled": "Voix ajoutée.", "renamed": "Renommé.",
-        "merged": "Fusionné.", "merged_into": "Fusionné : {name} reste, avec les empreintes et répliques des deux.", "deleted": "Supprimé.", "named": "Nommé ; la transcription est à jour.",
-        "empty_name": "Donnez un nom.", "choose_file": "Choisissez un fichier audio, ou enregistrez-en un.",
-        "give_audio": "Donnez un fichier ou une URL.",
-        "summary": "Résumé", "summarize": "Résumer", "ask_again": "Redemander", "decisions": "Décisions",
-        "action_items": "Actions à faire", "open_questions": "Questions ouvertes",
-        "recap": "Récapitulatif pour les joueurs", "due": "pour le", "none": "aucune",
-        "summary_asked": "Résumé demandé : il est en cours de rédaction.",
-        "summary_pending": "Le résumé est en cours de rédaction ; rechargez la page dans un moment.",
-        "summary_failed": "Le résumé a échoué", "summary_by": "rédigé par",
-        "consent": "Cette personne consent à ce que sa voix soit conservée et reconnue dans les enregistrements "
-                   "(une empreinte vocale est une donnée biométrique ; elle peut en demander l'export ou l'effacement).",
-        "consent_short": "elle consent", "needs_reenrolment": "à réenregistrer",
-        "stale_hint": "Des empreintes ont été faites par un autre modèle : elles ne servent plus tant qu'elles ne sont "
-                      "pas recalculées (hearback speakers reembed) ou enregistrées à nouveau.",
-        "not_matched": "Pas reconnue dans les enregistrements tant que son consentement n'est pas enregistré.",
-        "consent_unknown": "consentement non enregistré", "consent_withdrawn": "effacée",
-        "consent_none": "sans consentement",
-        "record_mic": "Enregistrer au micro", "recording": "enregistrement", "level": "Niveau du micro",
-        "no_microphone": "L'enregistrement demande une page sécurisée (https:// ou localhost) : cette page est "
-                         "ouverte en http simple, le navigateur ne lui donne donc pas le micro. Envoyez un fichier, "
-                         "ou ouvrez le service en https.",
-        "microphone_refused": "Le navigateur a refusé le micro : autorisez-le dans la barre d'adresse, ou envoyez "
-                              "un fichier.",
-        "no_recorder": "Ce navigateur ne sait pas enregistrer ici : envoyez un fichier.",
-        "save_name": "Attribuer cette voix", "all_voices": "toutes les voix", "choose_speaker": "Voix existante",
-        "merge_into": "Fusionner dans (cette voix reste)",
-        "confirm_merge": "Fusionner {source} dans {target} ? {target} reste, avec les empreintes et les répliques "
-                         "des deux ; le nom {source} disparaît.",
-        "warning_title": "C'est fait, avec un avertissement :", "failed_title": "La transcription a échoué",
-        "progress_title": "Transcription en cours", "time_left": "encore {s} environ",
-        "back_to_sessions": "Retour aux séances", "open_progress": "Voir l'avancement",
-        "session_running": "Cet enregistrement est en cours de transcription.",
-        "session_failed": "Cet enregistrement n'a pas pu être transcrit.", "no_transcript": "Pas de transcription.",
-        "delete_session": "Supprimer", "confirm_delete_session": "Supprimer cette séance, sa transcription et son "
-                                                                 "audio ? C'est définitif.",
-        "session_deleted": "Séance supprimée.", "since": "Du", "until": "Au", "tag_filter": "Étiquette",
-        "not_found": "Cette page n'existe pas.", "go_home": "Aller à la page des voix",
-        "bad_form": "Des champs du formulaire manquaient ou étaient faux : vérifiez-les et renvoyez-le.",
-        "bad_date": "Une date s'écrit AAAA-MM-JJ.", "play_at": "Écouter à partir de {t}",
-        "speaker_of_line": "voix",
-        "state_queued": "en attente", "state_pending": "en attente", "state_running": "en cours",
-        "state_done": "terminée", "state_failed": "échec", "hit_at": "à", "player": "L'enregistrement", "result": "résultat", "look_up": "Chercher",
-        "too_large": "{file} dépasse la limite de {limit} octets (HEARBACK_MAX_BYTES).",
-        "groups": "Groupes", "group": "Groupe", "no_group": "aucun groupe", "members": "Membres",
-        "new_group": "Créer un groupe (les joueurs d'une campagne, une équipe)",
-        "members_hint": "Membres : noms de voix enregistrées, séparés par des virgules",
-        "participants": "Participants", "participants_hint": "Qui est attendu : noms de voix enregistrées, séparés "
-        "par des virgules. Leurs voix décident qui parle ; toute autre personne reste « Voix 1 », « Voix 2 »…",
-        "group_hint": "ou un groupe : ses membres sont les participants", "create": "Créer",
-        "no_groups": "Aucun groupe pour l'instant.", "no_members": "Aucun membre pour l'instant.",
-        "group_created": "Groupe créé.", "members_added": "Ajouté.", "member_removed": "Retiré du groupe.",
-        "group_deleted": "Groupe supprimé.", "add_members": "Ajouter des membres", "remove": "Retirer",
-        "delete_group": "Supprimer le groupe",
-        "confirm_delete_group": "Supprimer ce groupe ? Ses séances restent, sans groupe.",
-        "group_sessions": "Séances", "what_said": "ce qu'il ou elle a dit", "absent": "absent·e",
-    },
-}
+LOCALES = Path(__file__).with_name("locales")  # one file per language: translators edit only these
 
-# What a job is doing (`hearback.progress.Stage`), as the job page says it.
-_STAGE_WORDS = {
-    "en": {Stage.QUEUED: "waiting", Stage.STARTING: "starting", Stage.DOWNLOADING: "downloading the audio",
-           Stage.DECODING: "decoding", Stage.TRANSCRIBING: "transcribing", Stage.DIARIZING: "telling voices apart",
-           Stage.ASSIGNING: "assigning speakers", Stage.IDENTIFYING: "naming speakers",
-           Stage.SUMMARIZING: "summarizing", Stage.STORING: "storing", Stage.REMOTE: "transcribing on RunPod",
-           Stage.DONE: "done", Stage.FAILED: "failed"},
-    "fr": {Stage.QUEUED: "en attente", Stage.STARTING: "démarrage", Stage.DOWNLOADING: "téléchargement de l'audio",
-           Stage.DECODING: "décodage", Stage.TRANSCRIBING: "transcription", Stage.DIARIZING: "séparation des voix",
-           Stage.ASSIGNING: "attribution des locuteurs", Stage.IDENTIFYING: "reconnaissance des voix",
-           Stage.SUMMARIZING: "résumé", Stage.STORING: "enregistrement", Stage.REMOTE: "transcription sur RunPod",
-           Stage.DONE: "terminé", Stage.FAILED: "échec"},
-}
-STAGES = {lang: {stage.value: word for stage, word in words.items()} for lang, words in _STAGE_WORDS.items()}
+
+def _locale(lang: str) -> dict:
+    return json.loads((LOCALES / f"{lang}.json").read_text(encoding="utf-8"))
+
+
+TEXT = {lang: _locale(lang) for lang in ("en", "fr")}
+# What a job is doing (`hearback.progress.Stage` values), as the job page says it.
+STAGES = {lang: words.pop("stages") for lang, words in TEXT.items()}
 
 
 # Domain errors and warnings in French, by `code` (hearback.errors); what is not here stays English.

@@ -11,14 +11,28 @@ import secrets
 import threading
 import time
 from collections import deque
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Optional
 
-from sqlalchemy import delete
-from sqlalchemy.orm import Session as DbSession
+from sqlalchemy import String, delete
+from sqlalchemy.orm import Mapped, Session as DbSession, mapped_column
 
-from hearback.settings import Settings
-from speakers.models import Login, now
+from database.base import Base
+from database.clock import now
+from service.settings import Settings
+
+
+class Login(Base):
+    """A web login: the SHA-256 of its random token (the cookie holds the token), until it expires
+    or its owner logs out. `key_digest` ties it to the API key it was opened with."""
+
+    __tablename__ = "logins"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key_digest: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
 
 COOKIE = "hearback_login"
 TOKEN_BYTES = 32

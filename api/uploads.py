@@ -19,8 +19,8 @@ from fastapi import UploadFile
 from fastapi.concurrency import run_in_threadpool
 
 from hearback.errors import InputError, check_text
-from hearback.settings import Settings
 from jobs.submission import Upload
+from service.settings import Settings
 
 CHUNK = 1024 * 1024  # bytes copied at a time: the cap is checked while copying, not after
 NAME_LENGTH = 100  # of the user's file name kept for our copy

@@ -4,47 +4,41 @@ same database as the service. A transcription given `--group NAME` expects the g
 from __future__ import annotations
 
 from app.local_db import open_database
-from hearback.settings import Settings
+from service.settings import Settings
 
 
 def register(commands) -> None:
     g = commands.add_parser("groups", help="groups of speakers (campaigns, teams): create, list, show, rename, "
                                            "add, remove, delete")
     sub = g.add_subparsers(dest="groups_command", required=True, metavar="ACTION")
-    create = sub.add_parser("create", help="create a group NAME with its members")
-    create.add_argument("name")
-    create.add_argument("members", nargs="*", help="enrolled speakers' names or ids")
-    create.set_defaults(run=run_create)
-    sub.add_parser("list", help="list the groups and their members").set_defaults(run=run_list)
-    show = sub.add_parser("show", help="a group's members and its sessions with each member's talk time")
-    show.add_argument("group", help="its name or id")
-    show.set_defaults(run=run_show)
-    rename = sub.add_parser("rename", help="rename a group")
-    rename.add_argument("group")
-    rename.add_argument("new_name")
-    rename.set_defaults(run=run_rename)
-    add = sub.add_parser("add", help="add members to a group")
-    add.add_argument("group")
-    add.add_argument("members", nargs="+")
-    add.set_defaults(run=run_add)
-    remove = sub.add_parser("remove", help="remove a member from a group")
-    remove.add_argument("group")
-    remove.add_argument("member")
-    remove.set_defaults(run=run_remove)
-    delete = sub.add_parser("delete", help="delete a group (its sessions stay)")
-    delete.add_argument("group")
-    delete.set_defaults(run=run_delete)
+    # action: (help, its arguments as (name, nargs, help), what runs it)
+    actions = {
+        "create": ("create a group NAME with its members",
+                   [("name", None, None), ("members", "*", "enrolled speakers' names or ids")], run_create),
+        "list": ("list the groups and their members", [], run_list),
+        "show": ("a group's members and its sessions with each member's talk time",
+                 [("group", None, "its name or id")], run_show),
+        "rename": ("rename a group", [("group", None, None), ("new_name", None, None)], run_rename),
+        "add": ("add members to a group", [("group", None, None), ("members", "+", None)], run_add),
+        "remove": ("remove a member from a group", [("group", None, None), ("member", None, None)], run_remove),
+        "delete": ("delete a group (its sessions stay)", [("group", None, None)], run_delete),
+    }
+    for action, (summary, arguments, run) in actions.items():
+        parser = sub.add_parser(action, help=summary)
+        for name, nargs, text in arguments:
+            parser.add_argument(name, nargs=nargs, help=text)
+        parser.set_defaults(run=run)
 
 
 def _show_members(group) -> str:
-    from speakers.groups import members
+    from sessions.groups import members
 
     people = members(group)
     return ", ".join(s.name for s in people) if people else "(no members yet)"
 
 
 def run_create(args) -> int:
-    from speakers import groups
+    from sessions import groups
 
     settings = Settings.from_env()
     with open_database(settings).open() as db:
@@ -54,7 +48,7 @@ def run_create(args) -> int:
 
 
 def run_list(args) -> int:
-    from speakers import groups
+    from sessions import groups
 
     settings = Settings.from_env()
     with open_database(settings).open() as db:
@@ -67,7 +61,7 @@ def run_list(args) -> int:
 
 
 def run_show(args) -> int:
-    from speakers import groups
+    from sessions import groups
 
     settings = Settings.from_env()
     with open_database(settings).open() as db:
@@ -92,25 +86,25 @@ def _changed(args, change) -> int:
 
 
 def run_rename(args) -> int:
-    from speakers import groups
+    from sessions import groups
 
     return _changed(args, lambda db, ws: groups.rename_group(db, ws, args.group, args.new_name))
 
 
 def run_add(args) -> int:
-    from speakers import groups
+    from sessions import groups
 
     return _changed(args, lambda db, ws: groups.add_members(db, ws, args.group, args.members))
 
 
 def run_remove(args) -> int:
-    from speakers import groups
+    from sessions import groups
 
     return _changed(args, lambda db, ws: groups.remove_member(db, ws, args.group, args.member))
 
 
 def run_delete(args) -> int:
-    from speakers import groups
+    from sessions import groups
 
     settings = Settings.from_env()
     with open_database(settings).open() as db:

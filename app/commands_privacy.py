@@ -9,7 +9,7 @@ from pathlib import Path
 
 from app.local_db import open_database
 from hearback.errors import InputError
-from hearback.settings import Settings
+from service.settings import Settings
 
 
 def consent_options(parser: argparse.ArgumentParser) -> None:
@@ -20,7 +20,7 @@ def consent_options(parser: argparse.ArgumentParser) -> None:
 
 
 def consent_of(args, method: str):
-    from speakers.audit import cli_actor
+    from database.audit import cli_actor
     from speakers.consent import Consent, require
 
     return require(Consent(args.consent, method, args.consent_by, args.consent_note, cli_actor()))
@@ -91,8 +91,8 @@ def run_consent(args) -> int:
 
 
 def run_export(args) -> int:
-    from speakers.audit import cli_actor
-    from speakers.export import write_archive
+    from database.audit import cli_actor
+    from sessions.export import write_archive
 
     settings = Settings.from_env()
     target = Path(args.output or f"{args.name}-export.zip")
@@ -106,8 +106,8 @@ def run_export(args) -> int:
 
 
 def run_erase(args) -> int:
-    from speakers.audit import cli_actor
-    from speakers.erasure import erase
+    from database.audit import cli_actor
+    from sessions.erasure import erase
     from speakers.matching import MemoryMatcher
 
     settings = Settings.from_env()
@@ -123,8 +123,8 @@ def run_erase(args) -> int:
 
 
 def run_reembed(args) -> int:
+    from database.audit import cli_actor
     from hearback.pipeline import Pipeline
-    from speakers.audit import cli_actor
     from speakers.matching import MemoryMatcher
     from speakers.reembed import reembed
 
@@ -143,7 +143,7 @@ def run_reembed(args) -> int:
 def run_backup(args) -> int:
     import time
 
-    from speakers.backup import backup
+    from app.backup import backup
 
     settings = Settings.from_env()
     started = time.perf_counter()
@@ -159,9 +159,9 @@ def run_backup(args) -> int:
 def run_restore(args) -> int:
     import time
 
-    from speakers.audit import cli_actor
-    from speakers.backup import restore
-    from speakers.db import Database
+    from app.backup import restore
+    from database.audit import cli_actor
+    from database.engine import Database
 
     settings = Settings.from_env()
     started = time.perf_counter()

@@ -8,7 +8,7 @@ import sys
 
 from app import commands_privacy
 from app.local_db import open_database
-from hearback.settings import Settings
+from service.settings import Settings
 
 MINUTE = 60.0
 # On SIGTERM uvicorn stops taking requests, lets open ones finish for this long, then stops the job
@@ -57,14 +57,13 @@ def run_enroll(args) -> int:
 
 
 def run_list(args) -> int:
-    from speakers import roster
-
+    from sessions import people
     from speakers.identification import Embedder
 
     settings = Settings.from_env()
     running = Embedder.configured(settings).name
     with open_database(settings).open() as db:
-        rows = roster.list_speakers(db, settings.workspace, embedder=running)
+        rows = people.list_speakers(db, settings.workspace, embedder=running)
     if not rows:
         print("no speakers enrolled yet: hearback speakers enroll NAME AUDIO --consent")
         return 0

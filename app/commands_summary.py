@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
 from hearback.errors import InputError
-from hearback.settings import Settings
+from service.settings import Settings
 
 if TYPE_CHECKING:
     from hearback.result import Transcript

@@ -6,13 +6,12 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 from app import commands_summary
 from app.local_db import open_database
 from hearback.progress import Stage
-from hearback.settings import Settings
+from service.settings import Settings
 
 if TYPE_CHECKING:  # loaded when the command runs: `hearback --help` stays quick
     from hearback.pipeline import Pipeline
@@ -86,7 +85,7 @@ def participants_of(args, settings: Settings) -> list:
     """The voiceprints of the participants named by --participants and --group (each named by the
     speaker's name), checked in the local database: unknown or unconsented names are an error."""
     from jobs.submission import split_names
-    from speakers.groups import participant_voiceprints, resolve_participants
+    from sessions.groups import participant_voiceprints, resolve_participants
     from speakers.identification import Embedder
 
     names = split_names([args.participants])

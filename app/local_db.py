@@ -3,10 +3,10 @@ DATABASE_URL names another), brought to the current schema first."""
 
 from __future__ import annotations
 
-from hearback.settings import Settings
+from service.settings import Settings
 
 
 def open_database(settings: Settings):
-    from speakers.db import Database
+    from database.engine import Database
 
     return Database(settings).upgrade()

@@ -21,10 +21,11 @@ from sqlalchemy import create_engine, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from hearback.settings import Settings  # noqa: E402
-from speakers.backup import backup, restore  # noqa: E402
-from speakers.db import Database  # noqa: E402
-from speakers.models import ConsentRecord, Session, Speaker, Utterance, Voiceprint  # noqa: E402
+from app.backup import backup, restore  # noqa: E402
+from database.engine import Database  # noqa: E402
+from service.settings import Settings  # noqa: E402
+from sessions.tables import Session, Utterance  # noqa: E402
+from speakers.tables import ConsentRecord, Speaker, Voiceprint  # noqa: E402
 from speakers.voice_audio import VoiceAudio  # noqa: E402
 
 SPEAKERS, PRINTS_EACH, DIM, SESSIONS, LINES_EACH, SAMPLES, SAMPLE_SECONDS = 2000, 5, 192, 200, 100, 200, 10.0

@@ -1,7 +1,7 @@
 """Who spoke when, on real voices: DER and speakers found, per embedder, with and without
 segmentation-3.0, on one half of the development set.
 
-Recordings (hearback/devset.py): the AMI-style meeting excerpts (tuning half: trn00-09; test half:
+Recordings (bench/devset.py): the AMI-style meeting excerpts (tuning half: trn00-09; test half:
 dev00/dev01; human reference turns, overlapping speech), harder conversations assembled from the
 half's real voices (2-8 speakers, turns of 1-10 s, phone band, 40 kb/s MP3, 16 kb/s Opus, noise),
 and lookalikes of the issues' five-voice phone meeting; the test half adds `pyannote_sample.wav`.
@@ -22,11 +22,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from hearback import devset  # noqa: E402
+from bench import devset  # noqa: E402
+from bench.evaluation import diarization_errors, read_rttm  # noqa: E402
 from hearback.decode import Audio, decode  # noqa: E402
-from hearback.evaluation import diarization_errors, read_rttm  # noqa: E402
 from hearback.pipeline import Pipeline  # noqa: E402
-from hearback.settings import Settings  # noqa: E402
+from service.settings import Settings  # noqa: E402
 
 
 def recordings(half: str, conversations: int, meetings: int) -> list[devset.Recording]:

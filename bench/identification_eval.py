@@ -1,7 +1,7 @@
 """Speaker identity on real voices, GE2E and CAM++ side by side: genuine and impostor scores, equal
 error rate and threshold, chosen on the tuning half and checked on the test half.
 
-Each (speaker, language) of a half (hearback/devset.py) is enrolled from one clip, whole and cut
+Each (speaker, language) of a half (bench/devset.py) is enrolled from one clip, whole and cut
 to 3.5 s of speech, as heard clean; the speaker's other clips, cut into 3-6 s pieces like a
 meeting's clusters, are heard through five conditions (clean, phone band, phone band + 40 kb/s
 MP3, 16 kb/s Opus, noise). Genuine: a piece against its speaker's voiceprint (same language);
@@ -24,13 +24,13 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from hearback import devset  # noqa: E402
+from bench import devset  # noqa: E402
 from hearback.decode import SAMPLE_RATE, Audio  # noqa: E402
 from hearback.embedders import IDENTIFY_THRESHOLD  # noqa: E402
-from hearback.identify import Voiceprint  # noqa: E402
+from hearback.identify import KnownVoice  # noqa: E402
 from hearback.pipeline import Options, Pipeline  # noqa: E402
-from hearback.settings import Settings  # noqa: E402
 from hearback.vad import speech_regions  # noqa: E402
+from service.settings import Settings  # noqa: E402
 
 CONDITIONS = ("clean", "phone", "phone+mp3", "opus", "noise")
 SHORT_ENROLMENT = 3.5  # seconds of speech
@@ -102,7 +102,7 @@ def meeting(pipeline: Pipeline, half: str, threshold: float, seeds: int) -> tupl
         rng = np.random.default_rng(seed)
         enrolled = [str(s) for s in rng.choice(twice, 3, replace=False)]
         sources = tuple(next(c for c in clips if c.speaker == name and c.language == "en") for name in enrolled)
-        prints = [Voiceprint(c.speaker, pipeline.voice_sample(Audio(c.samples)).vector, pipeline.embedder_name)
+        prints = [KnownVoice(c.speaker, pipeline.voice_sample(Audio(c.samples)).vector, pipeline.embedder_name)
                   for c in sources]
         rec = devset.phone_meeting(half, seed, leave_out=sources)
         transcript = pipeline.transcribe_audio(Audio(rec.samples), Options(language="auto"), voiceprints=prints,

@@ -23,14 +23,14 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from database.engine import Database  # noqa: E402
 from hearback.pipeline import Pipeline  # noqa: E402
-from hearback.settings import Settings  # noqa: E402
+from service.settings import Settings  # noqa: E402
 from speakers import matching  # noqa: E402
 from speakers.consent import GIVEN, Consent  # noqa: E402
-from speakers.db import Database  # noqa: E402
 from speakers.enrolment import enrol  # noqa: E402
 from speakers.identification import Embedder, identify  # noqa: E402
-from speakers.models import Speaker, Voiceprint  # noqa: E402
+from speakers.tables import Speaker, Voiceprint  # noqa: E402
 
 AUDIO = Path(__file__).resolve().parents[2] / "shared" / "audio"
 

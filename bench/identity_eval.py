@@ -2,7 +2,7 @@
 strangers mixed in, and a wrong name counted as worse than no name.
 
 Meetings are assembled from the real voices of one half of the development set
-(hearback/devset.py; the test half adds the two voices of the dev00/dev01 meeting): 4-7 voices in
+(bench/devset.py; the test half adds the two voices of the dev00/dev01 meeting): 4-7 voices in
 turns of 1.5-6 s, a condition each (phone band + 40 kb/s MP3, 16 kb/s Opus, noise, clean, phone +
 MP3 + noise), often two voices of one meeting (similar voices of one call). Two to four of them are
 enrolled from another clip (another meeting, another prompt); the others are strangers; the
@@ -36,14 +36,14 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from hearback import devset  # noqa: E402
+from bench import devset  # noqa: E402
+from bench.evaluation import diarization_errors  # noqa: E402
 from hearback.decode import SAMPLE_RATE, Audio, decode  # noqa: E402
 from hearback.diarize import anchors  # noqa: E402
 from hearback.embedders import GUEST_THRESHOLD, IDENTIFY_THRESHOLD, PARTICIPANT_THRESHOLD  # noqa: E402
-from hearback.evaluation import diarization_errors  # noqa: E402
-from hearback.identify import Voiceprint, name_clusters, participants  # noqa: E402
+from hearback.identify import KnownVoice, name_clusters, participants  # noqa: E402
 from hearback.pipeline import Pipeline  # noqa: E402
-from hearback.settings import Settings  # noqa: E402
+from service.settings import Settings  # noqa: E402
 
 LANDED_THRESHOLD = 0.38
 CONDITIONS = ("phone+mp3", "opus", "noise", "clean", "phone+mp3+noise")
@@ -157,13 +157,13 @@ def frame_scores(meeting: Meeting, hyp: list[tuple[float, float, str]]) -> tuple
     return right, total, named, strangers
 
 
-def listed_voiceprints(meeting: Meeting, prints: dict[str, np.ndarray], mode: str, embedder: str) -> list[Voiceprint]:
+def listed_voiceprints(meeting: Meeting, prints: dict[str, np.ndarray], mode: str, embedder: str) -> list[KnownVoice]:
     """The voiceprints a mode works with: every enrolled voice, expected or not."""
     expected = (lambda n: n in meeting.listed) if mode == "participants" else (lambda n: True)
-    return [Voiceprint(n, prints[n], embedder, expected=expected(n)) for n in meeting.workspace]
+    return [KnownVoice(n, prints[n], embedder, expected=expected(n)) for n in meeting.workspace]
 
 
-def clustered(run, regions, voiceprints: list[Voiceprint], mode: str):
+def clustered(run, regions, voiceprints: list[KnownVoice], mode: str):
     """The diarization of one meeting in one mode (anchored or not)."""
     anchored = mode in ("workspace", "participants")
     return run.finish(regions, None, None, participants=participants(voiceprints) if anchored else ())

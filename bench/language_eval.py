@@ -1,6 +1,6 @@
 """No speech lost: mixed-language recordings of real voices, turn by turn.
 
-Each recording is assembled from the development set's real clips (hearback/devset.py): lookalikes
+Each recording is assembled from the development set's real clips (bench/devset.py): lookalikes
 of the meeting the issues describe (five voices in ~5 s turns, one French among four English, phone
 band and 40 kb/s MP3) and bilingual conversations (French, English, Spanish, Italian, and a reader
 switching from English to German). For each reference turn it checks that words cover it (the turn
@@ -22,10 +22,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from hearback import devset  # noqa: E402
+from bench import devset  # noqa: E402
 from hearback.decode import Audio  # noqa: E402
 from hearback.pipeline import Options, Pipeline  # noqa: E402
-from hearback.settings import Settings  # noqa: E402
+from service.settings import Settings  # noqa: E402
 
 PRESENT = 0.4  # a turn is present when its words last at least this share of it (pauses are not words)
 

@@ -24,7 +24,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from hearback.evaluation import diarization_errors, voices, write_conversation  # noqa: E402
+from bench.evaluation import diarization_errors, voices, write_conversation  # noqa: E402
 
 AUDIO = ROOT.parent / "shared" / "audio"
 CAST = ["reader-en", "jfk.flac", "stereo-left", "speaker91"]

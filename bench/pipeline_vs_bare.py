@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from hearback.decode import decode  # noqa: E402
 from hearback.pipeline import Options, Pipeline  # noqa: E402
-from hearback.settings import Settings  # noqa: E402
+from service.settings import Settings  # noqa: E402
 
 AUDIO = Path(__file__).resolve().parents[2] / "shared" / "audio"
 # one-language recordings, where the target applies: English phone call, English council meeting, French
@@ -70,7 +70,7 @@ def main() -> None:
           f"{'full/bare':>9s} {'bare MB':>8s} {'full MB':>8s}  stages (median s)")
     cases = [(Path(p).name, decode(p)) for p in args.audio]
     if args.mixed:
-        from hearback import devset
+        from bench import devset
         from hearback.decode import Audio
 
         cases.append(("multilingual.mp3 (en, de)", decode(AUDIO / "multilingual.mp3")))

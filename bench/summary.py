@@ -22,12 +22,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from hearback.result import Transcript  # noqa: E402
-from hearback.settings import Settings  # noqa: E402
-from hearback.summary import SummaryContext, summarize  # noqa: E402
-from hearback.summary.pieces import lines_of, render, tokens  # noqa: E402
 from llm_server import LlamaServer  # noqa: E402
 from meetings import RECORDED, document, long_meeting  # noqa: E402
+
+from hearback.result import Transcript  # noqa: E402
+from hearback.summary import SummaryContext, summarize  # noqa: E402
+from hearback.summary.pieces import lines_of, render, tokens  # noqa: E402
+from service.settings import Settings  # noqa: E402
 
 
 def peak_rss_mb(pid: int) -> float:

@@ -66,7 +66,7 @@ def expected(root: Path, whisper: str = WHISPER, packaged_only: bool = False) ->
 def check(root: Path, whisper: str = WHISPER, packaged_only: bool = False, verify: bool = False) -> list[str]:
     """What is missing; with `verify`, also the bundled files that do not match their pinned
     SHA-256 (read and hashed: 40 MB, under a second; the loaders check them again at start)."""
-    from hearback.embedders.campp import checked_file
+    from hearback.bundled import checked_file
     from hearback.errors import ConfigError
 
     problems = [f"{name}: {path} is missing" for name, path in expected(root, whisper, packaged_only).items()
@@ -74,7 +74,7 @@ def check(root: Path, whisper: str = WHISPER, packaged_only: bool = False, verif
     for package, inner, sha256 in bundled_files() if verify else []:
         path = root / BUNDLED / package / inner
         try:
-            path.exists() and checked_file(path, sha256)
+            path.exists() and checked_file(path, sha256, package)
         except ConfigError as exc:
             problems.append(f"{package}/{inner}: {exc}")
     return problems
@@ -91,12 +91,12 @@ def package_dir(name: str) -> Path:
 
 def copy_bundled(root: Path) -> None:
     """The model files that ship inside packages, copied out of them with their SHA-256 checked."""
-    from hearback.embedders.campp import checked_file
+    from hearback.bundled import checked_file
 
     for package, inner, sha256 in bundled_files():
         target = root / BUNDLED / package / inner
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(checked_file(package_dir(package) / inner, sha256), target)
+        shutil.copyfile(checked_file(package_dir(package) / inner, sha256, package), target)
 
 
 def bake_whisper(root: Path, name: str) -> None:

@@ -65,6 +65,17 @@ def check_text(field: str, value: str, multiline: bool = False) -> str:
     return value
 
 
+def check_name(owner: str, name: str | None, limit: int, code: str) -> str:
+    """A name a user gave `owner` ("a speaker", "a group"), stripped: present, short enough for its
+    column (`limit`), with no control character; `code` prefixes the error codes."""
+    name = check_text(f"{owner}'s name", (name or "").strip())
+    if not name:
+        raise InputError(f"{owner} needs a name", f"{code}_missing")
+    if len(name) > limit:
+        raise InputError(f"{owner}'s name is at most {limit} characters", f"{code}_too_long")
+    return name
+
+
 class SummaryError(HearbackError):
     """The language model gave no usable summary (endpoint down, too slow, or answering nonsense).
     The transcript it was asked about is never affected: the summary is marked failed."""

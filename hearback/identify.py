@@ -25,13 +25,16 @@ import numpy as np
 from hearback.diarize.anchors import Participant
 from hearback.errors import InputError
 from hearback.result import Identification, Segment, Transcript
+from hearback.vectors import unit
 
 
 @dataclass
-class Voiceprint:
+class KnownVoice:
+    """An enrolled voice as the pipeline is given it (the service stores it as `speakers.tables.Voiceprint`)."""
+
     name: str
     vector: np.ndarray
-    model: str
+    embedder: str
     speaker_id: Optional[str] = None
     expected: bool = True  # a participant of the recording
 
@@ -40,12 +43,12 @@ class Voiceprint:
         return self.speaker_id or self.name
 
 
-def participants(voiceprints: Optional[Sequence[Voiceprint]]) -> list[Participant]:
+def participants(voiceprints: Optional[Sequence[KnownVoice]]) -> list[Participant]:
     """The expected people among `voiceprints`, each with all of their voiceprints (the anchors)."""
     return [Participant(key, vectors) for key, (_, _, vectors) in _people(voiceprints or [], expected=True).items()]
 
 
-def name_clusters(clusters: dict[str, np.ndarray], voiceprints: Sequence[Voiceprint], threshold: float,
+def name_clusters(clusters: dict[str, np.ndarray], voiceprints: Sequence[KnownVoice], threshold: float,
                   stricter: float, owners: Optional[dict[str, str]] = None) -> list[Identification]:
     """One `Identification` per cluster label. `owners`: clusters the anchoring gave to a
     participant (label -> key); `stricter`: the score anyone not expected needs."""
@@ -55,7 +58,7 @@ def name_clusters(clusters: dict[str, np.ndarray], voiceprints: Sequence[Voicepr
     for label, key in (owners or {}).items():
         if label in clusters and key in expected:
             name, speaker_id, vectors = expected[key]
-            score = float((vectors @ _unit(clusters[label])).max())
+            score = float((vectors @ unit(clusters[label])).max())
             if score >= threshold:
                 found[label] = Identification(label, name, score, speaker_id)
     taken = {i.speaker_id or i.name for i in found.values()}
@@ -68,35 +71,54 @@ def name_clusters(clusters: dict[str, np.ndarray], voiceprints: Sequence[Voicepr
     return [found.get(label) or _unnamed(label, clusters[label], expected | others) for label in labels]
 
 
-def check_voiceprints(voiceprints: Sequence[Voiceprint], embedder: str, dim: int) -> None:
+def check_voiceprints(voiceprints: Sequence[KnownVoice], embedder: str, dim: int) -> None:
     """Refuse voiceprints made by another embedder, or of the wrong size, with a clear message."""
     for vp in voiceprints:
-        if vp.model != embedder:
-            raise InputError(
-                f"voiceprint of {vp.name!r} was made with embedding model {vp.model!r}, but this worker runs "
-                f"{embedder!r}: embeddings of different models cannot be compared; enrol {vp.name!r} again"
-            )
-        if len(vp.vector) != dim:
-            raise InputError(f"voiceprint of {vp.name!r} has {len(vp.vector)} values; {embedder} gives {dim}")
+        check_comparable(f"the voiceprint of {vp.name!r}", vp.embedder, len(vp.vector), embedder, dim,
+                         f"enrol {vp.name!r} again")
+
+
+def check_comparable(what: str, model: str, size: int, embedder: str, dim: int, remedy: str) -> None:
+    """The one check before vectors meet: `what` (made by `model`, `size` values) must come from
+    the running `embedder` (`dim` values). Vectors of different embedders are never compared."""
+    if model != embedder:
+        raise InputError(f"{what} was made with embedder {model!r}, but this runs {embedder!r}: embeddings of "
+                         f"different embedders cannot be compared; {remedy}")
+    if size != dim:
+        raise InputError(f"{what} has {size} values; {embedder} gives {dim}")
 
 
 def match_clusters(clusters: dict[str, np.ndarray], people: dict[str, tuple[str, Optional[str], np.ndarray]],
                    threshold: float) -> list[Identification]:
     """One `Identification` per cluster label: a name and score, or `name=None` below threshold."""
     labels = sorted(clusters)
-    chosen = list(people.values())
-    scores = np.zeros((len(labels), len(chosen)), np.float32)
-    if labels and chosen:
-        cluster_matrix = np.stack([_unit(clusters[label]) for label in labels])
-        for j, (_, _, vectors) in enumerate(chosen):
-            # a speaker with several voiceprints matches by the closest one
-            scores[:, j] = (cluster_matrix @ vectors.T).max(axis=1)
-    return assign_names(labels, [(name, sid) for name, sid, _ in chosen], scores, threshold)
+    keys = list(people)
+    scores = np.zeros((len(labels), len(keys)), np.float32)
+    if labels and keys:
+        owners = [key for key in keys for _ in range(len(people[key][2]))]
+        vectors = np.concatenate([people[key][2] for key in keys])
+        found, best = best_per_speaker(unit(np.stack([clusters[label] for label in labels])) @ vectors.T, owners)
+        scores = best[:, [found.index(key) for key in keys]]
+    return assign_names(labels, [people[key][:2] for key in keys], scores, threshold)
+
+
+def best_per_speaker(similarity: np.ndarray, owners: Sequence[str],
+                     missing: float = -1.0) -> tuple[list[str], np.ndarray]:
+    """Queries x voiceprints similarities (`owners[k]`: whose voiceprint column k is) -> the owners,
+    sorted, and per query each owner's closest voiceprint's score: a speaker with several
+    voiceprints matches by the closest one. `missing` fills what was never compared."""
+    speakers = sorted(set(owners))
+    column = {speaker: j for j, speaker in enumerate(speakers)}
+    scores = np.full((len(similarity), len(speakers)), missing, np.float32)
+    for k, owner in enumerate(owners):
+        j = column[owner]
+        np.maximum(scores[:, j], similarity[:, k], out=scores[:, j])
+    return speakers, scores
 
 
 def _unnamed(label: str, vector: np.ndarray, people: dict) -> Identification:
     """A cluster no one took, with the best score anyone had (what the name missed by)."""
-    scores = [float((vectors @ _unit(vector)).max()) for _, _, vectors in people.values()]
+    scores = [float((vectors @ unit(vector)).max()) for _, _, vectors in people.values()]
     return Identification(label, None, max(scores, default=0.0))
 
 
@@ -142,15 +164,11 @@ def _rename(segment: Segment, names: dict[str, str]) -> None:
             word.speaker = names[word.speaker]
 
 
-def _people(voiceprints: Sequence[Voiceprint], expected: bool) -> dict[str, tuple[str, Optional[str], np.ndarray]]:
+def _people(voiceprints: Sequence[KnownVoice], expected: bool) -> dict[str, tuple[str, Optional[str], np.ndarray]]:
     """key -> (name, speaker id, unit voiceprints) of the expected people, or of the others."""
     grouped: dict[str, tuple[str, Optional[str], list[np.ndarray]]] = {}
     for vp in voiceprints:
         if vp.expected == expected:
-            grouped.setdefault(vp.key, (vp.name, vp.speaker_id, []))[2].append(_unit(np.asarray(vp.vector, np.float32)))
+            grouped.setdefault(vp.key, (vp.name, vp.speaker_id, []))[2].append(unit(np.asarray(vp.vector, np.float32)))
     return {key: (name, sid, np.stack(vectors)) for key, (name, sid, vectors) in grouped.items()}
 
-
-def _unit(v: np.ndarray) -> np.ndarray:
-    v = np.asarray(v, np.float32)
-    return v / max(float(np.linalg.norm(v)), 1e-9)

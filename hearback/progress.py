@@ -40,6 +40,23 @@ StepProgress = Callable[[float], None]
 """What a stage's backend calls: the fraction of its own stage done (0..1)."""
 
 
+def forward_only(progress: Optional[Progress], step: float = 0.0) -> Optional[Progress]:
+    """The one throttle of progress: `progress` is called when the stage changes or the fraction
+    has moved forward (by at least `step`), and never with a fraction below one it was given."""
+    if progress is None:
+        return None
+    last: dict = {"stage": None, "fraction": -1.0}
+
+    def report(stage: Stage | str, fraction: float) -> None:
+        fraction = max(fraction, last["fraction"])
+        moved = fraction - last["fraction"]
+        if stage != last["stage"] or (moved >= step if step > 0 else moved > 0):
+            last.update(stage=stage, fraction=fraction)
+            progress(stage, fraction)
+
+    return report
+
+
 def within(progress: Optional[Progress], stage: Stage, start: float, end: float) -> StepProgress:
     """A `StepProgress` for a stage that covers `start`..`end` of the whole job."""
 

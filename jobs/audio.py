@@ -18,9 +18,9 @@ from typing import Callable, Iterator, Optional
 from hearback.errors import InputError
 from hearback.fetch import downloaded
 from hearback.progress import Stage
-from hearback.settings import Settings
 from jobs.storage import AudioStorage, suffix_of
-from speakers.models import Job
+from jobs.table import Job
+from service.settings import Settings
 
 # RunPod's /run accepts request bodies up to 10 MB (docs.runpod.io/serverless/references/operations);
 # base64 makes bytes 4/3 longer, and the rest of the JSON envelope needs a little room.

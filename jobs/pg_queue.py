@@ -17,8 +17,8 @@ import threading
 from typing import Callable, Optional
 
 from hearback.errors import ConfigError
-from hearback.settings import Settings
 from jobs.transcribers import HandedBack
+from service.settings import Settings
 
 log = logging.getLogger(__name__)
 TASK = "hearback.transcribe"

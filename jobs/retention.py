@@ -16,19 +16,19 @@ from typing import Optional
 from sqlalchemy import select
 from sqlalchemy.orm import Session as DbSession
 
+from database import audit
+from database.clock import now
+from database.engine import Database
+from hearback.errors import ConflictError
 from jobs.audio import STAGED
 from jobs.storage import AudioStorage
-from hearback.errors import ConflictError
-from jobs.store import add_event, audio_past_retention, update_job
-from speakers import audit
-from speakers.db import Database
-from speakers.models import Job, Session, now
-from speakers.recordings import get_session
+from jobs.table import Job, add_event, audio_past_retention, update_job
+from sessions.tables import ENDED as ENDED_SESSIONS, Session
+from sessions.transcripts import get_session
 
 log = logging.getLogger(__name__)
 PURGER = "retention (HEARBACK_SESSION_RETENTION_DAYS)"
 
-ENDED_SESSIONS = ("done", "failed")  # a session in any other state is being transcribed
 DELETED = "audio deleted"
 DELETION_FAILED = "audio deletion failed"
 

@@ -16,23 +16,23 @@ import time
 from pathlib import Path
 from typing import Optional
 
+from database.clock import now
+from database.engine import Database
 from hearback.embedders import guest_threshold, identify_threshold, participant_threshold
 from hearback.errors import HearbackError
-from hearback.progress import Stage
-from hearback.settings import Settings
+from hearback.progress import Stage, forward_only
 from jobs import retention, submission, summaries, webhooks
 from jobs.audio import AudioSource
 from jobs.storage import AudioStorage
-from jobs.store import ENDED, JobState, add_event, get_job, unfinished_jobs, update_job
 from jobs.submission import JobRequest, Upload
+from jobs.table import ENDED, Job, JobState, add_event, get_job, unfinished_jobs, update_job
 from jobs.transcribers import HandedBack, JobContext, Transcriber
-from speakers.db import Database
+from service.settings import Settings
+from sessions.groups import participant_voiceprints
+from sessions.transcripts import is_stored, mark_failed, store_transcript
 from speakers.enrichment import Guard
 from speakers.matching import Matcher
-from speakers.models import Job, now
 from speakers.on_demand import OnDemandPipeline
-from speakers.groups import participant_voiceprints
-from speakers.recordings import is_stored, mark_failed, store_transcript
 
 log = logging.getLogger(__name__)
 WEBHOOK_DRAIN_SECONDS = 5.0  # a stopping replica waits this long for its webhooks in flight
@@ -203,15 +203,13 @@ class _ProgressWriter:
 
     def __init__(self, database: Database, job_id: str, stopping: threading.Event):
         self.database, self.job_id, self.stopping = database, job_id, stopping
-        self.stage: Optional[str] = None
-        self.written = -1.0
+        self._write = forward_only(self._write_now, step=PROGRESS_STEP)
 
     def __call__(self, stage: Stage | str, fraction: float) -> None:
         if self.stopping.is_set():
             raise HandedBack(self.job_id)
-        stage, fraction = str(stage), min(fraction, LAST_WORKING_PROGRESS)
-        if stage == self.stage and fraction - self.written < PROGRESS_STEP:
-            return
-        self.stage, self.written = stage, max(fraction, self.written)
+        self._write(str(stage), min(fraction, LAST_WORKING_PROGRESS))
+
+    def _write_now(self, stage: str, fraction: float) -> None:
         with self.database.open() as db:
-            update_job(db, self.job_id, stage=stage, progress=round(self.written, 3))
+            update_job(db, self.job_id, stage=stage, progress=round(fraction, 3))

@@ -18,7 +18,7 @@ from typing import Iterator, Optional
 from urllib.parse import urlsplit
 
 from hearback.errors import ConfigError, FetchError, InputError
-from hearback.settings import Settings
+from service.settings import Settings
 
 log = logging.getLogger(__name__)
 SUFFIX_LENGTH = 8  # longest file-name suffix kept (".webm", ".flac", ...): enough for FFmpeg to guess

@@ -15,14 +15,13 @@ from sqlalchemy.orm import Session as DbSession
 
 from hearback.errors import InputError, check_text
 from hearback.pipeline import Options
-from hearback.settings import Settings
 from hearback.summary.client import check as check_summary
 from jobs.audio import save_upload
 from jobs.storage import AudioStorage
-from jobs.store import add_job
-from speakers.groups import resolve_participants
-from speakers.models import Job
-from speakers.recordings import add_session
+from jobs.table import Job, add_job
+from service.settings import Settings
+from sessions.groups import resolve_participants
+from sessions.transcripts import add_session
 
 TEMP_NAME = re.compile(r"(?:/[^\s:'\"]*/)?hearback-[A-Za-z0-9_]+\.[A-Za-z0-9]+")  # our temporary files' names
 

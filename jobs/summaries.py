@@ -11,14 +11,15 @@ from typing import Optional
 
 from sqlalchemy import select
 
+from database.engine import Database
 from hearback.errors import ConflictError, HearbackError
-from hearback.settings import Settings
 from hearback.summary import Outcome, Person, SummaryContext, attempt
 from hearback.summary.client import check
-from speakers.db import Database
-from speakers.models import SessionSummary, Speaker
-from speakers.recordings import get_session, read_transcript
-from speakers.summaries import mark_pending, set_progress, store_outcome
+from service.settings import Settings
+from sessions.summaries import mark_pending, set_progress, store_outcome
+from sessions.tables import SessionSummary, Status
+from sessions.transcripts import get_session, read_transcript
+from speakers.tables import Speaker
 
 log = logging.getLogger(__name__)
 STALE_TIMEOUTS = 2  # a pending summary silent for this many HEARBACK_LLM_TIMEOUTs was abandoned (its replica died)
@@ -47,7 +48,7 @@ def write(database: Database, settings: Settings, workspace: str, session_id: st
         outcome = attempt(transcript, settings, context, _progress(database, session_id))
     except Exception as exc:  # the database failed us: say so on the summary, not on the transcript
         log.exception("summary of session %s failed", session_id)
-        outcome = Outcome("failed", reason=f"internal error ({type(exc).__name__}); the service log has the details",
+        outcome = Outcome(Status.FAILED.value, reason=f"internal error ({type(exc).__name__}); the service log has the details",
                           code="internal")
     try:
         with database.open() as db:
@@ -76,6 +77,6 @@ def after_transcript(database: Database, settings: Settings, workspace: str, ses
         return
     except HearbackError as exc:
         with database.open() as db:
-            store_outcome(db, session_id, Outcome("failed", reason=str(exc), code=exc.code))
+            store_outcome(db, session_id, Outcome(Status.FAILED.value, reason=str(exc), code=exc.code))
         return
     write(database, settings, workspace, session_id)

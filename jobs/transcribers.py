@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from typing import Any, Callable, Optional, Protocol, Sequence
 
 from hearback.errors import ConfigError, InputError
-from hearback.identify import Voiceprint
+from hearback.identify import KnownVoice
 from hearback.pipeline import Options
 from hearback.progress import Stage
 from hearback.result import Transcript
-from hearback.settings import Settings
 from jobs.audio import AudioSource, local_copy, remote_audio
 from jobs.storage import AudioStorage
+from service.settings import Settings
 from speakers.on_demand import OnDemandPipeline
 
 # RunPod job states (docs.runpod.io/serverless/references/job-states).
@@ -43,7 +43,7 @@ class HandedBack(Exception):
 
 class Transcriber(Protocol):
     def transcribe(self, source: AudioSource, options: Options, job: JobContext,
-                   participants: Sequence[Voiceprint] = ()) -> Transcript:
+                   participants: Sequence[KnownVoice] = ()) -> Transcript:
         """`participants`: the voiceprints of the people the recording expects (each named by its
         speaker id): they anchor the diarization, and the clusters they take come back named."""
 
@@ -55,7 +55,7 @@ class LocalTranscriber:
         self.models, self.settings, self.storage = models, settings, storage
 
     def transcribe(self, source: AudioSource, options: Options, job: JobContext,
-                   participants: Sequence[Voiceprint] = ()) -> Transcript:
+                   participants: Sequence[KnownVoice] = ()) -> Transcript:
         with local_copy(source, self.settings, self.storage, job.progress) as path:
             return self.models.get().transcribe_file(path, options, progress=job.progress,
                                                      voiceprints=list(participants) or None)
@@ -73,7 +73,7 @@ class RunPodTranscriber:
         self.endpoint = runpod.Endpoint(settings.runpod_endpoint_id, api_key=settings.runpod_api_key)
 
     def transcribe(self, source: AudioSource, options: Options, job: JobContext,
-                   participants: Sequence[Voiceprint] = ()) -> Transcript:
+                   participants: Sequence[KnownVoice] = ()) -> Transcript:
         payload: dict[str, Any] = {"language": options.language, "min_speakers": options.min_speakers,
                                    "max_speakers": options.max_speakers}
         payload = {k: v for k, v in payload.items() if v is not None}

@@ -24,12 +24,11 @@ from typing import Any, Callable, Optional
 
 import httpx
 
-from hearback.settings import Settings
-from jobs.store import JobState, add_webhook_attempt, claim_webhook, end_webhook, unsent_webhooks
-from speakers.db import Database
-from speakers.models import Job
-from speakers.recordings import transcript_document
-from speakers.summaries import maybe_document
+from database.engine import Database
+from jobs.table import Job, JobState, add_webhook_attempt, claim_webhook, end_webhook, unsent_webhooks
+from service.settings import Settings
+from sessions.summaries import maybe_document
+from sessions.transcripts import transcript_document
 
 log = logging.getLogger(__name__)
 SIGNATURE_HEADER = "X-Hearback-Signature"

@@ -39,8 +39,8 @@ PAUSE_SECONDS = (0.4, 2.5)  # silence between two clips, drawn in this range
 
 def prepare(audio_dir: Path, wheels: bool = True) -> None:
     """Copy what the GPU run needs into .gpu-check/ (run here, where the packages are)."""
+    from hearback.bundled import load_module_file
     from hearback.decode import decode
-    from hearback.embedders.campp import load_module_file
     from hearback.vad import speech_regions
 
     bake = load_module_file(ROOT / "docker" / "bake_models.py", "hearback_bake_models")  # `docker` is a PyPI name

@@ -15,9 +15,10 @@ from typing import Optional
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session as DbSession
 
+from database import audit
+from database.clock import now
 from hearback.errors import InputError, check_text
-from speakers import audit
-from speakers.models import ConsentRecord, Speaker, now
+from speakers.tables import ConsentRecord, Speaker
 
 GIVEN, NONE, UNKNOWN, WITHDRAWN = "given", "none", "unknown", "withdrawn"
 METHODS = ("upload", "recording", "url", "cli", "named", "enrichment", "attested")

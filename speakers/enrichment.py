@@ -26,15 +26,16 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session as DbSession
 
+from database import audit
 from hearback.embedders import identify_threshold
 from hearback.result import Identification
-from hearback.settings import Settings
-from speakers import audit, index_sync
+from hearback.vectors import checked_unit
+from service.settings import Settings
+from speakers import index_sync
 from speakers.consent import GIVEN, consented, standing
 from speakers.enrolment import add_voiceprint
 from speakers.matching import Matcher, entry_of
-from speakers.models import ConsentRecord, Speaker, Voiceprint
-from speakers.vectors import unit
+from speakers.tables import ConsentRecord, Speaker, Voiceprint
 
 ENRICHED = "enriched"
 ACTOR = "automatic enrichment"
@@ -81,7 +82,7 @@ def enrich(db: DbSession, matcher: Matcher, workspace: str, session_id: str, emb
             continue
         if float(speech.get(label, 0.0)) < guard.min_seconds:
             continue
-        vector = unit(vectors[label])
+        vector = checked_unit(vectors[label])
         scores = _why_not(db, matcher, workspace, embedder, match.speaker_id, vector, guard)
         if scores is not None:
             _add(db, changes, session_id, label, embedder, vector, float(speech[label]), match, scores, guard)
@@ -95,7 +96,7 @@ def _why_not(db: DbSession, matcher: Matcher, workspace: str, embedder: str, spe
         Voiceprint.speaker_id == speaker_id, Voiceprint.embedder == embedder, Voiceprint.origin != ENRICHED))]
     if not anchors:
         return None
-    anchor = float(np.max(unit(np.stack(anchors)) @ vector))
+    anchor = float(np.max(checked_unit(np.stack(anchors)) @ vector))
     if anchor < guard.threshold + guard.margin:
         return None
     speakers, scores = matcher.scores(embedder, workspace, vector[None, :])

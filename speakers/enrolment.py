@@ -21,15 +21,16 @@ from typing import Optional
 import numpy as np
 from sqlalchemy.orm import Session as DbSession
 
+from database import audit
 from hearback.decode import decode
 from hearback.errors import InputError, Notice
-from hearback.settings import Settings
-from speakers import audit, index_sync
+from hearback.vectors import checked_unit
+from service.settings import Settings
+from speakers import index_sync
 from speakers.consent import Consent, record_consent, require
 from speakers.matching import Matcher, entry_of
-from speakers.models import Speaker, Voiceprint
 from speakers.roster import add_speaker, clean_name, duplicate, find_speaker, get_speaker
-from speakers.vectors import unit
+from speakers.tables import Speaker, Voiceprint
 from speakers.voice_audio import VoiceAudio
 
 SOURCE_LENGTH = 500  # the column's size (voiceprints.source)
@@ -97,7 +98,7 @@ def add_voiceprint(db: DbSession, speaker: Speaker, vector: np.ndarray, embedder
                    seconds: float = 0.0, **extra) -> Voiceprint:
     """A new voiceprint in `db`, flushed so it has its id; the caller commits, then adds it to
     the matcher. `extra`: origin, quality, audio_key, consent_id."""
-    vector = unit(vector)
+    vector = checked_unit(vector)
     voiceprint = Voiceprint(speaker_id=speaker.id, embedder=embedder, dimension=len(vector),
                             vector=vector.tobytes(), source=source[:SOURCE_LENGTH], speech_seconds=seconds, **extra)
     db.add(voiceprint)

@@ -15,14 +15,14 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session as DbSession
 
-from hearback.errors import InputError
-from hearback.identify import assign_names
+from hearback.embedders import embedder_class
+from hearback.identify import assign_names, check_comparable
 from hearback.result import Identification
+from hearback.vectors import checked_unit
 from speakers import index_sync
 from speakers.consent import consented
 from speakers.matching import Matcher
-from speakers.models import Speaker
-from speakers.vectors import unit
+from speakers.tables import Speaker
 
 
 @dataclass(frozen=True)
@@ -40,10 +40,7 @@ class Embedder:
     def configured(cls, settings) -> "Embedder":
         """The embedder HEARBACK_EMBEDDER names, without loading it (listings mark the voiceprints
         of any other as needing re-embedding or re-enrolment)."""
-        if settings.embedder == "ge2e":
-            from hearback.embedders.ge2e import Ge2eEmbedder as chosen
-        else:
-            from hearback.embedders.campp import CamppEmbedder as chosen
+        chosen = embedder_class(settings.embedder)
         return cls(chosen.name, chosen.dim)
 
 
@@ -51,18 +48,15 @@ def identify(db: DbSession, matcher: Matcher, workspace: str, clusters: dict[str
              running: Embedder, threshold: float, exclude: Collection[str] = ()) -> list[Identification]:
     """One `Identification` per cluster label, sorted: a name, speaker id and score, or no name
     when no enrolled speaker reaches `threshold`. The speakers in `exclude` (ids) are not candidates."""
-    if embedder != running.name:
-        raise InputError(f"embeddings of embedder {embedder!r} cannot be compared with voiceprints of "
-                         f"{running.name!r}, the embedder this service runs")
     labels = sorted(clusters)
+    for label in labels or [""]:
+        size = len(clusters[label]) if label else running.dimension
+        check_comparable(f"cluster {label}".strip(), embedder, size, running.name, running.dimension,
+                         "send embeddings of the embedder this service runs")
     if not labels:
         return []
-    wrong = [label for label in labels if len(clusters[label]) != running.dimension]
-    if wrong:
-        size = len(clusters[wrong[0]])
-        raise InputError(f"cluster {wrong[0]} has {size} values; {embedder} gives {running.dimension}")
     index_sync.catch_up(db, matcher)  # another replica may have enrolled, merged or deleted since
-    speakers, scores = matcher.scores(embedder, workspace, unit(np.stack([clusters[label] for label in labels])))
+    speakers, scores = matcher.scores(embedder, workspace, checked_unit(np.stack([clusters[label] for label in labels])))
     allowed = consented(db, speakers)
     keep = [j for j, sid in enumerate(speakers) if sid in allowed and sid not in exclude]
     speakers, scores = [speakers[j] for j in keep], scores[:, keep]

@@ -18,8 +18,9 @@ from typing import Iterable
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session as DbSession
 
+from database.clock import now
 from speakers.matching import Matcher, entry_of, load
-from speakers.models import Speaker, Voiceprint, VoiceprintChange, now
+from speakers.tables import Speaker, Voiceprint, VoiceprintChange
 
 log = logging.getLogger(__name__)
 KEEP_CHANGES = timedelta(hours=1)  # a replica further behind than this rebuilds its index instead

@@ -18,8 +18,9 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session as DbSession
 
-from speakers.models import Speaker, Voiceprint
-from speakers.vectors import unit
+from hearback.identify import best_per_speaker
+from hearback.vectors import checked_unit
+from speakers.tables import Speaker, Voiceprint
 
 # Nearest voiceprints FAISS returns per cluster. A speaker matches by its closest voiceprint, so
 # depth only needs to reach every plausible speaker's best one: 16 covers a few voiceprints for
@@ -93,15 +94,13 @@ class _Owners:
         """Per query, (voiceprint id, score) hits -> the best score of each speaker of `workspace`."""
         owner = {vid: self._owners[vid][0] for row in hits for vid, _ in row
                  if vid in self._owners and self._owners[vid][1] == workspace}
-        speakers = sorted(set(owner.values()))
-        column = {sid: j for j, sid in enumerate(speakers)}
-        scores = np.full((len(hits), len(speakers)), NOT_COMPARED, np.float32)
+        column = {vid: k for k, vid in enumerate(owner)}
+        similarity = np.full((len(hits), len(column)), NOT_COMPARED, np.float32)
         for i, row in enumerate(hits):
             for vid, score in row:
-                if vid in owner:
-                    j = column[owner[vid]]
-                    scores[i, j] = max(scores[i, j], score)
-        return speakers, scores
+                if vid in column:
+                    similarity[i, column[vid]] = score
+        return best_per_speaker(similarity, list(owner.values()), NOT_COMPARED)
 
 
 class MemoryMatcher(_Owners):
@@ -133,9 +132,8 @@ class MemoryMatcher(_Owners):
             chosen = [e for e in self._entries.values() if e.embedder == embedder and e.workspace == workspace]
             if not chosen:
                 return [], np.zeros((len(queries), 0), np.float32)
-            similarity = queries @ unit(np.stack([e.vector for e in chosen])).T
-            hits = [[(e.voiceprint_id, float(s)) for e, s in zip(chosen, row)] for row in similarity]
-            return self._best_per_speaker(hits, workspace)
+            similarity = queries @ checked_unit(np.stack([e.vector for e in chosen])).T
+            return best_per_speaker(similarity, [self._owners[e.voiceprint_id][0] for e in chosen], NOT_COMPARED)
 
     def count(self, embedder: Optional[str] = None) -> int:
         with self._lock:
@@ -162,12 +160,12 @@ class FaissMatcher(_Owners):
             for embedder, group in by_embedder.items():
                 ids = np.array([e.voiceprint_id for e in group], np.int64)
                 index = self._index(embedder, len(group[0].vector))
-                index.add_with_ids(unit(np.stack([e.vector for e in group])), ids)
+                index.add_with_ids(checked_unit(np.stack([e.vector for e in group])), ids)
 
     def add(self, entry: IndexEntry) -> None:
         with self._lock:
             index = self._index(entry.embedder, len(entry.vector))
-            index.add_with_ids(unit(entry.vector[None, :]), np.array([entry.voiceprint_id], np.int64))
+            index.add_with_ids(checked_unit(entry.vector[None, :]), np.array([entry.voiceprint_id], np.int64))
             self._owners[entry.voiceprint_id] = (entry.speaker_id, entry.workspace)
 
     def remove(self, voiceprint_ids: list[int]) -> None:

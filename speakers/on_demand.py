@@ -11,7 +11,7 @@ import threading
 from typing import Optional
 
 from hearback.pipeline import Pipeline
-from hearback.settings import Settings
+from service.settings import Settings
 from speakers.identification import Embedder
 
 

@@ -16,13 +16,14 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session as DbSession
 
+from database import audit
 from hearback.decode import decode
-from speakers import audit, index_sync
+from hearback.vectors import checked_unit
+from speakers import index_sync
 from speakers.enrolment import sample_quality
 from speakers.identification import Embedder
 from speakers.matching import Matcher, entry_of
-from speakers.models import Speaker, Voiceprint
-from speakers.vectors import unit
+from speakers.tables import Speaker, Voiceprint
 from speakers.voice_audio import VoiceAudio
 
 log = logging.getLogger(__name__)
@@ -67,7 +68,7 @@ def _one(db: DbSession, matcher: Matcher, pipeline, voices: VoiceAudio, running:
     if voiceprint is None:  # erased meanwhile
         return
     before = voiceprint.embedder
-    voiceprint.vector, voiceprint.embedder = unit(heard.vector).tobytes(), running.name
+    voiceprint.vector, voiceprint.embedder = checked_unit(heard.vector).tobytes(), running.name
     voiceprint.dimension, voiceprint.quality = running.dimension, sample_quality(heard.speech_seconds, heard.consistency)
     index_sync.record(db, [vid])
     workspace = db.scalar(select(Speaker.workspace).where(Speaker.id == voiceprint.speaker_id))

@@ -20,7 +20,7 @@ from typing import Iterator, Optional
 import numpy as np
 
 from hearback.decode import SAMPLE_RATE
-from hearback.settings import Settings
+from service.settings import Settings
 
 log = logging.getLogger(__name__)
 INT16 = 32767

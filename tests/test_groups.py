@@ -5,16 +5,16 @@ their voices, is filed under the group, and an unknown or unconsented name store
 from __future__ import annotations
 
 import pytest
+from conftest import KEY, database_urls, enrol, fresh_database, meeting, service_client, transcribe, wav_bytes
 
 from hearback.embedders import participant_threshold
-from conftest import KEY, database_urls, enrol, fresh_database, meeting, service_client, transcribe, wav_bytes
 
 GROUP = "Les Ombres d'Arkham"
 
 
 @pytest.fixture(params=database_urls())
 def client(request, tmp_path, pipeline):
-    from hearback.settings import Settings
+    from service.settings import Settings
 
     settings = Settings(data_dir=tmp_path / "data", database_url=fresh_database(request.param, tmp_path),
                         api_key=KEY, min_enrol_seconds=3.0, url_allowlist=("127.0.0.1",))

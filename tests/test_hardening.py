@@ -8,16 +8,15 @@ import threading
 import time
 
 import pytest
+from conftest import KEY, audio, clip, database_urls, enrol, free_port, fresh_database, service_client, wav_bytes
 from fastapi.testclient import TestClient
-
-from conftest import KEY, audio, clip, database_urls, enrol, fresh_database, free_port, service_client, wav_bytes
 
 HERE = "http://testserver"  # TestClient's own origin
 ELSEWHERE = "http://testserver:8081"  # another port of the same host: another origin
 
 
 def make_settings(tmp_path, url="sqlite", **overrides):
-    from hearback.settings import Settings
+    from service.settings import Settings
 
     return Settings(data_dir=tmp_path / "data", database_url=fresh_database(url, tmp_path), api_key=KEY,
                     min_enrol_seconds=3.0, **overrides)
@@ -83,8 +82,12 @@ def test_each_login_has_its_own_token_that_dies_at_logout(browser):
     r = browser.get("/ui/speakers", headers=cookie(first), follow_redirects=False)
     assert r.headers["location"] == "/ui/login"
     assert browser.get("/speakers", headers=cookie(second)).status_code == 200  # the other login lives on...
-    time.sleep(3.7)  # ...until it expires (login_hours=0.001: 3.6 s)
-    assert browser.get("/speakers", headers=cookie(second)).status_code == 401
+    from datetime import timedelta
+
+    from database.clock import now, starting_at
+
+    with starting_at(now() + timedelta(seconds=3.7)):  # ...until it expires (login_hours=0.001: 3.6 s)
+        assert browser.get("/speakers", headers=cookie(second)).status_code == 401
 
 
 def test_the_login_cookie_is_secure_behind_https(tmp_path, pipeline):
@@ -191,8 +194,8 @@ def test_errors_and_events_name_the_users_file_never_a_server_path(client, tmp_p
 
 
 def test_a_job_run_again_after_its_transcript_was_stored_just_finishes(client):
-    from jobs.store import update_job
-    from speakers.models import Utterance
+    from jobs.table import update_job
+    from sessions.tables import Utterance
 
     samples = clip("jfk.flac", 0.0, 11.0)
     r = client.post("/transcriptions", files={"audio": ("jfk.wav", wav_bytes(samples), "audio/wav")})

@@ -52,7 +52,7 @@ def test_every_stage_has_words_in_both_languages():
 
 def test_every_job_and_session_state_and_page_word_exists_in_both_languages():
     from api.i18n import TEXT
-    from jobs.store import JobState
+    from jobs.table import JobState
 
     assert set(TEXT["en"]) == set(TEXT["fr"])
     for lang, words in TEXT.items():

@@ -7,23 +7,23 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import ENROL, clip, meeting
 from scipy.cluster.hierarchy import fcluster, linkage
 
-from conftest import ENROL, clip, meeting
+from bench.evaluation import diarization_error_rate, read_rttm
 from hearback.decode import Audio
 from hearback.diarize.anchors import Participant, participant_scores, tie_windows
 from hearback.diarize.cluster import cluster_windows
 from hearback.diarize.linkage import FREE, average_linkage
 from hearback.embedders import PARTICIPANT_THRESHOLD
-from hearback.evaluation import diarization_error_rate, read_rttm
 from hearback.formats import render
-from hearback.identify import Voiceprint, name_clusters
+from hearback.identify import KnownVoice, name_clusters
 from hearback.pipeline import Options
-from hearback.vectors import unit_rows
+from hearback.vectors import unit
 
 
 def voices(rng, centres: np.ndarray, counts: list[int], spread: float) -> np.ndarray:
-    return unit_rows(np.concatenate([centres[k] + rng.standard_normal((n, centres.shape[1])) * spread
+    return unit(np.concatenate([centres[k] + rng.standard_normal((n, centres.shape[1])) * spread
                                      for k, n in enumerate(counts)]))
 
 
@@ -70,9 +70,9 @@ def test_a_window_is_tied_only_to_a_clear_match():
 
 def test_naming_gives_a_cluster_to_its_owner_and_asks_more_of_someone_not_expected():
     a, b, c = np.eye(3, dtype=np.float32)
-    clusters = {"SPEAKER_00": a, "SPEAKER_01": unit_rows(b + 0.9 * c), "SPEAKER_02": unit_rows(c + 0.2 * b)}
-    prints = [Voiceprint("Alice", a, "m", "id-a"), Voiceprint("Bruno", b, "m", "id-b"),
-              Voiceprint("Chloé", c, "m", "id-c", expected=False)]
+    clusters = {"SPEAKER_00": a, "SPEAKER_01": unit(b + 0.9 * c), "SPEAKER_02": unit(c + 0.2 * b)}
+    prints = [KnownVoice("Alice", a, "m", "id-a"), KnownVoice("Bruno", b, "m", "id-b"),
+              KnownVoice("Chloé", c, "m", "id-c", expected=False)]
     found = {i.label: i for i in name_clusters(clusters, prints, 0.5, 0.9, {"SPEAKER_00": "id-a"})}
     assert (found["SPEAKER_00"].name, found["SPEAKER_00"].speaker_id) == ("Alice", "id-a")
     assert found["SPEAKER_01"].name == "Bruno"  # 0.74 clears the participants' bar
@@ -95,7 +95,7 @@ def enrolled(pipeline):
 @pytest.fixture(scope="module")
 def anchored_meeting(pipeline, enrolled):
     samples, truth = meeting()
-    prints = [Voiceprint(name, v, pipeline.embedder_name) for name, v in enrolled.items()]
+    prints = [KnownVoice(name, v, pipeline.embedder_name) for name, v in enrolled.items()]
     return pipeline.transcribe_audio(Audio(samples), Options(language="en"), voiceprints=prints), truth
 
 
@@ -136,8 +136,8 @@ def test_rttm_lists_who_spoke_when_with_names_and_scores_against_the_reference(a
 def test_an_absent_participant_takes_nobodys_name(pipeline, enrolled):
     """Sheila is expected but never speaks: the recording of two other voices keeps her name out."""
     samples = np.concatenate([clip("jfk.flac", 0.0, 5.5), np.zeros(8000, np.float32), clip("hotwords.mp3", 0.0, 4.0)])
-    prints = [Voiceprint("Sheila", enrolled["Sheila"], pipeline.embedder_name),
-              Voiceprint("Kennedy", enrolled["Kennedy"], pipeline.embedder_name)]
+    prints = [KnownVoice("Sheila", enrolled["Sheila"], pipeline.embedder_name),
+              KnownVoice("Kennedy", enrolled["Kennedy"], pipeline.embedder_name)]
     transcript = pipeline.transcribe_audio(Audio(samples), Options(language="en"), voiceprints=prints)
     assert "Sheila" not in transcript.speakers
     assert said_by(transcript, "fellow americans") == "Kennedy"

@@ -1,5 +1,5 @@
 """No speech lost when two languages are spoken (issue 12): lookalikes of the five-voice phone
-meeting (real voices of the test half of hearback/devset.py: four speaking English, one French,
+meeting (real voices of the test half of bench/devset.py: four speaking English, one French,
 ~5 s turns, phone band, 40 kb/s MP3), transcribed with `auto` and with French fixed."""
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ import sys
 from collections import Counter
 
 import pytest
-
 from conftest import write_wav
-from hearback import devset
+
+from bench import devset
 from hearback.decode import Audio
 from hearback.pipeline import Options
 

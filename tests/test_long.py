@@ -11,9 +11,9 @@ from collections import defaultdict
 
 import numpy as np
 import pytest
-
 from conftest import AUDIO, ROOT
-from hearback.evaluation import diarization_errors, voices, write_conversation
+
+from bench.evaluation import diarization_errors, voices, write_conversation
 from hearback.asr.loops import is_loop
 
 pytestmark = pytest.mark.slow  # long recordings (4 and 8 minutes through the CLI): the slow tier

@@ -7,13 +7,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from database.engine import Database
 from hearback.errors import InputError
-from hearback.settings import Settings
+from service.settings import Settings
+from sessions import people
+from sessions.erasure import erase
 from speakers import matching, roster
 from speakers.consent import Consent, record_consent
-from speakers.db import Database
 from speakers.enrolment import add_voiceprint
-from speakers.erasure import erase
 from speakers.identification import Embedder, identify
 
 EMBEDDER = Embedder("test-embedder-8", 8)
@@ -58,7 +59,7 @@ def test_both_matchers_name_the_same_clusters(db, kind):
     assert found["SPEAKER_00"].score > 0.9
 
     # a merge moves Bob's voiceprint to Alice; a deletion takes Alice's away: the matcher follows
-    roster.merge_speakers(db, matcher, "default", bob, alice)
+    people.merge_speakers(db, matcher, "default", bob, alice)
     again = identify(db, matcher, "default", {"SPEAKER_00": clusters["SPEAKER_00"]}, EMBEDDER.name, EMBEDDER, 0.8)
     assert again[0].name == "Alice"
     erase(db, matcher, None, "default", alice, "test", forget_name=True)
@@ -110,7 +111,7 @@ def test_enrichment_counts_only_person_provided_voiceprints(db):
     """A cluster close to an enriched voiceprint but not to the enrolled ones is named, never added:
     enrichment cannot walk away from the voice a person vouched for."""
     from speakers.enrichment import Guard, enrich
-    from speakers.models import Speaker, Voiceprint
+    from speakers.tables import Speaker, Voiceprint
 
     anchor = voice(1) / np.linalg.norm(voice(1))
     other = voice(7) - (voice(7) @ anchor) * anchor

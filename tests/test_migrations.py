@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from sqlalchemy import create_engine, inspect, text
-
 from conftest import ROOT, database_urls, fresh_database
+from sqlalchemy import create_engine, inspect, text
 
 
 def migrate(engine, action: str, revision: str) -> None:
-    from alembic import command
     from alembic.config import Config
+
+    from alembic import command
 
     config = Config(str(ROOT / "alembic.ini"))
     config.set_main_option("script_location", str(ROOT / "alembic"))
@@ -53,7 +53,7 @@ def test_summaries_and_action_items_match_their_models_and_go_with_their_session
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    from speakers.models import Base
+    from database.base import Base
 
     engine = create_engine(fresh_database(url, tmp_path))
     migrate(engine, "upgrade", "0005")
@@ -88,7 +88,7 @@ def test_search_text_is_backfilled_folded_and_the_new_columns_match_their_models
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    from speakers.models import Base
+    from database.base import Base
 
     engine = create_engine(fresh_database(url, tmp_path))
     migrate(engine, "upgrade", "0006")
@@ -116,7 +116,7 @@ def test_groups_and_participants_match_their_models_and_the_schema_has_no_drift(
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    from speakers.models import Base
+    from database.base import Base
 
     engine = create_engine(fresh_database(url, tmp_path))
     migrate(engine, "upgrade", "0007")

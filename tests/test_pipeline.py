@@ -4,13 +4,13 @@ import re
 
 import numpy as np
 import pytest
-
 from conftest import audio
+
+from bench.evaluation import diarization_error_rate, read_rttm
 from hearback.decode import Audio, decode
-from hearback.errors import InputError
-from hearback.evaluation import diarization_error_rate, read_rttm
 from hearback.diarize.cluster import cluster_windows
 from hearback.diarize.windows import cut_at, speaker_windows, window_weights
+from hearback.errors import InputError
 from hearback.pipeline import Options
 from hearback.result import SpeechRegion
 
@@ -202,12 +202,41 @@ def test_corrupt_file_through_the_pipeline(pipeline, tmp_path):
         pipeline.transcribe_file(path)
 
 
-def test_progress_is_reported_in_order(pipeline):
+def test_progress_walks_the_stages_in_order_and_fills_the_bar(pipeline):
+    """What a caller sees of a real transcription: each stage once, in the documented order, the
+    transcription moving the bar in several steps up to its share, then the last stages."""
+    from hearback.pipeline import TRANSCRIBED
+    from hearback.progress import Stage
+
     seen = []
     pipeline.transcribe_file(audio("hotwords.mp3"), progress=lambda stage, f: seen.append((stage, f)))
-    fractions = [f for _, f in seen]
-    assert fractions == sorted(fractions) and fractions[-1] == 1.0
-    assert {"transcribing", "diarizing"} <= {stage for stage, _ in seen}
+    stages = [stage for i, (stage, _) in enumerate(seen) if i == 0 or seen[i - 1][0] != stage]
+    assert stages == [Stage.TRANSCRIBING, Stage.DIARIZING, Stage.ASSIGNING, Stage.DONE], seen
+    transcribing = [f for stage, f in seen if stage == Stage.TRANSCRIBING]
+    assert len(set(transcribing)) >= 4, seen  # speech, ASR and speaker windows each move the bar
+    assert 0.0 < transcribing[0] < 0.2 and transcribing[-1] == pytest.approx(TRANSCRIBED), seen
+    assert seen[-3:] == [(Stage.DIARIZING, pytest.approx(TRANSCRIBED)),
+                         (Stage.ASSIGNING, pytest.approx(TRANSCRIBED + 0.03)), (Stage.DONE, 1.0)], seen
+
+
+def test_progress_never_goes_back_to_the_caller():
+    """The throttle the pipeline (and the worker, and the job runner) wraps a caller's callback in:
+    a fraction below the last one told is held at it, a repeat or (with a step) a move smaller
+    than the step is dropped, a new stage is always told."""
+    from hearback.progress import Stage, forward_only
+
+    T, D, A = Stage.TRANSCRIBING, Stage.DIARIZING, Stage.DONE
+    calls = [(T, 0.2), (T, 0.5), (T, 0.3), (T, 0.5), (T, 0.55), (T, 0.7), (D, 0.55), (D, 0.9), (A, 1.0)]
+    for step, told in [
+        (0.0, [(T, 0.2), (T, 0.5), (T, 0.55), (T, 0.7), (D, 0.7), (D, 0.9), (A, 1.0)]),
+        (0.1, [(T, 0.2), (T, 0.5), (T, 0.7), (D, 0.7), (D, 0.9), (A, 1.0)]),
+    ]:
+        seen = []
+        report = forward_only(lambda stage, f: seen.append((stage, f)), step=step)
+        for stage, f in calls:
+            report(stage, f)
+        assert seen == [(stage, pytest.approx(f)) for stage, f in told], (step, seen)
+    assert forward_only(None) is None
 
 
 def test_a_model_loads_once_for_many_recordings(pipeline):

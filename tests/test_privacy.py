@@ -15,16 +15,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from conftest import CONSENT, KEY, clip, database_urls, fresh_database, service_client, transcribe, wav_bytes
 import test_storage_webhooks
+from conftest import CONSENT, KEY, clip, database_urls, fresh_database, service_client, transcribe, wav_bytes
 
 s3_server = test_storage_webhooks.s3  # a fixture: a real S3 server (moto) on loopback
 
 
 @pytest.fixture(params=database_urls())
 def app_factory(request, tmp_path, pipeline):
-    from hearback.settings import Settings
+    from service.settings import Settings
 
     url = fresh_database(request.param, tmp_path)
     settings = Settings(data_dir=tmp_path / "data", database_url=url, api_key=KEY, url_allowlist=("127.0.0.1",),
@@ -70,7 +69,7 @@ def test_no_voiceprint_without_consent_on_any_path(app_factory, pipeline):
         vector = pipeline.voice_sample(Audio(sample)).vector.tolist()
         question = {"embedder": pipeline.embedder_name, "embeddings": {"SPEAKER_00": vector}}
         assert client.post("/identify", json=question).json()["speakers"][0]["name"] == "Kennedy"
-        from speakers.models import Speaker
+        from speakers.tables import Speaker
 
         with client.app.state.database.open() as db:
             db.get(Speaker, sid).consent = "unknown"
@@ -162,8 +161,9 @@ def test_erasure_that_keeps_the_name(app_factory, pipeline):
 
 @pytest.mark.slow
 def test_retention_purges_old_sessions_and_their_audio_on_a_clock_set_forward(app_factory):
+    from database.clock import now
     from jobs.retention import purge_sessions
-    from speakers.models import Job, now
+    from jobs.table import Job
 
     with app_factory() as client:
         result = transcribe(client, clip("jfk.flac", 0.0, 5.5), title="Old meeting")
@@ -192,7 +192,7 @@ def test_the_settings_turn_the_purge_on_in_the_service(app_factory):
 
 def test_kept_audio_in_the_bucket_is_exported_and_erased(tmp_path, pipeline, s3_server):
     """With HEARBACK_UPLOAD_STORAGE=s3 (replicas on several machines) the samples live in the bucket."""
-    from hearback.settings import Settings
+    from service.settings import Settings
 
     endpoint, bucket = s3_server
     settings = Settings(data_dir=tmp_path / "data", database_url=f"sqlite:///{tmp_path / 'db.sqlite'}", api_key=KEY,

@@ -9,12 +9,11 @@ Everything else is real: the SDK client, the worker, the pipeline, the service's
 from __future__ import annotations
 
 import pytest
-
 from conftest import ENROL, KEY, clip, enrol, meeting, service_client, write_wav
 
 
 def test_jobs_go_to_runpod_and_come_back_named(runpod_endpoint, pipeline, tmp_path):
-    from hearback.settings import Settings
+    from service.settings import Settings
 
     settings = Settings(data_dir=tmp_path / "data", database_url=f"sqlite:///{tmp_path}/db.sqlite", api_key=KEY,
                         min_enrol_seconds=3.0, runpod_endpoint_id="hearback-test", runpod_api_key="rp-key")
@@ -43,7 +42,7 @@ def test_jobs_go_to_runpod_and_come_back_named(runpod_endpoint, pipeline, tmp_pa
 def test_a_failed_runpod_job_says_why(runpod_endpoint, pipeline, tmp_path):
     """The worker refuses the job (an audio_url it may not fetch): the job fails with the worker's
     own words, read through the SDK's public status request."""
-    from hearback.settings import Settings
+    from service.settings import Settings
 
     settings = Settings(data_dir=tmp_path / "data", database_url=f"sqlite:///{tmp_path}/db.sqlite", api_key=KEY,
                         runpod_endpoint_id="hearback-test", runpod_api_key="rp-key")
@@ -56,7 +55,7 @@ def test_a_failed_runpod_job_says_why(runpod_endpoint, pipeline, tmp_path):
 def test_runpod_without_a_key_is_refused_at_start(tmp_path):
     from api.app import create_app
     from hearback.errors import ConfigError
-    from hearback.settings import Settings
+    from service.settings import Settings
 
     with pytest.raises(ConfigError, match="RUNPOD_API_KEY"):
         create_app(Settings(data_dir=tmp_path, api_key=KEY, runpod_endpoint_id="hearback-test"))
@@ -65,7 +64,7 @@ def test_runpod_without_a_key_is_refused_at_start(tmp_path):
 @pytest.mark.slow
 def test_status_requests_that_fail_are_asked_again(runpod_endpoint, pipeline, tmp_path, monkeypatch):
     """RunPod's status answers 503 twice (a hiccup of its API): the job goes on and ends done."""
-    from hearback.settings import Settings
+    from service.settings import Settings
 
     answer = runpod_endpoint.do_GET
     hiccups = []

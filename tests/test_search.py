@@ -4,17 +4,17 @@
 from __future__ import annotations
 
 import pytest
-
 from conftest import database_urls, fresh_database
 
 
 @pytest.mark.parametrize("url", database_urls())
 def test_folded_search_finds_accented_words_in_every_voice(url, tmp_path):
-    from hearback.settings import Settings
-    from speakers.db import Database
-    from speakers.folding import fold
-    from speakers.history import HistoryFilter, history
-    from speakers.models import Session, Speaker, Utterance
+    from database.engine import Database
+    from database.folding import fold
+    from service.settings import Settings
+    from sessions.history import HistoryFilter, history
+    from sessions.tables import Session, Utterance
+    from speakers.tables import Speaker
 
     database = Database(Settings(data_dir=tmp_path, database_url=fresh_database(url, tmp_path))).upgrade()
     with database.open() as db:
@@ -47,11 +47,12 @@ def test_folded_search_finds_accented_words_in_every_voice(url, tmp_path):
 
 def test_a_name_finds_the_person_on_the_search_page(tmp_path, pipeline):
     """"armelle" and "ARMÉLLE" find Armelle (her lines one link away); words still find lines."""
-    from hearback.settings import Settings
-    from speakers.db import Database
-    from speakers.models import Session, Speaker, Utterance
-
     from conftest import KEY, service_client
+
+    from database.engine import Database
+    from service.settings import Settings
+    from sessions.tables import Session, Utterance
+    from speakers.tables import Speaker
 
     settings = Settings(data_dir=tmp_path / "data", database_url=fresh_database("sqlite", tmp_path), api_key=KEY)
     with Database(settings).upgrade().open() as db:

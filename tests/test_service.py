@@ -3,19 +3,31 @@ models, enrolment from real recordings and identification in other parts of them
 
 from __future__ import annotations
 
-
 import numpy as np
 import pytest
+from conftest import (
+    CONSENT,
+    EMBEDDER,
+    ENROL,
+    KEY,
+    clip,
+    database_urls,
+    enrol,
+    fresh_database,
+    meeting,
+    service_client,
+    transcribe,
+    wav_bytes,
+    write_wav,
+)
 from fastapi.testclient import TestClient
 
-from conftest import (CONSENT, EMBEDDER, ENROL, KEY, clip, database_urls, enrol, fresh_database, meeting,
-                      service_client, transcribe, wav_bytes, write_wav)
 from hearback.embedders import identify_threshold
 
 
 @pytest.fixture(params=database_urls())
 def app_factory(request, tmp_path, pipeline):
-    from hearback.settings import Settings
+    from service.settings import Settings
 
     url = fresh_database(request.param, tmp_path)
     settings = Settings(data_dir=tmp_path / "data", database_url=url, api_key=KEY, min_enrol_seconds=3.0,
@@ -188,11 +200,11 @@ def test_every_bad_input_gets_a_clear_4xx_and_changes_nothing(client, tmp_path):
 
 
 def test_short_sample_is_refused_with_the_default_minimum(pipeline, tmp_path):
+    from database.engine import Database
     from hearback.errors import InputError
-    from hearback.settings import Settings
+    from service.settings import Settings
     from speakers import roster
     from speakers.consent import Consent
-    from speakers.db import Database
     from speakers.enrolment import enrol
     from speakers.matching import FaissMatcher
 
@@ -229,7 +241,7 @@ def test_api_key_guards_everything_but_health(client):
 def test_service_refuses_to_start_without_a_key(tmp_path):
     from api.app import create_app
     from hearback.errors import ConfigError
-    from hearback.settings import Settings
+    from service.settings import Settings
 
     with pytest.raises(ConfigError, match="HEARBACK_API_KEY"):
         create_app(Settings(data_dir=tmp_path))

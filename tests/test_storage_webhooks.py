@@ -11,6 +11,7 @@ import time
 import httpx
 import pytest
 from conftest import KEY, clip, free_port, service_client, wav_bytes
+
 from jobs.webhooks import SIGNATURE_HEADER, verify
 
 SECRET = "whsec-test"
@@ -66,7 +67,7 @@ def receiver(failures: int = 0, hang: bool = False):
 
 @pytest.fixture
 def client(s3, tmp_path, pipeline):
-    from hearback.settings import Settings
+    from service.settings import Settings
 
     endpoint, _ = s3
     settings = Settings(data_dir=tmp_path / "data", database_url=f"sqlite:///{tmp_path}/db.sqlite", api_key=KEY,
@@ -128,7 +129,10 @@ def test_upload_over_the_cap_is_refused(client, s3):
 
 class ExpiringS3(http.server.BaseHTTPRequestHandler):
     """Answers a presigned GET as S3 does once X-Amz-Date + X-Amz-Expires has passed: 403
-    AccessDenied, "Request has expired". (moto's server does not check expiry, so this stands in.)"""
+    AccessDenied, "Request has expired"; 200 before. (moto's server does not check expiry, so this
+    stands in.) Its clock runs `ahead` of the wall clock: a test moves it past the expiry."""
+
+    ahead = 0.0  # seconds
 
     def log_message(self, *args):
         pass
@@ -139,7 +143,7 @@ class ExpiringS3(http.server.BaseHTTPRequestHandler):
 
         query = parse_qs(urlsplit(self.path).query)
         signed = datetime.strptime(query["X-Amz-Date"][0], "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc)
-        expired = (datetime.now(timezone.utc) - signed).total_seconds() > int(query["X-Amz-Expires"][0])
+        expired = (datetime.now(timezone.utc) - signed).total_seconds() + self.ahead > int(query["X-Amz-Expires"][0])
         body = b"<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>"
         self.send_response(403 if expired else 200)
         self.send_header("Content-Length", str(len(body)))
@@ -152,13 +156,16 @@ def test_expired_presigned_url_gives_a_clear_error(client, s3):
     import boto3
     from botocore.config import Config
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), ExpiringS3)
+    store = type("Store", (ExpiringS3,), {})  # its own clock
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), store)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     signer = boto3.client("s3", endpoint_url=f"http://127.0.0.1:{server.server_address[1]}", region_name="us-east-1",
                           aws_access_key_id="test", aws_secret_access_key="test",
                           config=Config(signature_version="s3v4", s3={"addressing_style": "path"}))
-    url = signer.generate_presigned_url("get_object", Params={"Bucket": "hearback-audio", "Key": "a.wav"}, ExpiresIn=1)
-    time.sleep(2.5)
+    url = signer.generate_presigned_url("get_object", Params={"Bucket": "hearback-audio", "Key": "a.wav"}, ExpiresIn=60)
+    assert httpx.get(url).status_code == 200  # fresh, the URL is good...
+    store.ahead = 61.0  # ...and a minute later the store says it has expired
+    assert httpx.get(url).status_code == 403
     try:
         job = client.post("/transcriptions", data={"audio_url": url}).json()
         done, _ = wait(client, job["id"])
@@ -238,8 +245,8 @@ def test_a_webhook_whose_sender_died_is_sent_by_the_next_sweep(client):
     sending it) leaves the webhook to the next sweep of any replica: at least once, never lost."""
     from datetime import timedelta
 
-    from jobs.store import SENDING
-    from speakers.models import Job, now
+    from database.clock import now
+    from jobs.table import SENDING, Job
 
     server, handler, url = receiver()
     runner = client.app.state.runner
@@ -276,8 +283,8 @@ def test_a_webhook_whose_sender_died_is_sent_by_the_next_sweep(client):
 
 
 def test_retention_keeps_audio_until_the_sweep(s3, tmp_path, pipeline):
-    from hearback.settings import Settings
-    from speakers.models import Job
+    from jobs.table import Job
+    from service.settings import Settings
 
     endpoint, s3_client = s3
     settings = Settings(data_dir=tmp_path / "data", database_url=f"sqlite:///{tmp_path}/db.sqlite", api_key=KEY,
@@ -311,7 +318,7 @@ def test_retention_keeps_audio_until_the_sweep(s3, tmp_path, pipeline):
 def test_uploads_stream_to_the_bucket_when_replicas_run_on_several_machines(s3, tmp_path, pipeline):
     """HEARBACK_UPLOAD_STORAGE=s3: an upload is kept in the bucket, not on this machine's disk, so
     any replica can run its job; it is deleted with the job's audio."""
-    from hearback.settings import Settings
+    from service.settings import Settings
 
     endpoint, s3_client = s3
     settings = Settings(data_dir=tmp_path / "data", database_url=f"sqlite:///{tmp_path}/db.sqlite", api_key=KEY,

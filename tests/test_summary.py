@@ -8,19 +8,18 @@ from __future__ import annotations
 import threading
 
 import pytest
-
 from conftest import free_port
+from meetings import ENGLISH, ENGLISH_OWNERS, FRENCH, FRENCH_OWNERS, INJECTION, RECORDED, document, long_meeting
+
 from hearback.errors import ConfigError, SummaryError
 from hearback.result import Transcript
-from hearback.settings import Settings
 from hearback.summary import Person, Summary, SummaryContext, markdown, summarize
 from hearback.summary.commitments import commits
 from hearback.summary.dates import find
 from hearback.summary.grounding import ground
 from hearback.summary.pieces import Line, lines_of, split, tokens
 from hearback.summary.schema import ProposedItem
-from meetings import (ENGLISH, ENGLISH_OWNERS, FRENCH, FRENCH_OWNERS, INJECTION, RECORDED, document,
-                      long_meeting)
+from service.settings import Settings
 
 
 def llm_settings(server, **overrides) -> Settings:

@@ -14,18 +14,18 @@ from datetime import datetime
 
 import numpy as np
 import pytest
-
 from conftest import KEY, audio, database_urls, free_port, fresh_database, service_client
-from hearback.result import Transcript
-from hearback.settings import Settings
-from hearback.summary import ActionItem, Outcome, Summary
 from meetings import FRENCH, FRENCH_OWNERS, RECORDED, document
+
+from hearback.result import Transcript
+from hearback.summary import ActionItem, Outcome, Summary
+from service.settings import Settings
+from sessions.summaries import store_outcome
+from sessions.transcripts import add_session, store_transcript
 from speakers import roster
 from speakers.consent import Consent, record_consent
 from speakers.enrolment import add_voiceprint
 from speakers.identification import Embedder
-from speakers.recordings import add_session, store_transcript
-from speakers.summaries import store_outcome
 
 
 @contextlib.contextmanager

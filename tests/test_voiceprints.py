@@ -12,7 +12,6 @@ import sys
 
 import numpy as np
 import pytest
-
 from conftest import CONSENT, KEY, ROOT, clip, service_client, transcribe, wav_bytes
 
 
@@ -22,7 +21,7 @@ def council(name: str, part: str, start: float = 0.0, end: float = 60.0) -> np.n
 
 @pytest.fixture
 def service_settings(tmp_path):
-    from hearback.settings import Settings
+    from service.settings import Settings
 
     return Settings(data_dir=tmp_path / "data", database_url=f"sqlite:///{tmp_path / 'hearback.db'}", api_key=KEY,
                     enrich_min_seconds=5.0)
@@ -108,18 +107,19 @@ def test_voiceprints_survive_a_model_change(service_settings, pipeline, tmp_path
 def test_enrichment_does_not_drift_onto_another_voice(service_settings, pipeline):
     """A stranger whose cluster scores just above the threshold is named but never added; several
     genuine enrichments (capped, the oldest replaced) do not bring the stranger closer."""
+    from sqlalchemy import select
+
+    from database.engine import Database
     from hearback.embedders import identify_threshold
     from hearback.result import Transcript
-    from speakers import recordings
+    from hearback.vectors import checked_unit
+    from sessions import transcripts
     from speakers.consent import Consent
-    from speakers.db import Database
     from speakers.enrichment import Guard
     from speakers.enrolment import enrol as enrol_sample
     from speakers.identification import Embedder
     from speakers.matching import FaissMatcher
-    from speakers.models import Voiceprint
-    from speakers.vectors import unit
-    from sqlalchemy import select
+    from speakers.tables import Voiceprint
 
     settings = dataclasses.replace(service_settings, enrich_max=2)
     guard, threshold, running = Guard.of(settings), identify_threshold(settings), Embedder.of(pipeline)
@@ -141,10 +141,10 @@ def test_enrichment_does_not_drift_onto_another_voice(service_settings, pipeline
         transcript = Transcript(segments=[], language="en", duration=seconds, embedder=running.name,
                                 speaker_embeddings={"SPEAKER_00": vector}, quality={"speaker_seconds": {"SPEAKER_00": seconds}})
         with database.open() as db:
-            sid = recordings.add_session(db, settings.workspace).id
+            sid = transcripts.add_session(db, settings.workspace).id
             db.commit()
-            recordings.store_transcript(db, matcher, settings.workspace, sid, transcript, running, threshold, guard)
-            (named,) = recordings.read_transcript(db, settings.workspace, sid)[1].identifications
+            transcripts.store_transcript(db, matcher, settings.workspace, sid, transcript, running, threshold, guard)
+            (named,) = transcripts.read_transcript(db, settings.workspace, sid)[1].identifications
         return named.score if named.name == "Lewis" else -1.0
 
     def enriched() -> list[int]:
@@ -157,7 +157,7 @@ def test_enrichment_does_not_drift_onto_another_voice(service_settings, pipeline
         anchor = db.query(Voiceprint).filter_by(speaker_id=lewis).one().array
     stranger = np.asarray(vector_of(pipeline, council("morales", "test")), np.float32)
     # the stranger's cluster, mixed with Lewis's voice until it scores just above the threshold
-    mixed = next(m for m in (unit(w * anchor + (1 - w) * stranger) for w in np.linspace(0, 1, 101))
+    mixed = next(m for m in (checked_unit(w * anchor + (1 - w) * stranger) for w in np.linspace(0, 1, 101))
                  if float(m @ anchor) >= threshold + guard.margin / 2)
     assert threshold <= session(mixed) < threshold + guard.margin and enriched() == []
 

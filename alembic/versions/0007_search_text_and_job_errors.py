@@ -1,6 +1,6 @@
 """search without accents or case; a segment's language; a failed job's error code
 
-- `utterances.search_text`: the text folded (lower case, no accents: `speakers.folding.fold`) so that
+- `utterances.search_text`: the text folded (lower case, no accents: `database.folding.fold`) so that
   "differences" finds "différences" on SQLite and PostgreSQL alike; existing rows are backfilled.
 - `utterances.language`: the language each segment was heard in (empty for older sessions).
 - `jobs.error_code`, `jobs.error_details`: the failed job's error as a code and its values, so that
@@ -10,11 +10,10 @@ Revision ID: 0007
 Revises: 0006
 Create Date: 2026-12-03 10:00:00
 """
-from alembic import op
 import sqlalchemy as sa
 
-from speakers.folding import fold
-
+from alembic import op
+from database.folding import fold
 
 revision, down_revision, branch_labels, depends_on = '0007', '0006', None, None
 BATCH = 1000  # utterances backfilled at a time

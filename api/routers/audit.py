@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session as DbSession
 
 from api import deps
 from api.schemas import AuditOut, AuditPage
-from speakers import audit
+from database import audit
 
 router = APIRouter(prefix="/audit", tags=["privacy"])
 Action = Literal[audit.ACTIONS]

@@ -8,10 +8,19 @@ from sqlalchemy.orm import Session as DbSession
 
 from api import deps
 from api.routers.sessions import session_out
-from api.schemas import (GroupCreate, GroupList, GroupMembers, GroupOut, GroupRename, GroupSessionOut, GroupSessions,
-                         MemberOut, MemberTalkOut)
-from speakers import groups
-from speakers.models import Group
+from api.schemas import (
+    GroupCreate,
+    GroupList,
+    GroupMembers,
+    GroupOut,
+    GroupRename,
+    GroupSessionOut,
+    GroupSessions,
+    MemberOut,
+    MemberTalkOut,
+)
+from sessions import groups
+from sessions.tables import Group
 
 router = APIRouter(prefix="/groups", tags=["groups"])
 

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session as DbSession
 from api import deps
 from api.schemas import IdentifiedCluster, IdentifyRequest, IdentifyResponse
 from hearback.embedders import identify_threshold
-from hearback.settings import Settings
+from service.settings import Settings
 from speakers.identification import identify as identify_clusters
 from speakers.matching import Matcher
 from speakers.on_demand import OnDemandPipeline

@@ -13,9 +13,9 @@ from starlette.background import BackgroundTask
 
 from api import deps
 from api.schemas import ConsentOut, ConsentRequest, EraseRequest, ErasureOut
+from sessions.erasure import erase
+from sessions.export import write_archive
 from speakers import consent as consents
-from speakers.erasure import erase
-from speakers.export import write_archive
 from speakers.matching import Matcher
 from speakers.roster import get_speaker
 from speakers.voice_audio import VoiceAudio

@@ -14,7 +14,7 @@ from api.routers.speakers import running, speaker_out
 from api.schemas import NameCluster, SessionList, SessionOut, SpeakerOut
 from jobs.retention import delete_session
 from jobs.runner import JobRunner
-from speakers import recordings, roster
+from sessions import people, transcripts
 from speakers.consent import Consent
 from speakers.matching import Matcher
 
@@ -33,13 +33,13 @@ def list_sessions(tag: Optional[str] = None, limit: int = Query(default=50, ge=1
                   since: Optional[datetime] = Query(default=None, description="recorded (or transcribed) at or after"),
                   until: Optional[datetime] = Query(default=None, description="recorded (or transcribed) at or before"),
                   db: DbSession = Depends(deps.get_db), ws: str = Depends(deps.workspace)):
-    rows, total = recordings.list_sessions(db, ws, tag, limit, offset, since=since, until=until)
+    rows, total = transcripts.list_sessions(db, ws, tag, limit, offset, since=since, until=until)
     return SessionList(total=total, items=[session_out(s) for s in rows])
 
 
 @router.get("/{session_id}/transcript")
 def transcript(session_id: str, db: DbSession = Depends(deps.get_db), ws: str = Depends(deps.workspace)):
-    return recordings.transcript_document(db, ws, session_id)
+    return transcripts.transcript_document(db, ws, session_id)
 
 
 @router.post("/{session_id}/clusters/{label}/name", response_model=SpeakerOut)
@@ -50,8 +50,8 @@ def name_cluster(session_id: str, label: str, body: NameCluster, db: DbSession =
     (`name`): its embedding becomes a voiceprint (so `"consent": true` is required) and the
     session's utterances are relabelled."""
     given = Consent(body.consent, "named", body.consent_by, body.consent_note, actor)
-    speaker = recordings.name_cluster(db, matcher, ws, session_id, label, body.speaker_id, body.name, given)
-    return speaker_out(roster.summary(db, ws, speaker.id, embedder))
+    speaker = transcripts.name_cluster(db, matcher, ws, session_id, label, body.speaker_id, body.name, given)
+    return speaker_out(people.summary(db, ws, speaker.id, embedder))
 
 
 @router.delete("/{session_id}", status_code=204)

@@ -11,26 +11,37 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session as DbSession
 
 from api import deps
-from api.schemas import (EnrolmentOut, EnrolUrl, HistoryPage, MergeRequest, SpeakerCreate, SpeakerOut, SpeakerUpdate,
-                         TalkTimeOut, UtteranceOut, VoiceprintOut)
+from api.schemas import (
+    EnrolmentOut,
+    EnrolUrl,
+    HistoryPage,
+    MergeRequest,
+    SpeakerCreate,
+    SpeakerOut,
+    SpeakerUpdate,
+    TalkTimeOut,
+    UtteranceOut,
+    VoiceprintOut,
+)
 from api.uploads import saved_upload
 from hearback.fetch import downloaded
-from hearback.settings import Settings
-from speakers import history, roster
+from service.settings import Settings
+from sessions import history, people
+from sessions.erasure import erase
+from sessions.people import SpeakerSummary
+from speakers import roster
 from speakers.consent import Consent, require
 from speakers.enrolment import Enrolment, enrol
-from speakers.erasure import erase
 from speakers.matching import Matcher
-from speakers.models import Voiceprint
 from speakers.on_demand import OnDemandPipeline
-from speakers.roster import SpeakerSummary
+from speakers.tables import Voiceprint
 from speakers.voice_audio import VoiceAudio
 
 router = APIRouter(prefix="/speakers", tags=["speakers"])
 
 
 def speaker_out(row: SpeakerSummary) -> SpeakerOut:
-    """`row.current` counts the running embedder's voiceprints (`roster.summary(..., embedder)`)."""
+    """`row.current` counts the running embedder's voiceprints (`people.summary(..., embedder)`)."""
     s = row.speaker
     return SpeakerOut(id=s.id, name=s.name, notes=s.notes, created_at=s.created_at, voiceprints=row.voiceprints,
                       talk_seconds=round(row.talk_seconds, 2), consent=s.consent,
@@ -59,20 +70,20 @@ def create_speaker(body: SpeakerCreate, db: DbSession = Depends(deps.get_db), ws
 @router.get("", response_model=list[SpeakerOut])
 def list_speakers(db: DbSession = Depends(deps.get_db), ws: str = Depends(deps.workspace),
                   embedder: str = Depends(running)):
-    return [speaker_out(row) for row in roster.list_speakers(db, ws, embedder=embedder)]
+    return [speaker_out(row) for row in people.list_speakers(db, ws, embedder=embedder)]
 
 
 @router.get("/{speaker_id}", response_model=SpeakerOut)
 def get_speaker(speaker_id: str, db: DbSession = Depends(deps.get_db), ws: str = Depends(deps.workspace),
                 embedder: str = Depends(running)):
-    return speaker_out(roster.summary(db, ws, speaker_id, embedder))
+    return speaker_out(people.summary(db, ws, speaker_id, embedder))
 
 
 @router.patch("/{speaker_id}", response_model=SpeakerOut)
 def update_speaker(speaker_id: str, body: SpeakerUpdate, db: DbSession = Depends(deps.get_db),
                    ws: str = Depends(deps.workspace), embedder: str = Depends(running)):
     roster.update_speaker(db, ws, speaker_id, body.name, body.notes)
-    return speaker_out(roster.summary(db, ws, speaker_id, embedder))
+    return speaker_out(people.summary(db, ws, speaker_id, embedder))
 
 
 @router.delete("/{speaker_id}", status_code=204)
@@ -90,8 +101,8 @@ def merge_speakers(speaker_id: str, body: MergeRequest, db: DbSession = Depends(
                    matcher: Matcher = Depends(deps.matcher), ws: str = Depends(deps.workspace),
                    embedder: str = Depends(running)):
     """Fold `source_id` into this speaker: its voiceprints, utterances and consents move here."""
-    roster.merge_speakers(db, matcher, ws, body.source_id, speaker_id)
-    return speaker_out(roster.summary(db, ws, speaker_id, embedder))
+    people.merge_speakers(db, matcher, ws, body.source_id, speaker_id)
+    return speaker_out(people.summary(db, ws, speaker_id, embedder))
 
 
 @router.get("/{speaker_id}/voiceprints", response_model=list[VoiceprintOut])
@@ -105,7 +116,7 @@ def _enrol(db: DbSession, matcher: Matcher, models: OnDemandPipeline, voices: Vo
     done: Enrolment = enrol(db, matcher, models.get(), settings, path, speaker_id=speaker_id, source=source,
                             consent=consent, voices=voices)
     embedder = done.voiceprint.embedder
-    return EnrolmentOut(speaker=speaker_out(roster.summary(db, settings.workspace, speaker_id, embedder)),
+    return EnrolmentOut(speaker=speaker_out(people.summary(db, settings.workspace, speaker_id, embedder)),
                         voiceprint=voiceprint_out(done.voiceprint, embedder),
                         speech_seconds=round(done.speech_seconds, 2), quality=done.quality,
                         warnings=[str(w) for w in done.warnings], warning_codes=[w.code for w in done.warnings])

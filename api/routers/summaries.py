@@ -13,7 +13,7 @@ from api import deps
 from api.schemas import ActionOut, ActionPage, SummaryOut, SummaryRequest
 from jobs import summaries
 from jobs.runner import JobRunner
-from speakers.summaries import DONE, actions_of, owner_name, summary_document
+from sessions.summaries import DONE, actions_of, owner_name, summary_document
 
 router = APIRouter(tags=["summaries"])
 

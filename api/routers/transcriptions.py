@@ -14,9 +14,9 @@ from api.schemas import JobOut
 from api.uploads import MEDIA_TYPES, saved_upload
 from hearback.formats import check_format, render
 from jobs.runner import JobRunner
-from jobs.store import JobState
 from jobs.submission import JobRequest, split_names
-from speakers.recordings import transcript_document
+from jobs.table import JobState
+from sessions.transcripts import transcript_document
 
 router = APIRouter(prefix="/transcriptions", tags=["transcriptions"])
 PARTICIPANTS = ("who the recording expects: enrolled speakers' names or ids, comma-separated or one per field; "

@@ -17,20 +17,20 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session as DbSession
 
-from api import deps
-from api import logins
+from api import deps, logins
 from api.i18n import TEXT, language_of, say
 from api.pages import back, colours, local_path, logged_in, named_as_sent, page, shown_on
 from api.routers.speakers import running
 from api.uploads import saved_upload
+from database.folding import fold
 from hearback.errors import HearbackError
-from hearback.settings import Settings
-from speakers import history, roster
+from service.settings import Settings
+from sessions import history, people
+from sessions.erasure import erase
+from sessions.history import HistoryFilter
+from speakers import roster
 from speakers.consent import Consent, require
 from speakers.enrolment import enrol
-from speakers.erasure import erase
-from speakers.folding import fold
-from speakers.history import HistoryFilter
 from speakers.matching import Matcher
 from speakers.on_demand import OnDemandPipeline
 
@@ -81,7 +81,7 @@ def logout(request: Request, db: DbSession = Depends(deps.get_db)):
 
 @router.get("/speakers", dependencies=[Depends(logged_in)])
 def speakers_page(request: Request, db: DbSession = Depends(deps.get_db), ws: str = Depends(deps.workspace)):
-    return page(request, "speakers.html", rows=roster.list_speakers(db, ws, embedder=running(request)))
+    return page(request, "speakers.html", rows=people.list_speakers(db, ws, embedder=running(request)))
 
 
 @router.post("/speakers", dependencies=[Depends(logged_in)])
@@ -154,7 +154,7 @@ def rename(request: Request, speaker_id: str, name: str = Form(default=""), db: 
 def merge(request: Request, speaker_id: str, target_id: str = Form(default=""), db: DbSession = Depends(deps.get_db),
           matcher: Matcher = Depends(deps.matcher), ws: str = Depends(deps.workspace)):
     """`speaker_id` goes into `target_id`: the target stays, under its name (the page says so)."""
-    kept = roster.merge_speakers(db, matcher, ws, speaker_id, target_id)
+    kept = people.merge_speakers(db, matcher, ws, speaker_id, target_id)
     return back("/ui/speakers", msg=TEXT[language_of(request)]["merged_into"].format(name=kept.name))
 
 
@@ -174,16 +174,16 @@ def delete(request: Request, speaker_id: str, db: DbSession = Depends(deps.get_d
 def search_page(request: Request, speaker_id: str = "", q: str = "", db: DbSession = Depends(deps.get_db),
                 ws: str = Depends(deps.workspace)):
     """Everyone's lines (or one voice's), accent- and case-insensitive; each hit links to its moment."""
-    speakers = [row.speaker for row in roster.list_speakers(db, ws)]
+    speakers = [row.speaker for row in people.list_speakers(db, ws)]
     names = {s.id: s.name for s in speakers}
     # a name finds the person too ("armelle" finds Armelle), whose lines are one link away
     wanted = fold(q.strip())
-    people = [s for s in speakers if wanted and not speaker_id and wanted in fold(s.name)]
+    named = [s for s in speakers if wanted and not speaker_id and wanted in fold(s.name)]
     rows, total = [], 0
     if q.strip() or speaker_id:
         rows, total = history.history(db, ws, speaker_id or None, HistoryFilter(text=q.strip() or None),
                                       limit=PAGE_ROWS)
     hits = [(u, s, names.get(u.speaker_id, u.cluster_label) if u.speaker_id else u.cluster_label) for u, s in rows]
     return page(request, "search.html", speakers=speakers, speaker_id=speaker_id, q=q, hits=hits, total=total,
-                people=people,
+                people=named,
                 searched=bool(q.strip() or speaker_id), colour=colours(sorted({h[2] for h in hits})))

@@ -11,7 +11,7 @@ from api import deps
 from api.i18n import TEXT, language_of
 from api.pages import back, clock, logged_in, page, shown_on
 from jobs.submission import split_names
-from speakers import groups
+from sessions import groups
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 PAGE_ROWS = 200  # groups, or a group's sessions, shown on one page

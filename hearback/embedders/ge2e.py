@@ -14,7 +14,6 @@ scores overlapped. It stays available with `HEARBACK_EMBEDDER=ge2e`.
 from __future__ import annotations
 
 import importlib.util
-import threading
 from pathlib import Path
 from typing import Sequence
 
@@ -23,6 +22,7 @@ import numpy as np
 from hearback.decode import SAMPLE_RATE
 from hearback.embedders.calibration import IDENTIFY_THRESHOLD, SAME_VOICE
 from hearback.errors import ConfigError
+from hearback.inference import LockedForward
 from hearback.vectors import unit
 
 GE2E_NAME = "resemblyzer-ge2e-256"
@@ -49,15 +49,14 @@ class Ge2eEmbedder:
         import torch
 
         self._torch = torch
-        # Diarization runs after the ASR, so the cores are free; 0 means all of them.
-        self._threads = threads or torch.get_num_threads()
         weights = weights or _resemblyzer_weights()
         self._model = _build_ge2e(torch)
         state = torch.load(weights, map_location="cpu", weights_only=True)["model_state"]
         self._model.load_state_dict({k: v for k, v in state.items() if not k.startswith("similarity_")})
         self._model.eval()
         self._mel_basis = mel_filterbank()
-        self._lock = threading.Lock()
+        # Diarization runs after the ASR, so the cores are free; 0 means all of them.
+        self._forward_locked = LockedForward(self._model, "cpu", threads)
 
     def window_features(self, samples: np.ndarray, windows: Sequence[tuple[float, float]]) -> np.ndarray:
         if not windows:
@@ -78,16 +77,7 @@ class Ge2eEmbedder:
         return unit(rows.mean(axis=0))
 
     def _forward(self, batch: np.ndarray) -> np.ndarray:
-        torch = self._torch
-        with self._lock:
-            previous = torch.get_num_threads()
-            torch.set_num_threads(self._threads)
-            try:
-                with torch.inference_mode():
-                    out = self._model(torch.from_numpy(batch))
-            finally:
-                torch.set_num_threads(previous)
-        return out.numpy().astype(np.float32)
+        return self._forward_locked(batch).numpy().astype(np.float32)
 
 
 def _build_ge2e(torch):

@@ -15,10 +15,11 @@ from typing import Iterable, Optional, Sequence
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session as DbSession
 
-from hearback.errors import ConflictError, InputError, NotFoundError, check_text
-from hearback.identify import Voiceprint as Known
-from speakers.db import flush_or_conflict, get_owned
-from speakers.models import Group, GroupMember, Session, Speaker, Utterance, Voiceprint
+from database.engine import flush_or_conflict, get_owned
+from hearback.errors import ConflictError, InputError, NotFoundError, check_name, check_text
+from hearback.identify import KnownVoice
+from sessions.tables import Group, GroupMember, Session, Utterance
+from speakers.tables import Speaker, Voiceprint
 
 NAME_LENGTH = 200  # the column's size (groups.name)
 MAX_PARTICIPANTS = 20  # the diarization's speaker limit
@@ -38,12 +39,7 @@ class GroupSession:
 
 
 def clean_group_name(name: Optional[str]) -> str:
-    name = check_text("a group's name", (name or "").strip())
-    if not name:
-        raise InputError("a group needs a name", "group_name_missing")
-    if len(name) > NAME_LENGTH:
-        raise InputError(f"a group's name is at most {NAME_LENGTH} characters", "group_name_too_long")
-    return name
+    return check_name("a group", name, NAME_LENGTH, "group_name")
 
 
 def _duplicate(name: str) -> ConflictError:
@@ -178,7 +174,7 @@ def resolve_participants(db: DbSession, workspace: str, names: Sequence[str], gr
 
 
 def participant_voiceprints(db: DbSession, speaker_ids: Sequence[str], embedder: str,
-                            named_by: str = "id") -> list[Known]:
+                            named_by: str = "id") -> list[KnownVoice]:
     """The participants' voiceprints of `embedder`, for the pipeline (each named by its speaker id,
     or by its name with `named_by="name"`)."""
     if not speaker_ids:
@@ -186,7 +182,7 @@ def participant_voiceprints(db: DbSession, speaker_ids: Sequence[str], embedder:
     rows = db.execute(select(Voiceprint, Speaker.name).join(Speaker).where(
         Voiceprint.speaker_id.in_(list(speaker_ids)), Voiceprint.embedder == embedder)
         .order_by(Voiceprint.id)).all()
-    return [Known(name if named_by == "name" else vp.speaker_id, vp.array, embedder, vp.speaker_id)
+    return [KnownVoice(name if named_by == "name" else vp.speaker_id, vp.array, embedder, vp.speaker_id)
             for vp, name in rows]
 
 

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as DbSession, sessionmaker
 
 from hearback.errors import ConfigError, ConflictError, NotFoundError, check_text
-from hearback.settings import Settings
+from service.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 SQLITE_BUSY_SECONDS = 30  # the job thread writes while the API reads: wait for the lock, not fail
@@ -46,8 +46,9 @@ def make_engine(url: str) -> Engine:
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """`alembic upgrade head` (or to `revision`: a restore) on this engine (the service does it on start)."""
-    from alembic import command
     from alembic.config import Config
+
+    from alembic import command
 
     config = Config(str(ROOT / "alembic.ini"))
     config.set_main_option("script_location", str(ROOT / "alembic"))

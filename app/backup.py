@@ -27,14 +27,17 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterator
 
-from sqlalchemy import Connection, LargeBinary, MetaData, DateTime, Table, create_engine, func, select, text
+from sqlalchemy import Connection, DateTime, LargeBinary, MetaData, Table, create_engine, func, select, text
 from sqlalchemy.pool import NullPool
 
+from database import audit
+from database.clock import now
+from database.engine import Database, upgrade
 from hearback.errors import ConflictError, InputError
-from speakers import audit, index_sync
-from speakers.db import Database, upgrade
+from sessions.tables import Session
+from speakers import index_sync
 from speakers.matching import FaissMatcher
-from speakers.models import Session, Speaker, now
+from speakers.tables import Speaker
 from speakers.voice_audio import VoiceAudio
 
 FORMAT = 1

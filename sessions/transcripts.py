@@ -13,22 +13,23 @@ from typing import Any, Optional, Sequence
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session as DbSession
 
+from database import audit
+from database.engine import get_owned
 from hearback.errors import InputError, NotFoundError
 from hearback.result import Identification, Segment, Transcript, Turn, Word
-from speakers import audit
+from hearback.vectors import checked_unit
+from sessions.tables import ActionItem, Cluster, Session, Status, Utterance
 from speakers.consent import Consent, record_consent, require
-from speakers.db import get_owned
 from speakers.enrichment import Guard, enrich
 from speakers.enrolment import add_voiceprint
 from speakers.identification import Embedder, identify
 from speakers.matching import Matcher, entry_of
-from speakers.models import ActionItem, Cluster, Session, Speaker, Utterance
 from speakers.roster import add_speaker, get_speaker
-from speakers.vectors import unit
+from speakers.tables import Speaker
 
 TRANSCRIPT_META = ("model", "timings", "quality", "processing_time", "turns")  # kept on the session as they came
 NAMED_BY_HAND = 1.0  # the score of a cluster a person named: certain
-DONE = "done"  # a session's status once its transcript is stored
+DONE = Status.DONE.value  # a session's status once its transcript is stored
 
 
 def get_session(db: DbSession, workspace: str, session_id: str) -> Session:
@@ -39,7 +40,7 @@ def get_session(db: DbSession, workspace: str, session_id: str) -> Session:
 def add_session(db: DbSession, workspace: str, title: str = "", tag: str = "",
                 recorded_at: Optional[datetime] = None) -> Session:
     """A new, pending session in `db`; the caller commits (with its job)."""
-    session = Session(workspace=workspace, title=title or "", tag=tag or "", recorded_at=recorded_at, status="pending")
+    session = Session(workspace=workspace, title=title or "", tag=tag or "", recorded_at=recorded_at, status=Status.PENDING.value)
     db.add(session)
     db.flush()
     return session
@@ -73,7 +74,7 @@ def mark_failed(db: DbSession, session_id: Optional[str]) -> None:
     transcript is stored stays done."""
     session = db.get(Session, session_id) if session_id else None
     if session is not None and session.status != DONE:
-        session.status = "failed"
+        session.status = Status.FAILED.value
 
 
 def is_stored(db: DbSession, session_id: Optional[str]) -> bool:
@@ -110,7 +111,7 @@ def store_transcript(db: DbSession, matcher: Matcher, workspace: str, session_id
     speech = transcript.quality.get("speaker_seconds") or {}
     for label, vector in vectors.items():
         match = found.get(label)
-        db.add(Cluster(session_id=session.id, label=label, embedder=transcript.embedder, vector=unit(vector).tobytes(),
+        db.add(Cluster(session_id=session.id, label=label, embedder=transcript.embedder, vector=checked_unit(vector).tobytes(),
                        speaker_id=owner.get(label), score=match.score if match else 0.0,
                        speech_seconds=float(speech.get(label, 0.0))))
     for segment in transcript.segments:

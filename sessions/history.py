@@ -9,8 +9,8 @@ from typing import Optional
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session as DbSession
 
-from speakers.folding import fold
-from speakers.models import Session, Utterance
+from database.folding import fold
+from sessions.tables import Session, Utterance
 from speakers.roster import get_speaker
 
 
@@ -20,7 +20,7 @@ class HistoryFilter:
     tag: Optional[str] = None
     since: Optional[datetime] = None
     until: Optional[datetime] = None
-    text: Optional[str] = None  # words to look for, case- and accent-insensitive (`speakers.folding`)
+    text: Optional[str] = None  # words to look for, case- and accent-insensitive (`database.folding`)
 
 
 @dataclass

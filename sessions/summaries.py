@@ -13,13 +13,15 @@ from typing import Any, Optional
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session as DbSession
 
+from database.clock import now
+from database.engine import get_owned
 from hearback.errors import ConflictError, NotFoundError
 from hearback.summary import ActionItem as Item, Outcome, Summary, markdown
-from speakers.db import get_owned
-from speakers.models import ActionItem, Cluster, Session, SessionSummary, Speaker, now
+from sessions.tables import ActionItem, Cluster, Session, SessionSummary, Status
 from speakers.roster import get_speaker
+from speakers.tables import Speaker
 
-PENDING, DONE, FAILED = "pending", "done", "failed"
+PENDING, DONE, FAILED = Status.PENDING.value, Status.DONE.value, Status.FAILED.value
 
 
 def get_summary(db: DbSession, workspace: str, session_id: str) -> SessionSummary:

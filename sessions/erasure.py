@@ -16,11 +16,13 @@ from typing import Any, Optional
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session as DbSession
 
-from speakers import audit, index_sync
+from database import audit
+from sessions.tables import ActionItem, Cluster, SessionSummary, Utterance
+from speakers import index_sync
 from speakers.consent import withdraw
 from speakers.matching import Matcher
-from speakers.models import ActionItem, Cluster, SessionSummary, Speaker, Utterance, Voiceprint
 from speakers.roster import get_speaker
+from speakers.tables import Speaker, Voiceprint
 from speakers.voice_audio import VoiceAudio
 
 NEUTRAL = "SPEAKER"  # in a summary of a session where the person had no cluster of their own

@@ -9,12 +9,30 @@ from __future__ import annotations
 
 import getpass
 import socket
+from datetime import datetime
 from typing import Any, Optional
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session as DbSession
+from sqlalchemy import JSON, Integer, String, func, select
+from sqlalchemy.orm import Mapped, Session as DbSession, mapped_column
 
-from speakers.models import AuditEntry
+from database.base import Base
+from database.clock import now
+
+
+class AuditEntry(Base):
+    """Something done to personal data: consent, enrolment, enrichment, export, erasure, purge.
+    `speaker_id` is kept as text (no foreign key): the entry outlives the speaker it names."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    workspace: Mapped[str] = mapped_column(String(100), default="default", index=True)
+    at: Mapped[datetime] = mapped_column(default=now, index=True)
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(30), index=True)
+    speaker_id: Mapped[Optional[str]] = mapped_column(String(32), default=None, index=True)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
 
 # `delete`: a session deleted by a person (`purge`: by the retention setting)
 ACTIONS = ("consent", "enrol", "enrich", "export", "erase", "reembed", "purge", "delete", "restore")

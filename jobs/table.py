@@ -1,19 +1,47 @@
-"""The jobs table: repository functions on a `db`, each one unit of work where it writes."""
+"""The jobs table and its repository functions on a `db`, each one unit of work where it writes."""
 
 from __future__ import annotations
 
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import Enum
 from pathlib import Path
 from typing import Any, Optional
 
-from sqlalchemy import and_, or_, select, update
-from sqlalchemy.orm import Session as DbSession
+from sqlalchemy import JSON, Float, ForeignKey, String, Text, and_, or_, select, update
+from sqlalchemy.orm import Mapped, Session as DbSession, mapped_column
 
+from database.base import Base, new_id
+from database.clock import now
+from database.engine import get_owned
 from hearback.errors import NotFoundError
-from speakers.db import get_owned
-from speakers.models import Job, now
+
+
+class Job(Base):
+    """A transcription job of the service: state, progress, request, result."""
+
+    __tablename__ = "jobs"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    workspace: Mapped[str] = mapped_column(String(100), default="default")
+    session_id: Mapped[Optional[str]] = mapped_column(ForeignKey("sessions.id", ondelete="SET NULL"), default=None)
+    state: Mapped[str] = mapped_column(String(20), default="queued", index=True)
+    stage: Mapped[str] = mapped_column(String(50), default="")
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    error: Mapped[str] = mapped_column(Text, default="")
+    # the error's `code` and `details` (hearback.errors), so that a page can word it in its language
+    error_code: Mapped[str] = mapped_column(String(50), default="")
+    error_details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    request: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    audio_path: Mapped[str] = mapped_column(String(1000), default="")
+    webhook_url: Mapped[str] = mapped_column(String(2000), default="")
+    webhook_attempts: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    audio_expires_at: Mapped[Optional[datetime]] = mapped_column(default=None, index=True)
+    events: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)  # audio kept/deleted, ...
+    webhook_state: Mapped[str] = mapped_column(String(20), default="")  # "", "sending:<t>", "sent", "failed"
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    updated_at: Mapped[datetime] = mapped_column(default=now, onupdate=now)
+    finished_at: Mapped[Optional[datetime]] = mapped_column(default=None)
 
 
 class JobState(str, Enum):

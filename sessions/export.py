@@ -18,10 +18,13 @@ from typing import Any, BinaryIO, Optional
 from sqlalchemy import select
 from sqlalchemy.orm import Session as DbSession
 
-from speakers import audit
+from database import audit
+from database.audit import AuditEntry
+from database.clock import now
+from sessions.tables import ActionItem, Session, Utterance
 from speakers.consent import records
-from speakers.models import ActionItem, AuditEntry, Session, Utterance, Voiceprint, now
 from speakers.roster import get_speaker
+from speakers.tables import Voiceprint
 from speakers.voice_audio import VoiceAudio
 
 README = """Hearback: everything this service holds about {name} (speaker {id}), exported {at} UTC.

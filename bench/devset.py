@@ -18,8 +18,8 @@ from typing import Iterator, Optional
 
 import numpy as np
 
+from bench.evaluation import read_rttm
 from hearback.decode import SAMPLE_RATE, decode
-from hearback.evaluation import read_rttm
 
 AUDIO = Path(__file__).resolve().parents[2] / "shared" / "audio"
 TUNE, TEST = "tune", "test"

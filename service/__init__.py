@@ -1,0 +1,1 @@
+"""The service's settings: the library's (`hearback.settings`) and the service's own."""
