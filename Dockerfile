@@ -15,12 +15,8 @@ ARG BASE=nvidia/cuda:12.8.1-cudnn-runtime-ubuntu22.04
 # jobs/, api/, app/ and the `service` extra: database, FAISS, FastAPI, S3) is not part of this image.
 FROM ${BASE} AS build
 ENV DEBIAN_FRONTEND=noninteractive PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
-# Ubuntu's security updates replace package versions: pinning them breaks the build within weeks.
-# hadolint ignore=DL3008
-RUN apt-get update && apt-get install -y --no-install-recommends \
-        python3 python3-venv python3-dev build-essential \
-    && rm -rf /var/lib/apt/lists/*
-RUN python3 -m venv /opt/venv
+COPY docker/python-build-env.sh /tmp/
+RUN sh /tmp/python-build-env.sh
 ENV PATH=/opt/venv/bin:$PATH
 WORKDIR /app
 # The dependencies alone, from pyproject.toml (an empty package stands in for the code and is

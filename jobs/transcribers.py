@@ -29,7 +29,8 @@ STATUS_FAILURES = 60  # status requests in a row that may fail (time-out, connec
 
 @dataclass
 class JobContext:
-    """What a transcriber may tell the job it works for."""
+    """What a transcriber may tell the job it works for (passed as `context`; `job` names only the
+    jobs table's row, and RunPod's request dict in handler.py)."""
 
     job_id: str
     progress: Callable[[Stage, float], None]
@@ -42,7 +43,7 @@ class HandedBack(Exception):
 
 
 class Transcriber(Protocol):
-    def transcribe(self, source: AudioSource, options: Options, job: JobContext,
+    def transcribe(self, source: AudioSource, options: Options, context: JobContext,
                    participants: Sequence[KnownVoice] = ()) -> Transcript:
         """`participants`: the voiceprints of the people the recording expects (each named by its
         speaker id): they anchor the diarization, and the clusters they take come back named."""
@@ -54,10 +55,10 @@ class LocalTranscriber:
     def __init__(self, models: OnDemandPipeline, settings: Settings, storage: Optional[AudioStorage]):
         self.models, self.settings, self.storage = models, settings, storage
 
-    def transcribe(self, source: AudioSource, options: Options, job: JobContext,
+    def transcribe(self, source: AudioSource, options: Options, context: JobContext,
                    participants: Sequence[KnownVoice] = ()) -> Transcript:
-        with local_copy(source, self.settings, self.storage, job.progress) as path:
-            return self.models.get().transcribe_file(path, options, progress=job.progress,
+        with local_copy(source, self.settings, self.storage, context.progress) as path:
+            return self.models.get().transcribe_file(path, options, progress=context.progress,
                                                      voiceprints=list(participants) or None)
 
 
@@ -72,16 +73,16 @@ class RunPodTranscriber:
         self.settings, self.storage = settings, storage
         self.endpoint = runpod.Endpoint(settings.runpod_endpoint_id, api_key=settings.runpod_api_key)
 
-    def transcribe(self, source: AudioSource, options: Options, job: JobContext,
+    def transcribe(self, source: AudioSource, options: Options, context: JobContext,
                    participants: Sequence[KnownVoice] = ()) -> Transcript:
         payload: dict[str, Any] = {"language": options.language, "min_speakers": options.min_speakers,
                                    "max_speakers": options.max_speakers}
         payload = {k: v for k, v in payload.items() if v is not None}
         if participants:  # the worker anchors on them; names are speaker ids, so they come back as ids
-            payload["speakers"] = [{"name": vp.name, "embedding": [float(x) for x in vp.vector], "model": vp.model}
+            payload["speakers"] = [{"name": vp.name, "embedding": [float(x) for x in vp.vector], "model": vp.embedder}
                                    for vp in participants]
-        payload.update(remote_audio(source, self.settings, self.storage, job.job_id, job.event))
-        job.progress(Stage.QUEUED, 0.0)
+        payload.update(remote_audio(source, self.settings, self.storage, context.job_id, context.event))
+        context.progress(Stage.QUEUED, 0.0)
         self.failures = 0
         remote = self.endpoint.run(payload)
         while True:
@@ -92,7 +93,7 @@ class RunPodTranscriber:
             if status in RUNPOD_ENDED_BADLY:
                 error = str(state.get("error") or "no error message")[:ERROR_CHARS]
                 raise InputError(f"the RunPod job ended {status}: {error}")
-            job.progress(Stage.QUEUED if status == RUNPOD_WAITING else Stage.REMOTE, 0.0)
+            context.progress(Stage.QUEUED if status == RUNPOD_WAITING else Stage.REMOTE, 0.0)
             time.sleep(POLL_SECONDS)
 
     def _status(self, remote_id: str) -> dict[str, Any]:

@@ -252,6 +252,7 @@ class Translator(http.server.BaseHTTPRequestHandler):
     worker = ""
     base = ""
     seen: list = []
+    bodies: list = []  # (method, path, JSON body) of every POST, as the SDK sent it
     results: dict = {}
 
     def log_message(self, *args):
@@ -267,6 +268,7 @@ class Translator(http.server.BaseHTTPRequestHandler):
     def do_POST(self):
         self.seen.append((self.command, self.path, self.headers.get("Authorization")))
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.bodies.append((self.command, self.path, json.loads(body or b"null")))
         action = self.path.strip("/").split("/")[1]
         response = httpx.post(f"{self.worker}/{action}", content=body,
                               headers={"Content-Type": "application/json"}, timeout=600)

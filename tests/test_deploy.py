@@ -178,7 +178,7 @@ def test_dockerignore_sends_only_what_the_images_copy():
                 if line.strip() and not line.startswith("#")]
     sources = {source for path in (WORKER, SERVICE) for instruction, args in instructions(path)
                if instruction == "COPY" and not args.startswith("--from") for source in args.split()[:-1]}
-    assert {"hearback", "handler.py", "alembic", "docker/bake_models.py"} <= sources
+    assert {"hearback", "handler.py", "alembic", "docker/bake_models.py", "docker/python-build-env.sh"} <= sources
     for source in sources:
         assert not dockerignored(source, patterns), f"{source} is copied but .dockerignore leaves it out"
         assert (ROOT / source).exists(), source
@@ -249,7 +249,10 @@ def test_dependencies_install_before_the_code_is_copied():
         deps = next(args for instruction, args in build
                     if instruction == "RUN" and re.search(r'pip install "\.\[\w+(,\w+)*\]"', args))
         assert "pip uninstall -y hearback" in deps, path
-        assert [args for instruction, args in build if instruction == "COPY"] == ["pyproject.toml ./"], path
+        # the shared build step (Python, compilers, /opt/venv: docker/python-build-env.sh), then
+        # pyproject.toml alone
+        assert [args for instruction, args in build if instruction == "COPY"] == [
+            "docker/python-build-env.sh /tmp/", "pyproject.toml ./"], path
         venv = final.index(("COPY", "--from=build /opt/venv /opt/venv"))
         code = next(i for i, (instruction, args) in enumerate(final)
                     if instruction == "COPY" and args.startswith("hearback "))

@@ -39,6 +39,30 @@ def test_jobs_go_to_runpod_and_come_back_named(runpod_endpoint, pipeline, tmp_pa
     assert result["timings"]["fetch"] >= 0 and result["timings"]["asr"] > 0
 
 
+def test_participants_travel_to_the_runpod_worker_and_come_back_named(runpod_endpoint, pipeline, tmp_path):
+    """Participants' voiceprints go in the worker's `speakers` (name, embedding, embedder as
+    `model`): the worker anchors on them and the clusters come back as their speaker ids."""
+    from service.settings import Settings
+
+    settings = Settings(data_dir=tmp_path / "data", database_url=f"sqlite:///{tmp_path}/db.sqlite", api_key=KEY,
+                        min_enrol_seconds=3.0, runpod_endpoint_id="hearback-test", runpod_api_key="rp-key")
+    with service_client(settings, pipeline) as client:
+        for name in ENROL:
+            enrol(client, name)
+        samples, _ = meeting()
+        wav = write_wav(tmp_path / "meeting.wav", samples).read_bytes()
+        job = client.post("/transcriptions", files={"audio": ("m.wav", wav, "audio/wav")},
+                          data={"language": "en", "participants": ",".join(ENROL)}).json()
+        done = client.app.state.runner.wait(job["id"], timeout=300)
+        assert done.state == "done", done.error
+        result = client.get(f"/transcriptions/{job['id']}/result").json()
+    assert {i["name"] for i in result["identified_speakers"] if i["name"]} == set(ENROL)
+    sent = [body for method, path, body in runpod_endpoint.bodies if path.endswith("/run")]
+    speakers = sent[-1]["input"]["speakers"]
+    assert {s["model"] for s in speakers} == {pipeline.embedder_name}
+    assert all(len(s["embedding"]) == pipeline.embedding_dim for s in speakers)
+
+
 def test_a_failed_runpod_job_says_why(runpod_endpoint, pipeline, tmp_path):
     """The worker refuses the job (an audio_url it may not fetch): the job fails with the worker's
     own words, read through the SDK's public status request."""
