@@ -110,6 +110,7 @@ class ErasureOut(BaseModel):
     voiceprints: int
     audio_files: int
     name_forgotten: bool
+    clusters: int = Field(default=0, description="session clusters whose stored voice vector was voided")
     audio_errors: list[str]
 
 
