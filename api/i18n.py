@@ -76,6 +76,9 @@ FRENCH_PROBLEMS = {
     "cluster_voice_erased": "La voix du locuteur {label} a été effacée à la demande de la personne : elle ne peut plus "
                             "devenir une empreinte vocale ; enregistrez la personne à partir d'un nouvel échantillon, "
                             "avec son consentement.",
+    "s3_outside_uploads": "Cet objet n'est pas un envoi : l'audio s3:// d'une transcription doit se trouver directement "
+                          "sous {prefix} (obtenez-en un par POST /uploads).",
+    "s3_other_job": "Cet objet est l'audio d'une autre transcription : envoyez le fichier à nouveau (POST /uploads).",
     "bad_audio_url": "L'URL de l'audio doit être une URL http(s) ou s3://bucket/clé.",
     "sample_too_long": "L'extrait dépasse {limit:g} s : quelques minutes de cette seule personne suffisent.",
     "control_character": "Le champ « {field} » contient un caractère de contrôle : retirez-le.",

@@ -107,6 +107,7 @@ def store(db: DbSession, settings: Settings, uploads: Path, request: JobRequest,
     or in the bucket): a failure leaves no orphan session behind. The participants and group are
     resolved first (`embedder`: the one whose voiceprints they need), so that an unknown name
     stores nothing."""
+    _not_another_jobs(db, request, storage)
     group, people = resolve_participants(db, settings.workspace, request.participants, request.group, embedder)
     request.participants, request.group = [p.id for p in people], group.id if group else None
     session = add_session(db, settings.workspace, request.title, request.tag, recorded_at(request))
@@ -125,6 +126,15 @@ def store(db: DbSession, settings: Settings, uploads: Path, request: JobRequest,
         db.rollback()
         raise
     return job
+
+
+def _not_another_jobs(db: DbSession, request: JobRequest, storage: Optional[AudioStorage]) -> None:
+    """Refuse an s3:// source that is another job's object (its upload, its staged copy): a job
+    reads, and deletes when it ends, only what was uploaded for it."""
+    url = request.audio_url or ""
+    if storage is not None and storage.key_of(url) and db.get(Job, storage.owner_of(url)) is not None:
+        raise InputError(f"{url} is the audio of another job: upload the file again (POST /uploads) and give that",
+                         "s3_other_job", field="audio_url")
 
 
 def shown_to_user(message: str, job: Job) -> str:

@@ -177,9 +177,32 @@ def test_expired_presigned_url_gives_a_clear_error(client, s3):
 def test_s3_source_outside_the_bucket_and_missing_object(client):
     r = client.post("/transcriptions", data={"audio_url": "s3://someone-else/key.wav"})
     assert r.status_code == 422 and "not in this service's bucket" in r.json()["detail"]
-    job = client.post("/transcriptions", data={"audio_url": "s3://hearback-audio/nope.wav"}).json()
+    job = client.post("/transcriptions", data={"audio_url": "s3://hearback-audio/hearback/uploads/nope.wav"}).json()
     done, _ = wait(client, job["id"])
     assert done.state == "failed" and "does not exist" in done.error
+
+
+def test_an_s3_source_reaches_only_what_was_uploaded_for_the_job(client, s3):
+    """Issue 25: a job given a kept enrolment sample's key transcribed it and deleted it. Only
+    objects directly under the upload prefix are accepted, never another job's, and a job deletes
+    only its own upload at its end."""
+    _, s3_client = s3
+    sample = wav_bytes(clip("jfk.flac", 0, 5.5))
+    kept = {"hearback/voices/kennedy/1.wav": sample, "hearback/uploads/../voices/kennedy/1.wav": sample,
+            "hearback/uploads/deeper/x.wav": sample, "other/x.wav": sample}
+    for key, body in kept.items():
+        s3_client.put_object(Bucket="hearback-audio", Key=key, Body=body)
+        r = client.post("/transcriptions", data={"audio_url": f"s3://hearback-audio/{key}"})
+        assert (r.status_code, r.json().get("code"), r.json().get("field")) == (422, "s3_outside_uploads", "audio_url"), r.text
+        assert "POST /uploads" in r.json()["detail"]
+    first = client.post("/transcriptions", files={"audio": ("a.wav", sample, "audio/wav")}, data={"language": "en"}).json()
+    theirs = f"s3://hearback-audio/hearback/uploads/{first['id']}.wav"
+    s3_client.put_object(Bucket="hearback-audio", Key=theirs.split("/", 3)[3], Body=sample)  # e.g. its staged copy
+    r = client.post("/transcriptions", data={"audio_url": theirs})
+    assert (r.status_code, r.json().get("code")) == (422, "s3_other_job"), r.text
+    wait(client, first["id"])
+    for key in kept:
+        assert s3_client.head_object(Bucket="hearback-audio", Key=key)["ContentLength"] == len(sample)
 
 
 def test_webhook_is_signed_and_retried_until_delivered(client):
