@@ -5,7 +5,6 @@ other machines can read it). Errors name the user's file, never a server path.""
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -14,6 +13,7 @@ from typing import Optional, Sequence
 from sqlalchemy.orm import Session as DbSession
 
 from hearback.errors import InputError, check_text
+from hearback.fetch import input_name, shown_to_user as shown_as
 from hearback.pipeline import Options
 from hearback.summary.client import check as check_summary
 from jobs.audio import save_upload
@@ -22,9 +22,6 @@ from jobs.table import Job, add_job
 from service.settings import Settings
 from sessions.groups import resolve_participants
 from sessions.transcripts import add_session
-
-TEMP_NAME = re.compile(r"(?:/[^\s:'\"]*/)?hearback-[A-Za-z0-9_]+\.[A-Za-z0-9]+")  # our temporary files' names
-
 
 @dataclass
 class JobRequest:
@@ -140,9 +137,8 @@ def _not_another_jobs(db: DbSession, request: JobRequest, storage: Optional[Audi
 def shown_to_user(message: str, job: Job) -> str:
     """An error about a job's audio, naming the user's file (or URL) instead of the service's
     temporary or stored file."""
-    url = (job.request.get("audio_url") or "").split("?")[0]
-    shown = job.request.get("filename") or url or "the uploaded file"
+    shown = job.request.get("filename") or input_name(job.request.get("audio_url") or "") or "the uploaded file"
     for server_name in (job.audio_path, Path(job.audio_path).name if job.audio_path else ""):
         if server_name:
             message = message.replace(server_name, shown)
-    return TEMP_NAME.sub(shown, message)
+    return shown_as(message, shown)
