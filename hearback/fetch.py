@@ -186,6 +186,17 @@ def embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
     return found
 
 
+def within_allowlist(host: str, allowlist: tuple[str, ...]) -> bool:
+    """Whether `host` is named in `allowlist`, or every address it resolves to lies in one of its
+    ranges (one address outside is enough to refuse it, as in `resolve_allowed`)."""
+    try:
+        infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except socket.gaierror:
+        return any(entry.lower() == host.lower() for entry in allowlist)
+    addresses = {ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos}
+    return bool(addresses) and all(_allowed(host, ip, allowlist) for ip in addresses)
+
+
 def _allowed(host: str, ip: ipaddress._BaseAddress, allowlist: tuple[str, ...]) -> bool:
     for entry in allowlist:
         if entry.lower() == host.lower():

@@ -9,11 +9,12 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Optional, Sequence
+from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session as DbSession
 
 from hearback.errors import InputError, check_text
-from hearback.fetch import input_name, shown_to_user as shown_as
+from hearback.fetch import input_name, shown_to_user as shown_as, within_allowlist
 from hearback.pipeline import Options
 from hearback.summary.client import check as check_summary
 from jobs.audio import save_upload
@@ -68,6 +69,8 @@ def check(request: JobRequest, upload: Optional[Upload], settings: Settings, sto
         raise InputError("audio_url must be an http(s) URL or s3://bucket/key", "bad_audio_url")
     if request.webhook_url and not request.webhook_url.lower().startswith(("http://", "https://")):
         raise InputError("webhook_url must be an http(s) URL")
+    if request.webhook_url and settings.webhook_allowlist:
+        check_webhook_target(request.webhook_url, settings.webhook_allowlist)
     for name, value in (("title", request.title), ("tag", request.tag), ("audio_url", request.audio_url),
                         ("webhook_url", request.webhook_url), ("file name", upload and upload.filename)):
         check_text(name, value or "")
@@ -81,6 +84,15 @@ def check(request: JobRequest, upload: Optional[Upload], settings: Settings, sto
     if request.summary:
         check_summary(settings)  # no language model configured: refused now, not after the transcription
     recorded_at(request)
+
+
+def check_webhook_target(url: str, allowlist: tuple[str, ...]) -> None:
+    """Refuse a webhook_url outside HEARBACK_WEBHOOK_ALLOWLIST: without it, any key holder could
+    make the service knock on internal addresses and ports."""
+    host = urlsplit(url).hostname or ""
+    if not within_allowlist(host, allowlist):
+        raise InputError(f"webhook_url {host or url!r} is not in HEARBACK_WEBHOOK_ALLOWLIST: give a receiver it lists, "
+                         "or ask the administrator to add it", "webhook_not_allowed", field="webhook_url", host=host)
 
 
 def split_names(values: Sequence[str]) -> list[str]:

@@ -247,6 +247,37 @@ def test_a_receiver_that_never_answers_blocks_nobody(client):
         server.shutdown()
 
 
+def test_webhook_targets_outside_the_allowlist_are_refused_and_failures_say_nothing_of_the_network(
+        client, tmp_path, pipeline):
+    """Issue 25: any key holder could map internal ports through webhook_url ("Connection refused"
+    in the delivery log). HEARBACK_WEBHOOK_ALLOWLIST refuses other targets at submission, and a
+    delivery that reaches nobody is logged as a plain "not delivered"."""
+    import dataclasses
+
+    closed = f"http://127.0.0.1:{free_port()}/hook"
+    job = client.post("/transcriptions", files={"audio": ("x.wav", b"not audio at all" * 100, "audio/wav")},
+                      data={"webhook_url": closed}).json()
+    wait(client, job["id"])
+    deadline = time.time() + 10
+    while len(client.get(f"/transcriptions/{job['id']}").json()["webhook_attempts"]) < 3 and time.time() < deadline:
+        time.sleep(0.1)
+    attempts = client.get(f"/transcriptions/{job['id']}").json()["webhook_attempts"]
+    assert [(a["status"], a["error"]) for a in attempts] == [(None, "not delivered")] * 3, attempts
+    settings = dataclasses.replace(client.app.state.settings, webhook_allowlist=("127.0.0.0/8", "hooks.example.org"),
+                                   data_dir=tmp_path / "other", database_url=f"sqlite:///{tmp_path}/other.sqlite")
+    with service_client(settings, pipeline) as guarded:
+        for url in ("http://10.0.0.1:22/hook", "http://[::1]:5432/hook", "https://169.254.169.254/latest"):
+            r = guarded.post("/transcriptions", files={"audio": ("x.wav", b"x" * 100, "audio/wav")},
+                             data={"webhook_url": url})
+            assert (r.status_code, r.json().get("code"), r.json().get("field")) == (
+                422, "webhook_not_allowed", "webhook_url"), r.text
+            assert "HEARBACK_WEBHOOK_ALLOWLIST" in r.json()["detail"]
+        r = guarded.post("/transcriptions", files={"audio": ("x.wav", b"x" * 100, "audio/wav")},
+                         data={"webhook_url": closed})
+        assert r.status_code == 202, r.text
+        guarded.app.state.runner.wait(r.json()["id"], timeout=60)
+
+
 def test_failed_job_sends_a_webhook_too(client):
     server, handler, url = receiver()
     try:
