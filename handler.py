@@ -16,11 +16,11 @@ import sys
 import time
 from typing import Any, Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from hearback import allocator
-from hearback.errors import HearbackError, InputError
-from hearback.fetch import base64_audio, downloaded
+from hearback.errors import HearbackError, InputError, check_name
+from hearback.fetch import base64_audio, downloaded, input_name, shown_to_user
 from hearback.formats import render
 from hearback.identify import KnownVoice
 from hearback.pipeline import Options, Pipeline
@@ -28,6 +28,7 @@ from hearback.progress import Stage, forward_only, within
 from hearback.settings import Settings
 
 log = logging.getLogger("hearback.worker")
+NAME_LENGTH = 200  # of a speaker's name, as in the service
 
 
 class SpeakerIn(BaseModel):
@@ -35,10 +36,16 @@ class SpeakerIn(BaseModel):
     or, with `participant: false`, of someone enrolled who may come, named only at the guest bar."""
 
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=200)
+    name: str = Field(min_length=1, max_length=NAME_LENGTH)
     embedding: list[float] = Field(min_length=1)
     model: str = Field(min_length=1)
     participant: bool = True
+
+    @field_validator("name")
+    @classmethod
+    def plain_name(cls, name: str) -> str:
+        """Refused as the service refuses it: a line break would reach the JSON, the SRT and the logs."""
+        return check_name("a speaker", name, NAME_LENGTH, "name")
 
 
 class JobInput(BaseModel):
@@ -81,7 +88,7 @@ class Worker:
             return result
         except HearbackError as exc:
             log.info("job %s refused: %s", job_id, exc)
-            return {"error": str(exc)}
+            return {"error": shown_to_user(str(exc), _input_shown(job))}
         except Exception as exc:  # a bug: keep serving, tell the caller without a traceback
             log.exception("job %s failed", job_id)
             return {"error": f"internal error ({type(exc).__name__}); the worker logs have the details"}
@@ -140,6 +147,13 @@ def parse_input(raw: Any) -> JobInput:
             message = error["msg"].removeprefix("Value error, ")
             problems.append(f"{where}: {message}" if where else message)
         raise InputError("bad input: " + "; ".join(problems)) from None
+
+
+def _input_shown(job: dict[str, Any]) -> str:
+    """How an error names the job's audio: its URL (no query), or the audio_base64 input."""
+    raw = job.get("input") if isinstance(job.get("input"), dict) else {}
+    url = raw.get("audio_url")
+    return input_name(url) if isinstance(url, str) and url else "the audio_base64 audio"
 
 
 def _progress_reporter(job: dict[str, Any]):

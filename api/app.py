@@ -159,6 +159,8 @@ def _error_handlers(app: FastAPI) -> None:
         if _is_page(request):
             return error_page(request, say(exc, language_of(request)), code)
         body = {"detail": str(exc), "code": exc.code} if exc.code else {"detail": str(exc)}
+        if isinstance(exc.details.get("field"), str):  # which field of the request to correct
+            body["field"] = exc.details["field"]
         return JSONResponse(body, status_code=code)
 
     @app.exception_handler(ValueError)

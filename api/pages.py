@@ -22,7 +22,7 @@ from fastapi.templating import Jinja2Templates
 from api.deps import has_login
 from api.i18n import LANGUAGE_COOKIE, TEXT, language_of, say
 from hearback.errors import HearbackError
-from jobs.submission import TEMP_NAME
+from hearback.fetch import shown_to_user
 
 templates = Jinja2Templates(directory=str(Path(__file__).resolve().parent / "templates"))
 KEPT = "f_"  # query parameters that carry a refused form's values back to it
@@ -121,8 +121,8 @@ def shown_on(path: str) -> Callable:
 
 def named_as_sent(exc: HearbackError, filename: str) -> HearbackError:
     """The error with our temporary files' names replaced by the name the user's file had."""
-    exc.args = tuple(TEMP_NAME.sub(filename, a) if isinstance(a, str) else a for a in exc.args)
-    exc.details = {k: TEMP_NAME.sub(filename, v) if isinstance(v, str) else v for k, v in exc.details.items()}
+    exc.args = tuple(shown_to_user(a, filename) if isinstance(a, str) else a for a in exc.args)
+    exc.details = {k: shown_to_user(v, filename) if isinstance(v, str) else v for k, v in exc.details.items()}
     return exc
 
 

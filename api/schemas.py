@@ -14,6 +14,8 @@ class Problem(BaseModel):
     detail: str
     code: Optional[str] = Field(default=None, description="the kind of problem, stable across releases "
                                 "(e.g. duplicate_name, sample_too_short), for clients that word it themselves")
+    field: Optional[str] = Field(default=None, description="the request's field to correct, when one is at fault "
+                                 "(e.g. audio_url, webhook_url)")
 
 
 class SpeakerCreate(BaseModel):
@@ -110,6 +112,7 @@ class ErasureOut(BaseModel):
     voiceprints: int
     audio_files: int
     name_forgotten: bool
+    clusters: int = Field(default=0, description="session clusters whose stored voice vector was voided")
     audio_errors: list[str]
 
 

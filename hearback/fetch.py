@@ -15,6 +15,7 @@ import contextlib
 import http.client
 import ipaddress
 import os
+import re
 import socket
 import ssl
 import tempfile
@@ -28,6 +29,8 @@ from hearback.errors import FetchError, InputError
 from hearback.settings import Settings
 
 MAX_REDIRECTS = 5
+TEMP_PREFIX = "hearback-"  # of every temporary file: errors name the user's input instead (`shown_to_user`)
+TEMP_NAME = re.compile(r"(?:/[^\s:'\"]*/)?" + TEMP_PREFIX + r"[A-Za-z0-9_]+\.[A-Za-z0-9]+")
 CHUNK = 256 * 1024
 # IPv6 forms that carry an IPv4 address in their last 32 bits (and are "global" to `ipaddress`).
 NAT64 = ipaddress.ip_network("64:ff9b::/96")  # RFC 6052 well-known prefix
@@ -74,6 +77,17 @@ def downloaded(url: str, settings: Settings,
     with _temp_path(suffix=_suffix_of(urlsplit(url).path)) as path:
         size = download(url, path, settings, progress)
         yield FetchedAudio(path, url, size)
+
+
+def shown_to_user(message: str, shown: str) -> str:
+    """`message` with every temporary file's name (or path) replaced by `shown`, what the user gave:
+    a user never knew the temporary file, and its name tells them nothing."""
+    return TEMP_NAME.sub(lambda _: shown, message)
+
+
+def input_name(url: str) -> str:
+    """How an error names an audio_url: without its query (a presigned URL's signature stays out)."""
+    return url.split("?", 1)[0].split("#", 1)[0]
 
 
 @contextlib.contextmanager
@@ -172,6 +186,17 @@ def embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
     return found
 
 
+def within_allowlist(host: str, allowlist: tuple[str, ...]) -> bool:
+    """Whether `host` is named in `allowlist`, or every address it resolves to lies in one of its
+    ranges (one address outside is enough to refuse it, as in `resolve_allowed`)."""
+    try:
+        infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except socket.gaierror:
+        return any(entry.lower() == host.lower() for entry in allowlist)
+    addresses = {ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos}
+    return bool(addresses) and all(_allowed(host, ip, allowlist) for ip in addresses)
+
+
 def _allowed(host: str, ip: ipaddress._BaseAddress, allowlist: tuple[str, ...]) -> bool:
     for entry in allowlist:
         if entry.lower() == host.lower():
@@ -248,7 +273,7 @@ def _save_body(response, dest: Path, settings: Settings, deadline: float, url: s
 
 @contextlib.contextmanager
 def _temp_path(suffix: str) -> Iterator[Path]:
-    fd, name = tempfile.mkstemp(prefix="hearback-", suffix=suffix)
+    fd, name = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=suffix)
     os.close(fd)
     try:
         yield Path(name)

@@ -4,7 +4,8 @@ exchange format of NIST, read by pyannote.metrics and dscore) lists who spoke wh
 included, one turn per line.
 
 Names and texts are escaped for each format: a line break, a control character or an arrow `-->`
-in a speaker's name or a segment's text can never end a cue, start a new one or forge a line.
+in a speaker's name or a segment's text can never end a cue, start a new one or forge a line, and
+a name's markup never reaches a player (stripped in SRT, entities in WebVTT).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from hearback.result import Transcript
 FORMATS = ("json", "srt", "vtt", "txt", "rttm")
 RTTM_FILE = "hearback"  # the file id of RTTM lines (the recording has no name of its own here)
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")  # line breaks (also Unicode's) and control characters
+MARKUP = re.compile(r"</?[A-Za-z][^<>]*>|\{\\[^{}]*\}")  # SRT players' HTML-like tags and {\an8}-style overrides
+INERT = str.maketrans("<", "\u2039")  # a lone `<` left in a name: ‹, which opens no tag
 
 
 def check_format(name: str | None) -> str:
@@ -47,7 +50,7 @@ def render(transcript: Transcript | Mapping[str, Any], fmt: str) -> str:
 def to_srt(segments: list[Mapping[str, Any]]) -> str:
     blocks = []
     for i, s in enumerate(segments, 1):
-        text = f"[{one_line(s['speaker'])}] {one_line(s['text'])}" if s.get("speaker") else one_line(s["text"])
+        text = f"[{_srt_name(s['speaker'])}] {one_line(s['text'])}" if s.get("speaker") else one_line(s["text"])
         blocks.append(f"{i}\n{timestamp(s['start'], ',')} --> {timestamp(s['end'], ',')}\n{text}\n")
     return "\n".join(blocks)
 
@@ -114,6 +117,12 @@ def one_line(text: str) -> str:
     while "-->" in flat:
         flat = flat.replace("-->", "->")
     return flat
+
+
+def _srt_name(name: str) -> str:
+    """A speaker's name in SRT, which has no escaping: its markup is dropped (a name `<b>Eve</b>` would
+    show bold, `<font>` recolour the line), what remains is one line where no `<` is left to open a tag."""
+    return " ".join(one_line(MARKUP.sub("", str(name))).translate(INERT).split())
 
 
 def _flat(text: str) -> str:

@@ -87,7 +87,7 @@ def remote_audio(source: AudioSource, settings: Settings, storage: Optional[Audi
         return {"audio_url": storage.presigned_get(source.s3_key)}
     if storage is not None:
         upload = _kept_upload(source)
-        key = f"{settings.s3_prefix.strip('/')}/{job_id}{upload.suffix}".lstrip("/")
+        key = storage.upload_key(f"{job_id}{upload.suffix}")
         storage.client.upload_file(str(upload), storage.bucket, key)
         event(STAGED, f"s3://{storage.bucket}/{key}")
         return {"audio_url": storage.presigned_get(key)}

@@ -12,6 +12,7 @@ import logging
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Optional
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session as DbSession
@@ -97,18 +98,27 @@ def _delete(db, storage: Optional[AudioStorage], job: Job) -> None:
     if job.audio_path:
         Path(job.audio_path).unlink(missing_ok=True)
         add_event(db, job.id, DELETED, f"upload {job.request.get('filename') or Path(job.audio_path).suffix}")
-    for source in _bucket_objects(job, storage):
+    for source in _bucket_objects(db, job, storage):
         error = storage.delete(storage.key_of(source))
         add_event(db, job.id, DELETION_FAILED if error else DELETED, source + (f": {error}" if error else ""))
     update_job(db, job.id, audio_expires_at=None)
 
 
-def _bucket_objects(job: Job, storage: Optional[AudioStorage]) -> list[str]:
+def _bucket_objects(db: DbSession, job: Job, storage: Optional[AudioStorage]) -> list[str]:
     """The job's objects in our bucket: a staged copy of its upload, its s3:// source."""
     if storage is None:
         return []
     sources = [e["detail"] for e in job.events if e["event"] == STAGED]
     url = job.request.get("audio_url") or ""
-    if url.startswith(f"s3://{storage.bucket}/"):
+    if url.startswith(f"s3://{storage.bucket}/") and _uploaded_for(db, storage, job, url):
         sources.append(url)
     return sources
+
+
+def _uploaded_for(db: DbSession, storage: AudioStorage, job: Job, url: str) -> bool:
+    """Whether the s3:// source is an upload of this job's own (under the upload prefix, not another
+    job's object): a job submitted before that rule (issue 25) never deletes anything else."""
+    if not storage.is_upload_key(urlsplit(url).path.lstrip("/")):
+        return False
+    owner = storage.owner_of(url)
+    return owner == job.id or db.get(Job, owner) is None

@@ -60,14 +60,16 @@ class AudioStorage:
 
     def upload_form(self, filename: str = "") -> UploadForm:
         """A presigned POST form: the browser or n8n sends the file straight to the bucket."""
-        key = f"{self.settings.s3_prefix.strip('/')}/{uuid.uuid4().hex}{suffix_of(filename, '')}".lstrip("/")
+        key = self.upload_key(f"{uuid.uuid4().hex}{suffix_of(filename, '')}")
         cap = self.settings.max_bytes
         form = self.client.generate_presigned_post(
             self.bucket, key, Conditions=[["content-length-range", 1, cap]], ExpiresIn=self.settings.upload_expiry)
         return UploadForm(form["url"], form["fields"], f"s3://{self.bucket}/{key}", self.settings.upload_expiry, cap)
 
     def key_of(self, source: str) -> Optional[str]:
-        """The object key when `source` is s3://<our bucket>/key, else None."""
+        """The object key when `source` is s3://<our bucket>/<upload prefix>/name, else None. A job
+        reads, and at its end deletes, its source: anything else of the bucket (kept enrolment
+        samples, other folders) is refused, so only what was uploaded for jobs can be named."""
         parts = urlsplit(source)
         if parts.scheme != "s3":
             return None
@@ -76,14 +78,32 @@ class AudioStorage:
         key = parts.path.lstrip("/")
         if not key:
             raise InputError(f"{source} names no object")
+        if not self.is_upload_key(key):
+            where = f"s3://{self.bucket}/{self.upload_key('')}"
+            raise InputError(f"{source} is not an upload: a job's s3:// audio must be an object directly under {where} "
+                             "(get one from POST /uploads)", "s3_outside_uploads", field="audio_url", prefix=where)
         return key
+
+    def upload_key(self, name: str) -> str:
+        """The key of upload `name` (HEARBACK_S3_PREFIX/name): every object a job may read."""
+        return f"{self.settings.s3_prefix.strip('/')}/{name}".lstrip("/")
+
+    def owner_of(self, source: str) -> str:
+        """The job id an upload's object is named after (its own upload or staged copy: `<job id>.wav`);
+        a form upload's is a fresh random id that no job has."""
+        return Path(urlsplit(source).path).name.split(".", 1)[0]
+
+    def is_upload_key(self, key: str) -> bool:
+        """Whether `key` is an object directly under the upload prefix (no '..' or sub-folder)."""
+        name = key[len(self.upload_key('')):]
+        return key.startswith(self.upload_key('')) and bool(name) and "/" not in name and name not in (".", "..")
 
     def put_upload(self, path: Path, job_id: str, filename: str) -> str:
         """Stream an upload into the bucket (parts of UPLOAD_PART bytes, never the whole file in
         memory); returns its s3:// address."""
         from boto3.s3.transfer import TransferConfig
 
-        key = f"{self.settings.s3_prefix.strip('/')}/{job_id}{suffix_of(filename)}".lstrip("/")
+        key = self.upload_key(f"{job_id}{suffix_of(filename)}")
         config = TransferConfig(multipart_chunksize=UPLOAD_PART, max_concurrency=UPLOAD_THREADS)
         self.client.upload_file(str(path), self.bucket, key, Config=config)
         return f"s3://{self.bucket}/{key}"

@@ -5,15 +5,16 @@ other machines can read it). Errors name the user's file, never a server path.""
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Optional, Sequence
+from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session as DbSession
 
 from hearback.errors import InputError, check_text
+from hearback.fetch import input_name, shown_to_user as shown_as, within_allowlist
 from hearback.pipeline import Options
 from hearback.summary.client import check as check_summary
 from jobs.audio import save_upload
@@ -22,9 +23,6 @@ from jobs.table import Job, add_job
 from service.settings import Settings
 from sessions.groups import resolve_participants
 from sessions.transcripts import add_session
-
-TEMP_NAME = re.compile(r"(?:/[^\s:'\"]*/)?hearback-[A-Za-z0-9_]+\.[A-Za-z0-9]+")  # our temporary files' names
-
 
 @dataclass
 class JobRequest:
@@ -71,6 +69,8 @@ def check(request: JobRequest, upload: Optional[Upload], settings: Settings, sto
         raise InputError("audio_url must be an http(s) URL or s3://bucket/key", "bad_audio_url")
     if request.webhook_url and not request.webhook_url.lower().startswith(("http://", "https://")):
         raise InputError("webhook_url must be an http(s) URL")
+    if request.webhook_url and settings.webhook_allowlist:
+        check_webhook_target(request.webhook_url, settings.webhook_allowlist)
     for name, value in (("title", request.title), ("tag", request.tag), ("audio_url", request.audio_url),
                         ("webhook_url", request.webhook_url), ("file name", upload and upload.filename)):
         check_text(name, value or "")
@@ -84,6 +84,15 @@ def check(request: JobRequest, upload: Optional[Upload], settings: Settings, sto
     if request.summary:
         check_summary(settings)  # no language model configured: refused now, not after the transcription
     recorded_at(request)
+
+
+def check_webhook_target(url: str, allowlist: tuple[str, ...]) -> None:
+    """Refuse a webhook_url outside HEARBACK_WEBHOOK_ALLOWLIST: without it, any key holder could
+    make the service knock on internal addresses and ports."""
+    host = urlsplit(url).hostname or ""
+    if not within_allowlist(host, allowlist):
+        raise InputError(f"webhook_url {host or url!r} is not in HEARBACK_WEBHOOK_ALLOWLIST: give a receiver it lists, "
+                         "or ask the administrator to add it", "webhook_not_allowed", field="webhook_url", host=host)
 
 
 def split_names(values: Sequence[str]) -> list[str]:
@@ -107,6 +116,7 @@ def store(db: DbSession, settings: Settings, uploads: Path, request: JobRequest,
     or in the bucket): a failure leaves no orphan session behind. The participants and group are
     resolved first (`embedder`: the one whose voiceprints they need), so that an unknown name
     stores nothing."""
+    _not_another_jobs(db, request, storage)
     group, people = resolve_participants(db, settings.workspace, request.participants, request.group, embedder)
     request.participants, request.group = [p.id for p in people], group.id if group else None
     session = add_session(db, settings.workspace, request.title, request.tag, recorded_at(request))
@@ -127,12 +137,20 @@ def store(db: DbSession, settings: Settings, uploads: Path, request: JobRequest,
     return job
 
 
+def _not_another_jobs(db: DbSession, request: JobRequest, storage: Optional[AudioStorage]) -> None:
+    """Refuse an s3:// source that is another job's object (its upload, its staged copy): a job
+    reads, and deletes when it ends, only what was uploaded for it."""
+    url = request.audio_url or ""
+    if storage is not None and storage.key_of(url) and db.get(Job, storage.owner_of(url)) is not None:
+        raise InputError(f"{url} is the audio of another job: upload the file again (POST /uploads) and give that",
+                         "s3_other_job", field="audio_url")
+
+
 def shown_to_user(message: str, job: Job) -> str:
     """An error about a job's audio, naming the user's file (or URL) instead of the service's
     temporary or stored file."""
-    url = (job.request.get("audio_url") or "").split("?")[0]
-    shown = job.request.get("filename") or url or "the uploaded file"
+    shown = job.request.get("filename") or input_name(job.request.get("audio_url") or "") or "the uploaded file"
     for server_name in (job.audio_path, Path(job.audio_path).name if job.audio_path else ""):
         if server_name:
             message = message.replace(server_name, shown)
-    return TEMP_NAME.sub(shown, message)
+    return shown_as(message, shown)

@@ -32,7 +32,8 @@ from sessions.transcripts import transcript_document
 
 log = logging.getLogger(__name__)
 SIGNATURE_HEADER = "X-Hearback-Signature"
-ERROR_CHARS = 300  # of an exception's text kept per attempt
+ERROR_CHARS = 300  # of an exception's text logged per attempt
+NOT_DELIVERED = "not delivered"  # an attempt that reached no receiver, as the job records it: no network detail
 LEASE_MARGIN = 30.0  # seconds a claim outlives its sender's longest possible run of tries
 # Deliveries in flight: a stopping replica waits for them (a daemon thread would die with it and
 # take the webhook along: it was claimed, so no other replica sends it)
@@ -84,8 +85,9 @@ def deliver(url: str, payload: dict[str, Any], secret: str, attempts: int = 5, t
                 headers[SIGNATURE_HEADER] = sign(body, secret)
             response = httpx.post(url, content=body, headers=headers, timeout=timeout, follow_redirects=False)
             status = response.status_code
-        except httpx.HTTPError as exc:
-            error = f"{type(exc).__name__}: {exc}"[:ERROR_CHARS]
+        except httpx.HTTPError as exc:  # the OS's words ("Connection refused") would map the network
+            log.warning("webhook %s not delivered: %s", url, f"{type(exc).__name__}: {exc}"[:ERROR_CHARS])
+            error = NOT_DELIVERED
         attempt = Attempt(started, status, error, time.time() - started)
         if on_attempt:
             on_attempt(attempt)

@@ -58,6 +58,9 @@ class Settings(LibrarySettings):
     webhook_attempts: int = setting("HEARBACK_WEBHOOK_ATTEMPTS", 5, "Tries per webhook before giving up.")
     webhook_backoff: float = setting("HEARBACK_WEBHOOK_BACKOFF", 2.0, "First retry delay in seconds (doubles each time).")
     webhook_timeout: float = setting("HEARBACK_WEBHOOK_TIMEOUT", 10.0, "Seconds to wait for a webhook receiver.")
+    webhook_allowlist: tuple[str, ...] = setting(
+        "HEARBACK_WEBHOOK_ALLOWLIST", (),
+        "Comma-separated hosts or CIDR ranges a job's webhook_url may point at; empty: any, private ones included.")
     audio_retention_hours: float = setting(
         "HEARBACK_AUDIO_RETENTION_HOURS", 0.0,
         "Hours a job's audio (upload or S3 object) is kept after the job for playback; 0: deleted when it ends.")

@@ -1,7 +1,10 @@
 """Erasure: a person asks to be forgotten.
 
-Always: their voiceprints go (and out of every replica's index), their kept enrolment audio is
-deleted, their consents are marked withdrawn, and they are never matched again. When asked
+Always: their voiceprints go (and out of every replica's index), the stored embedding of every
+session cluster matched or named for them is voided (an empty vector: it identified them as well
+as a voiceprint, and naming the cluster again would have made it one), their kept enrolment audio is
+deleted, their consents are marked withdrawn, and they are never matched again. All of it in one
+transaction. When asked
 (`forget_name`), their name also leaves the past transcripts: each line they spoke shows the
 session's neutral cluster label again (`SPEAKER_01`), action items and summaries say that label
 too, and the speaker itself is deleted with its consent records. The audit log keeps who erased
@@ -17,7 +20,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session as DbSession
 
 from database import audit
-from sessions.tables import ActionItem, Cluster, SessionSummary, Utterance
+from sessions.tables import ERASED, ActionItem, Cluster, SessionSummary, Utterance
 from speakers import index_sync
 from speakers.consent import withdraw
 from speakers.matching import Matcher
@@ -34,6 +37,7 @@ class Erasure:
     voiceprints: int
     audio_files: int
     name_forgotten: bool
+    clusters: int = 0
     audio_errors: list[str] = field(default_factory=list)
 
 
@@ -46,7 +50,9 @@ def erase(db: DbSession, matcher: Matcher, voices: Optional[VoiceAudio], workspa
         db.delete(voiceprint)
     index_sync.record(db, ids)
     withdraw(db, speaker)
-    what: dict[str, Any] = {"voiceprints": len(ids), "audio_files": len(keys), "forget_name": forget_name}
+    clusters = void_clusters(db, speaker.id)
+    what: dict[str, Any] = {"voiceprints": len(ids), "clusters": clusters, "audio_files": len(keys),
+                            "forget_name": forget_name}
     if forget_name:
         _forget_name(db, speaker)
     else:
@@ -58,7 +64,15 @@ def erase(db: DbSession, matcher: Matcher, voices: Optional[VoiceAudio], workspa
     if errors:
         audit.record(db, workspace, actor, "erase", speaker_id, audio_errors=errors)
         db.commit()
-    return Erasure(speaker_id, len(ids), len(keys), forget_name, errors)
+    return Erasure(speaker_id, len(ids), len(keys), forget_name, clusters, errors)
+
+
+def void_clusters(db: DbSession, speaker_id: str) -> int:
+    """Empty the vector of every cluster matched or named for the speaker; returns how many. The
+    clusters stay (their label still groups the session's lines), their voice does not."""
+    done = db.execute(update(Cluster).where(Cluster.speaker_id == speaker_id, Cluster.vector != ERASED)
+                      .values(vector=ERASED))
+    return done.rowcount or 0
 
 
 def _forget_name(db: DbSession, speaker: Speaker) -> None:

@@ -80,8 +80,12 @@ class GroupMember(Base):
     speaker: Mapped[Speaker] = relationship()
 
 
+ERASED = b""  # a cluster's vector once its speaker was erased: nothing left that could identify them
+
+
 class Cluster(Base):
-    """A diarized speaker inside one session, with its embedding and who it was matched to."""
+    """A diarized speaker inside one session, with its embedding (ERASED once its speaker asked to
+    be forgotten) and who it was matched to."""
 
     __tablename__ = "clusters"
     __table_args__ = (UniqueConstraint("session_id", "label", name="uq_cluster_label"),)
@@ -100,6 +104,10 @@ class Cluster(Base):
     @property
     def array(self) -> np.ndarray:
         return np.frombuffer(self.vector, dtype=np.float32)
+
+    @property
+    def erased(self) -> bool:
+        return self.vector == ERASED
 
 
 def _folded_text(context) -> str:

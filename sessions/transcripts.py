@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session as DbSession
 
 from database import audit
 from database.engine import get_owned
-from hearback.errors import InputError, NotFoundError
+from hearback.errors import ConflictError, InputError, NotFoundError
 from hearback.result import Identification, Segment, Transcript, Turn, Word
 from hearback.vectors import checked_unit
 from sessions.tables import ActionItem, Cluster, Session, Status, Utterance
@@ -190,6 +190,10 @@ def name_cluster(db: DbSession, matcher: Matcher, workspace: str, session_id: st
     cluster = db.scalar(select(Cluster).where(Cluster.session_id == session.id, Cluster.label == label))
     if cluster is None:
         raise NotFoundError(f"session {session_id} has no speaker cluster {label!r}", "cluster_not_found", label=label)
+    if cluster.erased:
+        raise ConflictError(f"the voice of cluster {label!r} was erased at its speaker's request: it cannot become a "
+                            "voiceprint again; enrol the person from a new sample, with their consent",
+                            "cluster_voice_erased", label=label)
     speaker = get_speaker(db, workspace, speaker_id) if speaker_id else add_speaker(db, workspace, new_name or "")
     record = record_consent(db, speaker, consent, workspace)
     voiceprint = add_voiceprint(db, speaker, cluster.array, cluster.embedder, source=f"session {session_id} {label}",

@@ -120,3 +120,17 @@ def test_a_name_or_text_with_line_breaks_and_arrows_forges_no_cue_or_line():
     assert len(captions) == 2 and all("\n" not in c.text for c in captions)
     lines = to_txt(segments).splitlines()
     assert len(lines) == 2 and lines[1].startswith("[00:00:03] Ann [00:00:09] Mallory: second")
+
+
+def test_a_name_carries_no_markup_into_srt_or_vtt():
+    """Issue 25: SRT kept `<b>` from a name, and players render SRT's HTML-like tags and `{\\...}`
+    overrides. Tags are stripped from names in SRT (a lone `<` becomes an inert `‹`), and
+    WebVTT's voice span holds only entities."""
+    from hearback.formats import to_srt, to_vtt
+
+    segments = [{"start": 1.0, "end": 2.0, "text": "hello", "speaker": "<b>Alice</b> <font color=red>A.</font>"},
+                {"start": 3.0, "end": 4.0, "text": "second", "speaker": "{\\an8}Bob <3 >_<"}]
+    cues = list(srt.parse(to_srt(segments)))
+    assert [c.content for c in cues] == ["[Alice A.] hello", "[Bob ‹3 >_‹] second"]
+    vtt = to_vtt(segments)
+    assert "<b>" not in vtt and "<v &lt;b&gt;Alice&lt;/b&gt; &lt;font color=red&gt;A.&lt;/font&gt;>hello" in vtt

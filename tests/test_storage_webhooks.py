@@ -177,9 +177,32 @@ def test_expired_presigned_url_gives_a_clear_error(client, s3):
 def test_s3_source_outside_the_bucket_and_missing_object(client):
     r = client.post("/transcriptions", data={"audio_url": "s3://someone-else/key.wav"})
     assert r.status_code == 422 and "not in this service's bucket" in r.json()["detail"]
-    job = client.post("/transcriptions", data={"audio_url": "s3://hearback-audio/nope.wav"}).json()
+    job = client.post("/transcriptions", data={"audio_url": "s3://hearback-audio/hearback/uploads/nope.wav"}).json()
     done, _ = wait(client, job["id"])
     assert done.state == "failed" and "does not exist" in done.error
+
+
+def test_an_s3_source_reaches_only_what_was_uploaded_for_the_job(client, s3):
+    """Issue 25: a job given a kept enrolment sample's key transcribed it and deleted it. Only
+    objects directly under the upload prefix are accepted, never another job's, and a job deletes
+    only its own upload at its end."""
+    _, s3_client = s3
+    sample = wav_bytes(clip("jfk.flac", 0, 5.5))
+    kept = {"hearback/voices/kennedy/1.wav": sample, "hearback/uploads/../voices/kennedy/1.wav": sample,
+            "hearback/uploads/deeper/x.wav": sample, "other/x.wav": sample}
+    for key, body in kept.items():
+        s3_client.put_object(Bucket="hearback-audio", Key=key, Body=body)
+        r = client.post("/transcriptions", data={"audio_url": f"s3://hearback-audio/{key}"})
+        assert (r.status_code, r.json().get("code"), r.json().get("field")) == (422, "s3_outside_uploads", "audio_url"), r.text
+        assert "POST /uploads" in r.json()["detail"]
+    first = client.post("/transcriptions", files={"audio": ("a.wav", sample, "audio/wav")}, data={"language": "en"}).json()
+    theirs = f"s3://hearback-audio/hearback/uploads/{first['id']}.wav"
+    s3_client.put_object(Bucket="hearback-audio", Key=theirs.split("/", 3)[3], Body=sample)  # e.g. its staged copy
+    r = client.post("/transcriptions", data={"audio_url": theirs})
+    assert (r.status_code, r.json().get("code")) == (422, "s3_other_job"), r.text
+    wait(client, first["id"])
+    for key in kept:
+        assert s3_client.head_object(Bucket="hearback-audio", Key=key)["ContentLength"] == len(sample)
 
 
 def test_webhook_is_signed_and_retried_until_delivered(client):
@@ -222,6 +245,37 @@ def test_a_receiver_that_never_answers_blocks_nobody(client):
         assert client.get(f"/transcriptions/{first['id']}/result").status_code == 200
     finally:
         server.shutdown()
+
+
+def test_webhook_targets_outside_the_allowlist_are_refused_and_failures_say_nothing_of_the_network(
+        client, tmp_path, pipeline):
+    """Issue 25: any key holder could map internal ports through webhook_url ("Connection refused"
+    in the delivery log). HEARBACK_WEBHOOK_ALLOWLIST refuses other targets at submission, and a
+    delivery that reaches nobody is logged as a plain "not delivered"."""
+    import dataclasses
+
+    closed = f"http://127.0.0.1:{free_port()}/hook"
+    job = client.post("/transcriptions", files={"audio": ("x.wav", b"not audio at all" * 100, "audio/wav")},
+                      data={"webhook_url": closed}).json()
+    wait(client, job["id"])
+    deadline = time.time() + 10
+    while len(client.get(f"/transcriptions/{job['id']}").json()["webhook_attempts"]) < 3 and time.time() < deadline:
+        time.sleep(0.1)
+    attempts = client.get(f"/transcriptions/{job['id']}").json()["webhook_attempts"]
+    assert [(a["status"], a["error"]) for a in attempts] == [(None, "not delivered")] * 3, attempts
+    settings = dataclasses.replace(client.app.state.settings, webhook_allowlist=("127.0.0.0/8", "hooks.example.org"),
+                                   data_dir=tmp_path / "other", database_url=f"sqlite:///{tmp_path}/other.sqlite")
+    with service_client(settings, pipeline) as guarded:
+        for url in ("http://10.0.0.1:22/hook", "http://[::1]:5432/hook", "https://169.254.169.254/latest"):
+            r = guarded.post("/transcriptions", files={"audio": ("x.wav", b"x" * 100, "audio/wav")},
+                             data={"webhook_url": url})
+            assert (r.status_code, r.json().get("code"), r.json().get("field")) == (
+                422, "webhook_not_allowed", "webhook_url"), r.text
+            assert "HEARBACK_WEBHOOK_ALLOWLIST" in r.json()["detail"]
+        r = guarded.post("/transcriptions", files={"audio": ("x.wav", b"x" * 100, "audio/wav")},
+                         data={"webhook_url": closed})
+        assert r.status_code == 202, r.text
+        guarded.app.state.runner.wait(r.json()["id"], timeout=60)
 
 
 def test_failed_job_sends_a_webhook_too(client):

@@ -2,6 +2,7 @@
 over HTTP on 127.0.0.1 (/runsync, /run + /status), audio served from loopback."""
 
 import base64
+import dataclasses
 import json
 import os
 import re
@@ -184,6 +185,36 @@ def test_each_bad_input_gets_a_clear_error_and_the_worker_goes_on(api, served_au
     assert "Traceback" not in result["error"]
     good = runsync(api, audio_base64=base64.b64encode(audio("english.wav").read_bytes()).decode(), language="en")
     assert good["status"] == "COMPLETED"
+
+
+def in_process(settings, pipeline):
+    """The worker's job handling on the test session's loaded pipeline (no subprocess, no model load)."""
+    from handler import Worker
+
+    worker = Worker.__new__(Worker)
+    worker.settings, worker.pipeline = dataclasses.replace(settings, url_allowlist=("127.0.0.1",)), pipeline
+    return worker
+
+
+def test_errors_name_the_users_input_never_the_workers_temporary_file(settings, pipeline, served_audio):
+    """Issue 25: `hearback-wuhjbwbn.wav is not a readable ...` named the worker's temporary file."""
+    worker = in_process(settings, pipeline)
+    garbage = b"RIFF" + bytes(range(256)) * 20
+    inline = worker({"id": "a", "input": {"audio_base64": base64.b64encode(garbage).decode()}})["error"]
+    fetched = worker({"id": "b", "input": {"audio_url": f"{served_audio}/corrupt.wav?sig=secret"}})["error"]
+    assert "hearback-" not in inline + fetched, (inline, fetched)
+    assert inline.startswith("the audio_base64 audio is not a readable audio"), inline
+    assert fetched.startswith(f"{served_audio}/corrupt.wav is "), fetched
+    assert "secret" not in fetched
+
+
+def test_an_inline_name_with_a_line_break_is_refused(settings, pipeline, voices):
+    """Issue 25: the worker's JSON kept raw newlines of names given inline; they are refused as the
+    service refuses them, before any work."""
+    worker = in_process(settings, pipeline)
+    speaker = {**voices[0][0], "name": "Eve\n\n99\n00:00:01,000 --> 00:00:09,000"}
+    error = worker({"id": "c", "input": {"audio_url": "http://127.0.0.1:1/never.wav", "speakers": [speaker]}})["error"]
+    assert error == "a speaker's name contains the control character U+000A: remove it and send it again", error
 
 
 def test_models_load_once_and_temp_files_are_removed(api):
