@@ -31,8 +31,8 @@ _LOOKALIKES = str.maketrans({
 
 
 def name_key(name: str) -> str:
-    """The key two names collide on (`speakers.name_key`, `groups.name_key`): NFKC without
-    invisible characters (`hearback.errors.visible`), case-folded, lookalike Cyrillic and Greek
-    letters read as the Latin ones. Accents stay: "González" and "Gonzalez" are two names, but a
-    decomposed "González" is the composed one."""
-    return unicodedata.normalize("NFC", visible(name or "").casefold().translate(_LOOKALIKES)).strip()
+    """The key two names collide on (`speakers.name_key`, `groups.name_key`) and a name is looked
+    for by: `fold` of what is visible (`hearback.errors.visible`: NFKC, no invisible characters),
+    lookalike Cyrillic and Greek letters read as the Latin ones. "Gonzalez" with a zero-width joiner,
+    a Cyrillic о, a decomposed or an accented á are all "gonzalez": one person, one name."""
+    return fold(visible(name or "")).translate(_LOOKALIKES).strip()

@@ -1,7 +1,7 @@
 """names that look the same collide: `speakers.name_key` and `groups.name_key`
 
 The key is the name as two names are compared (`database.folding.name_key`: NFKC, no invisible
-characters, case-folded, Cyrillic and Greek lookalikes read as Latin), unique per workspace.
+characters, case and accents aside, Cyrillic and Greek lookalikes read as Latin), unique per workspace.
 Existing rows are backfilled; two existing names with one key (made before this rule) keep their
 rows: the later one's key is suffixed with its id, and a new name like either is refused.
 
