@@ -23,7 +23,7 @@ from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.deps import require_api_key
-from api.guards import Guards
+from api.guards import BodyTooLarge, Guards, too_large_answer
 from api.i18n import TEXT, language_of, say
 from api.logins import Throttle
 from api.pages import LoginRequired, back, error_page, referring_page
@@ -144,6 +144,10 @@ def _error_handlers(app: FastAPI) -> None:
     @app.exception_handler(LoginRequired)
     async def login_required(_: Request, __: Exception):
         return RedirectResponse("/ui/login", status_code=303)
+
+    @app.exception_handler(BodyTooLarge)
+    async def body_too_large(request: Request, exc: BodyTooLarge):
+        return too_large_answer(request, exc)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):

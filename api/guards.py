@@ -1,7 +1,9 @@
 """What every request passes before any route reads its body (an ASGI middleware):
 
 - NUL bytes in the path or the query string: a clear 422 (never a 500 from the database);
-- a body larger than the route can take (its Content-Length): 413, before a byte is read;
+- a body larger than the route can take (its Content-Length): 413, before a byte is read; a body
+  sent without Content-Length (chunked) is counted as it streams in and cut at the same limit
+  with the same 413 (`BodyTooLarge`), before it is spooled any further;
 - authentication: the API key (X-API-Key or Authorization: Bearer) or a valid login cookie, or
   401 (the web pages' forms: back to the login page), so an unauthenticated upload is never
   spooled to disk and an unauthenticated JSON body never parsed;
@@ -20,8 +22,10 @@ from typing import Optional
 from urllib.parse import urlsplit
 
 from fastapi.concurrency import run_in_threadpool
+from fastapi import HTTPException
 from starlette.datastructures import Headers
 from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
 from starlette.requests import cookie_parser
 
 from api import logins
@@ -58,6 +62,8 @@ class Guards:
                 refusal = _on_the_page(scope, refusal)
         if refusal is not None:
             return await refusal(scope, receive, send)
+        if method not in SAFE_METHODS and "content-length" not in headers:
+            receive = _counted(receive, *_limit(scope["app"].state.settings, headers))
         return await self.app(scope, receive, send)
 
 
@@ -85,17 +91,54 @@ def _nul_bytes(scope) -> Optional["_Answer"]:
     return None
 
 
+def _limit(settings, headers: Headers) -> tuple[int, "_Answer"]:
+    """The most bytes this request's body may hold, and the 413 past it."""
+    multipart = headers.get("content-type", "").startswith("multipart/form-data")
+    limit = settings.max_bytes + MULTIPART_ROOM if multipart else JSON_LIMIT
+    what = f"the file is over the limit of {settings.max_bytes} bytes (HEARBACK_MAX_BYTES)" if multipart else \
+        f"the request body is over {JSON_LIMIT} bytes"
+    return limit, _Answer(413, {"detail": what, "code": "file_too_large" if multipart else "body_too_large"})
+
+
 def _too_large(settings, headers: Headers) -> Optional["_Answer"]:
     declared = headers.get("content-length", "")
     if not declared.isdigit():
         return None
-    multipart = headers.get("content-type", "").startswith("multipart/form-data")
-    limit = settings.max_bytes + MULTIPART_ROOM if multipart else JSON_LIMIT
-    if int(declared) <= limit:
-        return None
-    what = f"the file is over the limit of {settings.max_bytes} bytes (HEARBACK_MAX_BYTES)" if multipart else \
-        f"the request body is over {JSON_LIMIT} bytes"
-    return _Answer(413, {"detail": what, "code": "file_too_large" if multipart else "body_too_large"})
+    limit, refusal = _limit(settings, headers)
+    return refusal if int(declared) > limit else None
+
+
+class BodyTooLarge(HTTPException):
+    """A body without Content-Length that went past its limit while streaming in: raised from the
+    body's own reading, so FastAPI stops parsing it; answered by `too_large_answer`."""
+
+    def __init__(self, refusal: "_Answer"):
+        super().__init__(413, refusal.body["detail"])
+        self.refusal = refusal
+
+
+def _counted(receive, limit: int, refusal: "_Answer"):
+    """`receive`, counting the body's bytes: past `limit`, `BodyTooLarge`."""
+    seen = 0
+
+    async def receiving():
+        nonlocal seen
+        message = await receive()
+        if message["type"] == "http.request":
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                raise BodyTooLarge(refusal)
+        return message
+
+    return receiving
+
+
+def too_large_answer(request: Request, error: BodyTooLarge) -> Response:
+    """The 413 of a streamed body: JSON, or for a page's form the way back to it with the message."""
+    refusal = _on_the_page(request.scope, error.refusal) if request.url.path.startswith("/ui/") else error.refusal
+    if refusal.location:
+        return Response(status_code=303, headers={"location": refusal.location, "connection": "close"})
+    return JSONResponse(refusal.body, status_code=413, headers={"connection": "close"})
 
 
 def _unauthenticated(path: str, method: str, auth: str) -> Optional["_Answer"]:

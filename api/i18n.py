@@ -67,7 +67,9 @@ FRENCH_PROBLEMS = {
                       "dominante. Un extrait avec cette seule personne vaut mieux.",
     "duplicate_name": "Une voix nommée « {name} » existe déjà.",
     "name_missing": "Donnez un nom.",
-    "name_too_long": "Un nom fait au plus 200 caractères.",
+    "name_too_long": "Un nom fait au plus {limit} caractères.",
+    "too_long": "Le champ « {field} » fait au plus {limit} caractères.",
+    "notes_too_long": "Les notes font au plus {limit} caractères.",
     "merge_self": "Impossible de fusionner une voix avec elle-même.",
     "speaker_not_found": "Cette voix n'existe pas (ou plus).",
     "session_not_found": "Cette séance n'existe pas (ou plus).",
@@ -118,7 +120,7 @@ FRENCH_PROBLEMS = {
     "duplicate_group": "Un groupe nommé « {name} » existe déjà.",
     "group_not_found": "Le groupe « {group} » n'existe pas (ou plus).",
     "group_name_missing": "Donnez un nom au groupe.",
-    "group_name_too_long": "Un nom de groupe fait au plus 200 caractères.",
+    "group_name_too_long": "Un nom de groupe fait au plus {limit} caractères.",
     "not_a_member": "« {name} » ne fait pas partie du groupe « {group} ».",
 }
 

@@ -18,6 +18,7 @@ from urllib.parse import urlencode, urlsplit
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
+from pydantic import BaseModel
 
 from api.deps import has_login
 from api.i18n import LANGUAGE_COOKIE, TEXT, language_of, say
@@ -145,3 +146,24 @@ def clock(seconds: float) -> str:
     seconds = max(0, int(seconds))
     return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}" if seconds >= 3600 \
         else f"{seconds // 60}:{seconds % 60:02d}"
+
+
+class Pager(BaseModel):
+    """One page of a list on a web page: where it starts, and the links to the pages around it
+    (the same address and filters, another `offset`); a page never lists everything (issue 25)."""
+
+    first: int
+    last: int
+    total: int
+    previous: str = ""
+    next: str = ""
+
+
+def pager(request: Request, total: int, limit: int, offset: int) -> Pager:
+    def at(start: int) -> str:
+        query = {**request.query_params, "offset": str(start)}
+        return f"{request.url.path}?{urlencode(query)}"
+
+    return Pager(first=min(offset + 1, total), last=min(offset + limit, total), total=total,
+                 previous=at(max(0, offset - limit)) if offset > 0 else "",
+                 next=at(offset + limit) if offset + limit < total else "")

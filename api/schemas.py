@@ -18,6 +18,14 @@ class Problem(BaseModel):
                                  "(e.g. audio_url, webhook_url)")
 
 
+class Page(BaseModel):
+    """Where a page of a list starts and how long it is: no list is ever sent whole (issue 25: a
+    list of 20,000 speakers was 26 MB)."""
+
+    limit: int = Field(default=50, ge=1, le=200, description="at most this many items (200 at most)")
+    offset: int = Field(default=0, ge=0, description="items skipped: the next page starts at offset + limit")
+
+
 class SpeakerCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=200)

@@ -5,6 +5,7 @@ one-line message saying what is wrong and what to do; anything else is a bug and
 internal error without a traceback.
 """
 
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,15 +66,29 @@ def check_text(field: str, value: str, multiline: bool = False) -> str:
     return value
 
 
+def check_length(field: str, value: str, limit: int, code: str = "too_long") -> str:
+    """Refuse text longer than the column it goes to (`limit`), with a 422 naming the field, before
+    the database does it with an error of its own (PostgreSQL: a 500)."""
+    if len(value) > limit:
+        raise InputError(f"{field} is at most {limit} characters", code, field=field, limit=limit)
+    return value
+
+
+def visible(text: str) -> str:
+    """`text` in NFKC with the invisible format characters removed (zero-width spaces and joiners,
+    bidi controls such as U+202E, soft hyphens: Unicode category Cf): what a reader sees is what is
+    stored, so that two names that look the same are the same text."""
+    return "".join(c for c in unicodedata.normalize("NFKC", text) if unicodedata.category(c) != "Cf")
+
+
 def check_name(owner: str, name: str | None, limit: int, code: str) -> str:
-    """A name a user gave `owner` ("a speaker", "a group"), stripped: present, short enough for its
-    column (`limit`), with no control character; `code` prefixes the error codes."""
-    name = check_text(f"{owner}'s name", (name or "").strip())
+    """A name a user gave `owner` ("a speaker", "a group"), normalised (`visible`) and stripped:
+    present (a name of invisible characters only is missing), short enough for its column
+    (`limit`), with no control character; `code` prefixes the error codes."""
+    name = check_text(f"{owner}'s name", visible(name or "").strip())
     if not name:
         raise InputError(f"{owner} needs a name", f"{code}_missing")
-    if len(name) > limit:
-        raise InputError(f"{owner}'s name is at most {limit} characters", f"{code}_too_long")
-    return name
+    return check_length(f"{owner}'s name", name, limit, f"{code}_too_long")
 
 
 class SummaryError(HearbackError):

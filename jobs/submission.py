@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session as DbSession
 
-from hearback.errors import InputError, check_text
+from hearback.errors import InputError, check_length, check_text
 from hearback.fetch import input_name, shown_to_user as shown_as, within_allowlist
 from hearback.pipeline import Options
 from hearback.summary.client import check as check_summary
@@ -22,7 +22,14 @@ from jobs.storage import AudioStorage
 from jobs.table import Job, add_job
 from service.settings import Settings
 from sessions.groups import resolve_participants
+from sessions.tables import Session
 from sessions.transcripts import add_session
+
+# the columns' sizes: a longer value is a 422 naming the field, never the database's error (a 500)
+TITLE_LENGTH: int = Session.__table__.c.title.type.length
+TAG_LENGTH: int = Session.__table__.c.tag.type.length
+WEBHOOK_LENGTH: int = Job.__table__.c.webhook_url.type.length
+
 
 @dataclass
 class JobRequest:
@@ -74,6 +81,9 @@ def check(request: JobRequest, upload: Optional[Upload], settings: Settings, sto
     for name, value in (("title", request.title), ("tag", request.tag), ("audio_url", request.audio_url),
                         ("webhook_url", request.webhook_url), ("file name", upload and upload.filename)):
         check_text(name, value or "")
+    for name, value, limit in (("title", request.title, TITLE_LENGTH), ("tag", request.tag, TAG_LENGTH),
+                               ("webhook_url", request.webhook_url, WEBHOOK_LENGTH)):
+        check_length(name, value or "", limit)
     if upload and upload.size > settings.max_bytes:
         raise InputError(f"the file is over the limit of {settings.max_bytes} bytes", "file_too_large",
                          limit=settings.max_bytes)

@@ -16,12 +16,13 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session as DbSession
 
 from database.engine import flush_or_conflict, get_owned
+from database.folding import name_key
 from hearback.errors import ConflictError, InputError, NotFoundError, check_name, check_text
 from hearback.identify import KnownVoice
 from sessions.tables import Group, GroupMember, Session, Utterance
 from speakers.tables import Speaker, Voiceprint
 
-NAME_LENGTH = 200  # the column's size (groups.name)
+NAME_LENGTH: int = Group.__table__.c.name.type.length
 MAX_PARTICIPANTS = 20  # the diarization's speaker limit
 
 
@@ -47,8 +48,8 @@ def _duplicate(name: str) -> ConflictError:
 
 
 def get_group(db: DbSession, workspace: str, key: str) -> Group:
-    """A group by id, or by its exact name."""
-    group = db.scalar(select(Group).where(Group.workspace == workspace, Group.name == (key or "").strip()))
+    """A group by id, or by its name (as names collide: `database.folding.name_key`)."""
+    group = db.scalar(select(Group).where(Group.workspace == workspace, Group.name_key == name_key(key or "")))
     return group or get_owned(db, Group, key, workspace,
                               NotFoundError(f"no group with id or name {key!r}", "group_not_found", group=key))
 
@@ -124,20 +125,19 @@ def group_sessions(db: DbSession, workspace: str, key: str, limit: int = 50,
 
 
 def find_speakers(db: DbSession, workspace: str, keys: Iterable[str]) -> list[Speaker]:
-    """Speakers by id or exact name (case aside), in the order given, each once; every key that
+    """Speakers by id or name (as names collide: `database.folding.name_key`), in the order given, each once; every key that
     matches nobody is named in one error."""
     wanted = [k.strip() for k in keys if k and k.strip()]
     for key in wanted:
         check_text("a participant", key)
     if not wanted:
         return []
-    folded = [k.casefold() for k in wanted]
     rows = db.scalars(select(Speaker).where(Speaker.workspace == workspace, or_(
-        Speaker.id.in_(wanted), func.lower(Speaker.name).in_(folded)))).all()
+        Speaker.id.in_(wanted), Speaker.name_key.in_([name_key(k) for k in wanted])))).all()
     found, missing = [], []
     for key in wanted:
         speaker = next((s for s in rows if s.id == key), None) or next(
-            (s for s in rows if s.name.casefold() == key.casefold()), None)
+            (s for s in rows if s.name_key == name_key(key)), None)
         if speaker is None:
             missing.append(key)
         elif speaker not in found:

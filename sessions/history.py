@@ -58,10 +58,15 @@ def history(db: DbSession, workspace: str, speaker_id: Optional[str], where: His
     return [(u, s) for u, s in rows], int(total or 0)
 
 
-def talk_time(db: DbSession, workspace: str, speaker_id: str) -> list[TalkTime]:
+def talk_time(db: DbSession, workspace: str, speaker_id: str, limit: Optional[int] = None,
+              offset: int = 0) -> tuple[list[TalkTime], int]:
+    """The speaker's talk time per session (a page of sessions, by session id) and how many sessions."""
     get_speaker(db, workspace, speaker_id)
+    total = db.scalar(select(func.count(func.distinct(Utterance.session_id))).where(Utterance.speaker_id == speaker_id))
     rows = db.execute(
         select(Session.id, Session.title, Session.tag, func.sum(Utterance.end - Utterance.start), func.count())
         .join(Utterance, Utterance.session_id == Session.id)
-        .where(Utterance.speaker_id == speaker_id).group_by(Session.id, Session.title, Session.tag)).all()
-    return [TalkTime(sid, title, tag, round(float(seconds or 0.0), 2), int(n)) for sid, title, tag, seconds, n in rows]
+        .where(Utterance.speaker_id == speaker_id).group_by(Session.id, Session.title, Session.tag)
+        .order_by(Session.id).limit(limit).offset(offset)).all()
+    return [TalkTime(sid, title, tag, round(float(seconds or 0.0), 2), int(n))
+            for sid, title, tag, seconds, n in rows], int(total or 0)

@@ -12,6 +12,7 @@ from typing import Optional
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session as DbSession
 
+from database.folding import name_key
 from hearback.errors import InputError
 from sessions.tables import ActionItem, Cluster, Utterance
 from speakers import index_sync
@@ -29,11 +30,12 @@ class SpeakerSummary:
 
 
 
-def list_speakers(db: DbSession, workspace: str, speaker_id: Optional[str] = None,
-                  embedder: str = "") -> list[SpeakerSummary]:
+def list_speakers(db: DbSession, workspace: str, speaker_id: Optional[str] = None, embedder: str = "",
+                  limit: Optional[int] = None, offset: int = 0, q: str = "") -> list[SpeakerSummary]:
     """Speakers by name, with their voiceprint count (of `embedder` too) and talk time (one speaker's
-    with `speaker_id`)."""
-    query = select(Speaker).where(Speaker.workspace == workspace).order_by(Speaker.name)
+    with `speaker_id`); a page of them with `limit` and `offset`, those whose name holds `q` with `q`
+    (the counts are only ever asked for the speakers of the page)."""
+    query = _speakers(workspace, q).order_by(Speaker.name).limit(limit).offset(offset)
     if speaker_id is not None:
         query = query.where(Speaker.id == speaker_id)
     speakers = db.scalars(query).all()
@@ -46,6 +48,18 @@ def list_speakers(db: DbSession, workspace: str, speaker_id: Optional[str] = Non
         Voiceprint.speaker_id.in_(ids), Voiceprint.embedder == embedder).group_by(Voiceprint.speaker_id)).all())
     return [SpeakerSummary(s, prints.get(s.id, 0), float(talk.get(s.id) or 0.0), current.get(s.id, 0))
             for s in speakers]
+
+
+def count_speakers(db: DbSession, workspace: str, q: str = "") -> int:
+    """How many speakers `list_speakers` would list without a limit."""
+    return int(db.scalar(select(func.count()).select_from(_speakers(workspace, q).subquery())) or 0)
+
+
+def _speakers(workspace: str, q: str = ""):
+    """The workspace's speakers, those whose name holds `q` (as names compare: `name_key`)."""
+    query = select(Speaker).where(Speaker.workspace == workspace)
+    wanted = name_key(q)
+    return query.where(Speaker.name_key.contains(wanted, autoescape=True)) if wanted else query
 
 
 def summary(db: DbSession, workspace: str, speaker_id: str, embedder: str = "") -> SpeakerSummary:

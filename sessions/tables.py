@@ -10,11 +10,11 @@ from typing import Any, Optional
 
 import numpy as np
 from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from database.base import Base, new_id
 from database.clock import now
-from database.folding import fold
+from database.folding import NAME_KEY_LENGTH, fold, name_key
 from speakers.tables import Speaker
 
 
@@ -61,13 +61,20 @@ class Group(Base):
     the sessions recorded for it."""
 
     __tablename__ = "groups"
-    __table_args__ = (UniqueConstraint("workspace", "name", name="uq_group_name"),)
+    __table_args__ = (UniqueConstraint("workspace", "name", name="uq_group_name"),
+                      UniqueConstraint("workspace", "name_key", name="uq_group_name_key"))
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     workspace: Mapped[str] = mapped_column(String(100), default="default", index=True)
     name: Mapped[str] = mapped_column(String(200))
+    name_key: Mapped[str] = mapped_column(String(NAME_KEY_LENGTH))  # as `Speaker.name_key`
     created_at: Mapped[datetime] = mapped_column(default=now)
     members: Mapped[list["GroupMember"]] = relationship(cascade="all, delete-orphan", order_by="GroupMember.added_at")
+
+    @validates("name")
+    def _keyed(self, _: str, name: str) -> str:
+        self.name_key = name_key(name)
+        return name
 
 
 class GroupMember(Base):

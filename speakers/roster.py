@@ -15,14 +15,21 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session as DbSession
 
 from database.engine import flush_or_conflict, get_owned
-from hearback.errors import ConflictError, NotFoundError, check_name, check_text
+from database.folding import name_key
+from hearback.errors import ConflictError, NotFoundError, check_length, check_name, check_text
 from speakers.tables import Speaker, Voiceprint
 
-NAME_LENGTH = 200  # the column's size (speakers.name)
+NAME_LENGTH: int = Speaker.__table__.c.name.type.length
+NOTES_LENGTH = 10_000  # characters: notes about a person, not a document store (the column is Text)
 
 
 def clean_name(name: Optional[str]) -> str:
     return check_name("a speaker", name, NAME_LENGTH, "name")
+
+
+def clean_notes(notes: Optional[str]) -> str:
+    """Notes as typed (newlines and tabs allowed), capped: a megabyte of notes is refused, not kept."""
+    return check_length("notes", check_text("notes", notes or "", multiline=True), NOTES_LENGTH, "notes_too_long")
 
 
 def duplicate(name: str) -> ConflictError:
@@ -35,12 +42,12 @@ def get_speaker(db: DbSession, workspace: str, speaker_id: str) -> Speaker:
 
 
 def find_speaker(db: DbSession, workspace: str, name: str) -> Optional[Speaker]:
-    return db.scalar(select(Speaker).where(Speaker.workspace == workspace, Speaker.name == clean_name(name)))
+    return db.scalar(select(Speaker).where(Speaker.workspace == workspace, Speaker.name_key == name_key(clean_name(name))))
 
 
 def add_speaker(db: DbSession, workspace: str, name: str, notes: str = "") -> Speaker:
     """A new speaker in `db`, flushed (a duplicate name raises here); the caller commits."""
-    speaker = Speaker(workspace=workspace, name=clean_name(name), notes=check_text("notes", notes or "", True))
+    speaker = Speaker(workspace=workspace, name=clean_name(name), notes=clean_notes(notes))
     db.add(speaker)
     flush_or_conflict(db, duplicate(speaker.name))
     return speaker
@@ -69,7 +76,7 @@ def update_speaker(db: DbSession, workspace: str, speaker_id: str, name: Optiona
     if name is not None:
         speaker.name = clean_name(name)
     if notes is not None:
-        speaker.notes = check_text("notes", notes, multiline=True)
+        speaker.notes = clean_notes(notes)
     flush_or_conflict(db, duplicate(speaker.name))
     db.commit()
     return speaker

@@ -12,25 +12,35 @@ from typing import Optional
 
 import numpy as np
 from sqlalchemy import Float, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from database.base import Base, new_id
 from database.clock import now
+from database.folding import NAME_KEY_LENGTH, name_key
 
 
 class Speaker(Base):
     __tablename__ = "speakers"
-    __table_args__ = (UniqueConstraint("workspace", "name", name="uq_speaker_name"),)
+    __table_args__ = (UniqueConstraint("workspace", "name", name="uq_speaker_name"),
+                      UniqueConstraint("workspace", "name_key", name="uq_speaker_name_key"))
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     workspace: Mapped[str] = mapped_column(String(100), default="default", index=True)
     name: Mapped[str] = mapped_column(String(200))
+    # the name as names collide (`database.folding.name_key`): set with the name, never by hand
+    name_key: Mapped[str] = mapped_column(String(NAME_KEY_LENGTH))
     notes: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=now)
     # `given`: matched in recordings; `none`: no voiceprint consented yet; `unknown`: enrolled before
     # consent was recorded (migration 0006); `withdrawn`: erased. Only `given` is ever matched.
     consent: Mapped[str] = mapped_column(String(20), default="none")
     voiceprints: Mapped[list["Voiceprint"]] = relationship(back_populates="speaker", cascade="all, delete-orphan")
+
+    @validates("name")
+    def _keyed(self, _: str, name: str) -> str:
+        """Every way a name is set (created, renamed, erased) sets its key too."""
+        self.name_key = name_key(name)
+        return name
 
 
 class Voiceprint(Base):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Optional
+from typing import Annotated, Optional
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
 from fastapi.concurrency import run_in_threadpool
@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session as DbSession
 from api import deps
 from api.schemas import (
     EnrolmentOut,
+    Page,
     EnrolUrl,
     HistoryPage,
     MergeRequest,
@@ -68,9 +69,15 @@ def create_speaker(body: SpeakerCreate, db: DbSession = Depends(deps.get_db), ws
 
 
 @router.get("", response_model=list[SpeakerOut])
-def list_speakers(db: DbSession = Depends(deps.get_db), ws: str = Depends(deps.workspace),
+def list_speakers(response: Response, page: Annotated[Page, Query()],
+                  q: str = Query(default="", max_length=200, description="only the names holding this text"),
+                  db: DbSession = Depends(deps.get_db), ws: str = Depends(deps.workspace),
                   embedder: str = Depends(running)):
-    return [speaker_out(row) for row in people.list_speakers(db, ws, embedder=embedder)]
+    """A page of the speakers by name (a list, as clients of 0.1 read it); the header X-Total-Count
+    says how many there are in all (page on with `offset`)."""
+    rows = people.list_speakers(db, ws, embedder=embedder, limit=page.limit, offset=page.offset, q=q)
+    response.headers["X-Total-Count"] = str(people.count_speakers(db, ws, q))
+    return [speaker_out(row) for row in rows]
 
 
 @router.get("/{speaker_id}", response_model=SpeakerOut)
@@ -164,5 +171,9 @@ def utterances(speaker_id: str, session_id: Optional[str] = None, tag: Optional[
 
 
 @router.get("/{speaker_id}/talk-time", response_model=list[TalkTimeOut])
-def talk_time(speaker_id: str, db: DbSession = Depends(deps.get_db), ws: str = Depends(deps.workspace)):
-    return [TalkTimeOut(**vars(t)) for t in history.talk_time(db, ws, speaker_id)]
+def talk_time(speaker_id: str, response: Response, page: Annotated[Page, Query()],
+              db: DbSession = Depends(deps.get_db), ws: str = Depends(deps.workspace)):
+    """A page of the sessions the speaker spoke in (X-Total-Count: how many in all)."""
+    rows, total = history.talk_time(db, ws, speaker_id, page.limit, page.offset)
+    response.headers["X-Total-Count"] = str(total)
+    return [TalkTimeOut(**vars(t)) for t in rows]

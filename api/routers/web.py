@@ -12,17 +12,18 @@ from __future__ import annotations
 import hmac
 from typing import Optional
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse
+from pydantic import BaseModel
+from sqlalchemy import select
 from sqlalchemy.orm import Session as DbSession
 
 from api import deps, logins
 from api.i18n import TEXT, language_of, say
-from api.pages import back, colours, local_path, logged_in, named_as_sent, page, shown_on
+from api.pages import back, colours, local_path, logged_in, named_as_sent, page, pager, shown_on
 from api.routers.speakers import running
 from api.uploads import saved_upload
-from database.folding import fold
 from hearback.errors import HearbackError
 from service.settings import Settings
 from sessions import history, people
@@ -32,10 +33,13 @@ from speakers import roster
 from speakers.consent import Consent, require
 from speakers.enrolment import enrol
 from speakers.matching import Matcher
+from speakers.tables import Speaker
 from speakers.on_demand import OnDemandPipeline
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 PAGE_ROWS = 200  # search results shown on one page
+PAGE_SPEAKERS = 50  # voices shown on one page
+NAMES = 20  # suggestions of the merge field
 RECORDED = "recording.webm"  # the file name app.js gives a sample recorded in the browser
 
 
@@ -80,8 +84,27 @@ def logout(request: Request, db: DbSession = Depends(deps.get_db)):
 
 
 @router.get("/speakers", dependencies=[Depends(logged_in)])
-def speakers_page(request: Request, db: DbSession = Depends(deps.get_db), ws: str = Depends(deps.workspace)):
-    return page(request, "speakers.html", rows=people.list_speakers(db, ws, embedder=running(request)))
+def speakers_page(request: Request, offset: int = Query(default=0, ge=0), q: str = Query(default="", max_length=200),
+                  db: DbSession = Depends(deps.get_db), ws: str = Depends(deps.workspace)):
+    """A page of the voices (a filter by name); each row's merge control is one text field whose
+    suggestions come from `speaker_names`, never a list of every other voice (issue 25: 500 voices
+    made a 20 MB page)."""
+    rows = people.list_speakers(db, ws, embedder=running(request), limit=PAGE_SPEAKERS, offset=offset, q=q)
+    total = people.count_speakers(db, ws, q)
+    return page(request, "speakers.html", rows=rows, q=q, total=total, pager=pager(request, total, PAGE_SPEAKERS, offset))
+
+
+class SpeakerName(BaseModel):
+    id: str
+    name: str
+
+
+@router.get("/speakers/names", dependencies=[Depends(logged_in)], response_model=list[SpeakerName])
+def speaker_names(q: str = Query(default="", max_length=200), db: DbSession = Depends(deps.get_db),
+                  ws: str = Depends(deps.workspace)) -> list[SpeakerName]:
+    """For the merge field's suggestions: at most `NAMES` voices whose name holds `q`."""
+    return [SpeakerName(id=row.speaker.id, name=row.speaker.name)
+            for row in people.list_speakers(db, ws, limit=NAMES, q=q)]
 
 
 @router.post("/speakers", dependencies=[Depends(logged_in)])
@@ -151,9 +174,16 @@ def rename(request: Request, speaker_id: str, name: str = Form(default=""), db: 
 
 @router.post("/speakers/{speaker_id}/merge", dependencies=[Depends(logged_in)])
 @shown_on("/ui/speakers")
-def merge(request: Request, speaker_id: str, target_id: str = Form(default=""), db: DbSession = Depends(deps.get_db),
-          matcher: Matcher = Depends(deps.matcher), ws: str = Depends(deps.workspace)):
-    """`speaker_id` goes into `target_id`: the target stays, under its name (the page says so)."""
+def merge(request: Request, speaker_id: str, target: str = Form(default=""), target_id: str = Form(default=""),
+          db: DbSession = Depends(deps.get_db), matcher: Matcher = Depends(deps.matcher),
+          ws: str = Depends(deps.workspace)):
+    """`speaker_id` goes into the voice named `target` (or `target_id`): the target stays, under its
+    name (the page says so). The name is resolved here, as names compare (`roster.find_speaker`)."""
+    if not target_id:
+        found = roster.find_speaker(db, ws, target) if target.strip() else None
+        if found is None:
+            return back("/ui/speakers", err=TEXT[language_of(request)]["merge_unknown"])
+        target_id = found.id
     kept = people.merge_speakers(db, matcher, ws, speaker_id, target_id)
     return back("/ui/speakers", msg=TEXT[language_of(request)]["merged_into"].format(name=kept.name))
 
@@ -171,19 +201,25 @@ def delete(request: Request, speaker_id: str, db: DbSession = Depends(deps.get_d
 
 @router.get("/search", dependencies=[Depends(logged_in)])
 @shown_on("/ui/search")
-def search_page(request: Request, speaker_id: str = "", q: str = "", db: DbSession = Depends(deps.get_db),
-                ws: str = Depends(deps.workspace)):
-    """Everyone's lines (or one voice's), accent- and case-insensitive; each hit links to its moment."""
-    speakers = [row.speaker for row in people.list_speakers(db, ws)]
-    names = {s.id: s.name for s in speakers}
+def search_page(request: Request, speaker_id: str = "", q: str = "", offset: int = Query(default=0, ge=0),
+                db: DbSession = Depends(deps.get_db), ws: str = Depends(deps.workspace)):
+    """Everyone's lines (or one voice's), accent- and case-insensitive, a page at a time; each hit
+    links to its moment. The voices to choose from are the first `PAGE_ROWS` by name (and the one
+    chosen); a name typed finds its person among all of them."""
+    speakers = [row.speaker for row in people.list_speakers(db, ws, limit=PAGE_ROWS)]
+    if speaker_id and speaker_id not in {s.id for s in speakers}:
+        speakers += [row.speaker for row in people.list_speakers(db, ws, speaker_id=speaker_id)]
     # a name finds the person too ("armelle" finds Armelle), whose lines are one link away
-    wanted = fold(q.strip())
-    named = [s for s in speakers if wanted and not speaker_id and wanted in fold(s.name)]
+    named = [row.speaker for row in people.list_speakers(db, ws, limit=NAMES, q=q.strip())] \
+        if q.strip() and not speaker_id else []
     rows, total = [], 0
     if q.strip() or speaker_id:
         rows, total = history.history(db, ws, speaker_id or None, HistoryFilter(text=q.strip() or None),
-                                      limit=PAGE_ROWS)
+                                      limit=PAGE_ROWS, offset=offset)
+    names = dict(db.execute(select(Speaker.id, Speaker.name).where(
+        Speaker.id.in_({u.speaker_id for u, _ in rows if u.speaker_id}))).all())
     hits = [(u, s, names.get(u.speaker_id, u.cluster_label) if u.speaker_id else u.cluster_label) for u, s in rows]
     return page(request, "search.html", speakers=speakers, speaker_id=speaker_id, q=q, hits=hits, total=total,
                 people=named,
-                searched=bool(q.strip() or speaker_id), colour=colours(sorted({h[2] for h in hits})))
+                searched=bool(q.strip() or speaker_id), colour=colours(sorted({h[2] for h in hits})),
+                pager=pager(request, total, PAGE_ROWS, offset))

@@ -4,12 +4,12 @@ talk time, and the forms to rename it, add or remove a member, or delete it."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from sqlalchemy.orm import Session as DbSession
 
 from api import deps
 from api.i18n import TEXT, language_of
-from api.pages import back, clock, logged_in, page, shown_on
+from api.pages import back, clock, logged_in, page, pager, shown_on
 from jobs.submission import split_names
 from sessions import groups
 
@@ -18,9 +18,11 @@ PAGE_ROWS = 200  # groups, or a group's sessions, shown on one page
 
 
 @router.get("/groups", dependencies=[Depends(logged_in)])
-def groups_page(request: Request, db: DbSession = Depends(deps.get_db), ws: str = Depends(deps.workspace)):
-    rows, total = groups.list_groups(db, ws, limit=PAGE_ROWS)
-    return page(request, "groups.html", rows=[(g, groups.members(g)) for g in rows], total=total)
+def groups_page(request: Request, offset: int = Query(default=0, ge=0), db: DbSession = Depends(deps.get_db),
+                ws: str = Depends(deps.workspace)):
+    rows, total = groups.list_groups(db, ws, limit=PAGE_ROWS, offset=offset)
+    return page(request, "groups.html", rows=[(g, groups.members(g)) for g in rows], total=total,
+                pager=pager(request, total, PAGE_ROWS, offset))
 
 
 @router.post("/groups", dependencies=[Depends(logged_in)])
@@ -33,12 +35,12 @@ def create(request: Request, name: str = Form(default=""), members: str = Form(d
 
 @router.get("/groups/{group_id}", dependencies=[Depends(logged_in)])
 @shown_on("/ui/groups")
-def group_page(request: Request, group_id: str, db: DbSession = Depends(deps.get_db),
-               ws: str = Depends(deps.workspace)):
+def group_page(request: Request, group_id: str, offset: int = Query(default=0, ge=0),
+               db: DbSession = Depends(deps.get_db), ws: str = Depends(deps.workspace)):
     group = groups.get_group(db, ws, group_id)
-    sessions, total = groups.group_sessions(db, ws, group.id, limit=PAGE_ROWS)
+    sessions, total = groups.group_sessions(db, ws, group.id, limit=PAGE_ROWS, offset=offset)
     return page(request, "group.html", group=group, members=groups.members(group), sessions=sessions, total=total,
-                clock=clock)
+                clock=clock, pager=pager(request, total, PAGE_ROWS, offset))
 
 
 @router.post("/groups/{group_id}/rename", dependencies=[Depends(logged_in)])

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Optional
 from urllib.parse import quote
 
-from fastapi import APIRouter, BackgroundTasks, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, BackgroundTasks, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import FileResponse, PlainTextResponse, RedirectResponse, Response
 from pydantic import BaseModel
 from sqlalchemy import select
@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session as DbSession
 
 from api import deps
 from api.i18n import STAGES, TEXT, language_of, say
-from api.pages import back, clock, colour, colours, logged_in, page, shown_on, typed
+from api.pages import back, clock, colour, colours, logged_in, page, pager, shown_on, typed
 from api.routers.transcriptions import submitted
 from api.uploads import MEDIA_TYPES
 from hearback.errors import InputError, Notice
@@ -40,7 +40,7 @@ from speakers.consent import Consent
 from speakers.matching import Matcher
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
-PAGE_ROWS = 200  # sessions shown on one page
+PAGE_ROWS = 200  # sessions (and tags, groups, voices to choose from) shown on one page
 
 
 class JobView(BaseModel):
@@ -84,7 +84,7 @@ def _day(value: str, field: str, end: bool = False) -> Optional[datetime]:
 
 @router.get("/sessions", dependencies=[Depends(logged_in)])
 def sessions_page(request: Request, tag: str = "", since: str = "", until: str = "",
-                  db: DbSession = Depends(deps.get_db), ws: str = Depends(deps.workspace)):
+                  offset: int = Query(default=0, ge=0), db: DbSession = Depends(deps.get_db), ws: str = Depends(deps.workspace)):
     """Newest first; the sessions still being transcribed show their live state (app.js polls it)."""
     lang = language_of(request)
     problem = ""
@@ -93,12 +93,13 @@ def sessions_page(request: Request, tag: str = "", since: str = "", until: str =
     except InputError as exc:
         start = end = None
         problem = say(exc, lang)
-    rows, total = transcripts.list_sessions(db, ws, tag or None, limit=PAGE_ROWS, since=start, until=end)
+    rows, total = transcripts.list_sessions(db, ws, tag or None, limit=PAGE_ROWS, offset=offset, since=start,
+                                            until=end)
     jobs = {s.id: job for s in rows if s.status != Status.DONE for job in [latest_job(db, s.id)] if job is not None}
     return page(request, "sessions.html", rows=rows, total=total, tags=transcripts.list_tags(db, ws), tag=tag,
                 since=since, until=until, jobs=jobs, views={k: job_view(j, lang) for k, j in jobs.items()},
                 clock=clock, ended=ENDED, problem=problem, groups=groups.list_groups(db, ws, limit=PAGE_ROWS)[0],
-                voices=roster.consented_names(db, ws, limit=PAGE_ROWS))
+                voices=roster.consented_names(db, ws, limit=PAGE_ROWS), pager=pager(request, total, PAGE_ROWS, offset))
 
 
 @router.post("/sessions", dependencies=[Depends(logged_in)])
@@ -170,7 +171,7 @@ def transcript_page(request: Request, session_id: str, db: DbSession = Depends(d
                for w in (transcript.get("quality") or {}).get("warnings", [])]
     return page(request, "transcript.html", transcript=transcript, unknown=unknown, notices=notices,
                 colour=lambda who: palette.get(who) or colour(who), talk=order, longest=longest,
-                speakers=[row.speaker for row in people.list_speakers(db, ws)], clock=clock,
+                speakers=[row.speaker for row in people.list_speakers(db, ws, limit=PAGE_ROWS)], clock=clock,
                 has_audio=kept_audio(db, ws, session_id) is not None, summary=summary, summary_clock=summary_clock,
                 can_summarize=bool(request.app.state.settings.llm_url), can_delete=session.status in ENDED,
                 summary_reason=say(Notice(summary["reason"], summary["code"] or ""), language_of(request))

@@ -12,12 +12,29 @@ const duration = (s) => {
 document.querySelectorAll("form[data-confirm]").forEach((form) => {
   form.addEventListener("submit", (event) => {
     let text = form.dataset.confirm;
-    const target = form.querySelector("select[name=target_id]");
+    const target = form.querySelector("input[name=target]");
     if (target) {
-      const chosen = target.options[target.selectedIndex].text;
-      text = text.split("{source}").join(form.dataset.source).split("{target}").join(chosen);
+      text = text.split("{source}").join(form.dataset.source).split("{target}").join(target.value);
     }
     if (!window.confirm(text)) event.preventDefault();
+  });
+});
+
+// The merge field suggests voices as one types: at most 20 names from /ui/speakers/names, never a list
+// of every voice in the page.
+document.querySelectorAll("input[data-names]").forEach((input) => {
+  const list = document.getElementById(input.getAttribute("list"));
+  let asked = 0;
+  input.addEventListener("input", async () => {
+    const mine = ++asked;
+    const answer = await fetch(input.dataset.names + "?q=" + encodeURIComponent(input.value.trim()));
+    if (!answer.ok || mine !== asked) return;
+    const source = input.form.dataset.source;
+    list.replaceChildren(...(await answer.json()).filter((s) => s.name !== source).map((s) => {
+      const option = document.createElement("option");
+      option.value = s.name;
+      return option;
+    }));
   });
 });
 
