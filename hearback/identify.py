@@ -82,7 +82,7 @@ def check_comparable(what: str, model: str, size: int, embedder: str, dim: int, 
     """The one check before vectors meet: `what` (made by `model`, `size` values) must come from
     the running `embedder` (`dim` values). Vectors of different embedders are never compared."""
     if model != embedder:
-        raise InputError(f"{what} was made with embedder {model!r}, but this runs {embedder!r}: embeddings of "
+        raise InputError(f"{what} was made with embedding model {model!r}, but this runs {embedder!r}: embeddings of "
                          f"different embedders cannot be compared; {remedy}")
     if size != dim:
         raise InputError(f"{what} has {size} values; {embedder} gives {dim}")
