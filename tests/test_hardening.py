@@ -307,7 +307,9 @@ def test_health_answers_while_an_enrolment_decodes(served, tmp_path):
     thread.join()
     print(f"slowest /health during the enrolment: {slowest * 1000:.0f} ms")
     assert answer["r"].status_code == 422 and answer["r"].json()["code"] == "sample_too_long", answer["r"].text
-    assert slowest < 0.5
+    # a blocked event loop answers only when the 25-minute sample is decoded (many seconds); 2 s
+    # leaves room for a busy 2-core machine without hiding that
+    assert slowest < 2.0
 
 
 @pytest.mark.parametrize("url", database_urls())
