@@ -4,6 +4,8 @@
 - a body larger than the route can take (its Content-Length): 413, before a byte is read; a body
   sent without Content-Length (chunked) is counted as it streams in and cut at the same limit
   with the same 413 (`BodyTooLarge`), before it is spooled any further;
+- the throttle: a client that sent HEARBACK_LOGIN_ATTEMPTS wrong keys this minute gets a 429
+  with Retry-After for any key it sends (its address: `api.logins.client_address`);
 - authentication: the API key (X-API-Key or Authorization: Bearer) or a valid login cookie, or
   401 (the web pages' forms: back to the login page), so an unauthenticated upload is never
   spooled to disk and an unauthenticated JSON body never parsed;
@@ -54,8 +56,16 @@ class Guards:
         headers = Headers(scope=scope)
         refusal = _nul_bytes(scope)
         if refusal is None:
-            auth = await run_in_threadpool(authenticate, scope["app"].state, headers)
-            scope.setdefault("state", {})["auth"] = auth
+            state = scope["app"].state
+            client = logins.client_address((scope.get("client") or ("?", 0))[0], headers.get("x-forwarded-for", ""),
+                                           state.settings.trusted_proxies)
+            scope.setdefault("state", {})["client"] = client
+            refusal = _throttled(state.throttle, client, headers)
+        if refusal is None:
+            auth = await run_in_threadpool(authenticate, state, headers)
+            scope["state"]["auth"] = auth
+            if not auth and presented_key(headers):
+                state.throttle.failed(client)
             refusal = (_unauthenticated(path, method, auth) or _cross_site(scope, headers, path, method, auth)
                        or _too_large(scope["app"].state.settings, headers))
             if refusal is not None and refusal.status == 413 and path.startswith("/ui/"):
@@ -72,8 +82,7 @@ def authenticate(state, headers: Headers) -> str:
     settings = state.settings
     if settings.insecure_no_auth and not settings.api_key:
         return "open"
-    authorization = headers.get("authorization", "")
-    given = headers.get("x-api-key") or (authorization[7:] if authorization.lower().startswith("bearer ") else "")
+    given = presented_key(headers)
     if given:
         return "key" if hmac.compare_digest(given.encode(), settings.api_key.encode()) else ""
     token = logins.token_of(cookie_parser(headers.get("cookie", "")))
@@ -81,6 +90,22 @@ def authenticate(state, headers: Headers) -> str:
         with state.database.open() as db:
             return "login" if logins.is_valid(db, settings, token) else ""
     return ""
+
+
+def presented_key(headers: Headers) -> str:
+    """The key a request sends: X-API-Key, or Authorization: Bearer."""
+    authorization = headers.get("authorization", "")
+    return headers.get("x-api-key") or (authorization[7:] if authorization.lower().startswith("bearer ") else "")
+
+
+def _throttled(throttle, client: str, headers: Headers) -> Optional["_Answer"]:
+    """A client past HEARBACK_LOGIN_ATTEMPTS wrong keys this minute: 429 for any key it sends, the
+    right one included, until the minute is over (the login form counts on the same throttle)."""
+    wait = throttle.wait_left(client) if presented_key(headers) else 0.0
+    if wait <= 0:
+        return None
+    return _Answer(429, {"detail": "too many wrong keys from this address: try again in a minute",
+                         "code": "too_many_keys"}, extra=[(b"retry-after", str(int(wait) + 1).encode())])
 
 
 def _nul_bytes(scope) -> Optional["_Answer"]:

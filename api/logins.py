@@ -7,6 +7,7 @@ A login is also tied to the API key it was opened with: changing the key logs ev
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import secrets
 import threading
 import time
@@ -98,3 +99,30 @@ class Throttle:
 
 def token_of(cookies: dict) -> Optional[str]:
     return cookies.get(COOKIE) or None
+
+
+def client_address(peer: str, forwarded_for: str, trusted_proxies: str) -> str:
+    """The address a request came from, for the throttle. X-Forwarded-For is believed only when the
+    peer is one of HEARBACK_TRUSTED_PROXIES (addresses or CIDR ranges; `*`: any), and then only its
+    right-most address that is not itself a trusted proxy counts: what a client writes on the left
+    of the header (rotated at will) never names it; the address its proxy appended does."""
+    trusted = [part.strip() for part in trusted_proxies.split(",") if part.strip()]
+    if not forwarded_for or not _is_trusted(peer, trusted):
+        return peer
+    hops = [hop.strip() for hop in forwarded_for.split(",") if hop.strip()]
+    if "*" in trusted:
+        return hops[-1] if hops else peer
+    for hop in reversed(hops):
+        if not _is_trusted(hop, trusted):
+            return hop
+    return hops[0] if hops else peer
+
+
+def _is_trusted(address: str, trusted: list[str]) -> bool:
+    if "*" in trusted or address in trusted:
+        return True
+    try:
+        ip = ipaddress.ip_address(address)
+        return any(ip in ipaddress.ip_network(item, strict=False) for item in trusted if "/" in item)
+    except ValueError:
+        return False

@@ -55,7 +55,7 @@ def login_page(request: Request):
 def login(request: Request, api_key: str = Form(default=""), db: DbSession = Depends(deps.get_db)):
     """The API key, once, opens a login of HEARBACK_LOGIN_HOURS; wrong keys are throttled."""
     settings, throttle = request.app.state.settings, request.app.state.throttle
-    client = request.client.host if request.client else "?"
+    client = request.state.client  # `api.guards`: X-Forwarded-For believed from trusted proxies only
     wait = throttle.wait_left(client)
     if wait > 0:
         refused = HearbackError("too many wrong keys: try again in a minute", "too_many_logins")
