@@ -13,12 +13,12 @@
   must come from one of the service's own pages: its Origin (or Referer) must be this service;
 - security headers on every answer (CSP, frame-ancestors and X-Frame-Options, nosniff,
   Referrer-Policy).
-The routes read `request.state.auth` ("key", "login", "open" or "") instead of checking again.
+The routes read `request.state.auth` ("key", "login", "open" or "") and `request.state.identity`
+(the key's name and scopes: `api.deps.scope`) instead of checking again.
 """
 
 from __future__ import annotations
 
-import hmac
 import json
 from typing import Optional
 from urllib.parse import urlsplit
@@ -30,7 +30,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.requests import cookie_parser
 
-from api import logins
+from api import keys, logins
+from api.keys import Identity
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 PUBLIC = ("/health", "/static/", "/docs", "/redoc", "/openapi.json", "/ui/login", "/favicon.ico")
@@ -62,8 +63,9 @@ class Guards:
             scope.setdefault("state", {})["client"] = client
             refusal = _throttled(state.throttle, client, headers)
         if refusal is None:
-            auth = await run_in_threadpool(authenticate, state, headers)
-            scope["state"]["auth"] = auth
+            identity = await run_in_threadpool(authenticate, state, headers)
+            scope["state"]["identity"] = identity
+            scope["state"]["auth"] = auth = identity.kind if identity else ""
             if not auth and presented_key(headers):
                 state.throttle.failed(client)
             refusal = (_unauthenticated(path, method, auth) or _cross_site(scope, headers, path, method, auth)
@@ -77,19 +79,18 @@ class Guards:
         return await self.app(scope, receive, send)
 
 
-def authenticate(state, headers: Headers) -> str:
-    """"key", "login", "open" (no key configured, local tests) or "" (nobody)."""
+def authenticate(state, headers: Headers) -> Optional[Identity]:
+    """Who the request acts as (a key, a web login, or "open": no key configured, local tests), or
+    None (nobody)."""
     settings = state.settings
     if settings.insecure_no_auth and not settings.api_key:
-        return "open"
+        return Identity("open", "", frozenset(keys.SCOPES))
     given = presented_key(headers)
-    if given:
-        return "key" if hmac.compare_digest(given.encode(), settings.api_key.encode()) else ""
-    token = logins.token_of(cookie_parser(headers.get("cookie", "")))
-    if token:
-        with state.database.open() as db:
-            return "login" if logins.is_valid(db, settings, token) else ""
-    return ""
+    token = "" if given else logins.token_of(cookie_parser(headers.get("cookie", "")))
+    if not given and not token:
+        return None
+    with state.database.open() as db:
+        return keys.identify_key(db, settings, given) if given else logins.identify_login(db, settings, token)
 
 
 def presented_key(headers: Headers) -> str:

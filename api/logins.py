@@ -1,7 +1,8 @@
 """Web logins: a random token per login, kept server-side (its SHA-256 in `logins`), that expires
 after HEARBACK_LOGIN_HOURS and dies at logout; wrong keys are throttled per client address.
 
-A login is also tied to the API key it was opened with: changing the key logs everyone out.
+A login is also tied to the API key it was opened with, and carries that key's scopes: changing
+HEARBACK_API_KEY, or revoking a named key, ends the logins opened with it.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Optional
 from sqlalchemy import String, delete
 from sqlalchemy.orm import Mapped, Session as DbSession, mapped_column
 
+from api.keys import Identity, holder
 from database.base import Base
 from database.clock import now
 from service.settings import Settings
@@ -45,22 +47,25 @@ def digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def open_login(db: DbSession, settings: Settings) -> str:
-    """A new login; returns the token for the cookie (only its digest is stored)."""
+def open_login(db: DbSession, settings: Settings, key: str) -> str:
+    """A new login opened with `key` (HEARBACK_API_KEY or a named key: it carries that key's scopes);
+    returns the token for the cookie (only its digest is stored)."""
     db.execute(delete(Login).where(Login.expires_at < now()))
     token = secrets.token_urlsafe(TOKEN_BYTES)
-    db.add(Login(id=digest(token), key_digest=digest(settings.api_key),
+    db.add(Login(id=digest(token), key_digest=digest(key),
                  expires_at=now() + timedelta(hours=settings.login_hours)))
     db.commit()
     return token
 
 
-def is_valid(db: DbSession, settings: Settings, token: str) -> bool:
-    if not token:
-        return False
-    login = db.get(Login, digest(token))
-    return login is not None and login.expires_at > now() and secrets.compare_digest(
-        login.key_digest, digest(settings.api_key))
+def identify_login(db: DbSession, settings: Settings, token: str) -> Optional[Identity]:
+    """The login of this cookie token, as the key it was opened with (its name and scopes), or
+    None: unknown, expired, or its key changed or was revoked."""
+    login = db.get(Login, digest(token)) if token else None
+    if login is None or login.expires_at <= now():
+        return None
+    found = holder(db, settings, login.key_digest)
+    return Identity("login", *found) if found else None
 
 
 def close_login(db: DbSession, token: str) -> None:

@@ -58,3 +58,78 @@ def test_x_forwarded_for_is_believed_only_from_trusted_proxies():
     assert client_address("127.0.0.1", "1.2.3.4, 198.51.100.4", "127.0.0.1") == "198.51.100.4"
     assert client_address("10.0.0.2", "198.51.100.4, 10.0.0.3", "10.0.0.0/8") == "198.51.100.4"
     assert client_address("127.0.0.1", "", "127.0.0.1") == "127.0.0.1"
+
+
+# ------------------------------------------------------------------------------------- scopes
+
+
+def new_key(client, name: str, scopes: str) -> str:
+    from api import keys
+
+    with client.app.state.database.open() as db:
+        return keys.create_key(db, name, scopes)[1]
+
+
+def test_a_read_only_key_reads_but_cannot_erase_export_write_or_read_the_audit_log(service):
+    sid = service.post("/speakers", json={"name": "Alice"}, headers={"X-API-Key": KEY}).json()["id"]
+    reader = {"X-API-Key": new_key(service, "dashboard", "read")}
+    assert service.get("/speakers", headers=reader).status_code == 200
+    assert service.get(f"/speakers/{sid}", headers=reader).status_code == 200
+    for method, path, scope in [("delete", f"/speakers/{sid}", "biometric"), ("get", f"/speakers/{sid}/export", "biometric"),
+                                ("post", f"/speakers/{sid}/erase", "biometric"), ("post", "/speakers", "write"),
+                                ("get", "/audit", "admin")]:
+        r = service.request(method.upper(), path, headers=reader, json={"name": "Eve"} if path == "/speakers" else {})
+        assert r.status_code == 403, (path, r.text)
+        assert r.json()["code"] == "scope_missing" and r.json()["scope"] == scope and scope in r.json()["detail"]
+    assert service.get(f"/speakers/{sid}", headers=reader).json()["name"] == "Alice"  # nothing was erased
+    assert service.get(f"/speakers/{sid}/export", headers={"X-API-Key": KEY}).status_code == 200  # all scopes
+
+
+def test_a_web_login_carries_the_scopes_of_its_key_and_ends_with_it(service):
+    from api import keys
+
+    sid = service.post("/speakers", json={"name": "Alice"}, headers={"X-API-Key": KEY}).json()["id"]
+    token = new_key(service, "kiosk", "read")
+    login = service.post("/ui/login", data={"api_key": token}, follow_redirects=False)
+    assert login.status_code == 303 and login.headers["location"] == "/ui/speakers"
+    cookie = {"Cookie": f"hearback_login={login.cookies['hearback_login']}", "Origin": "http://testserver"}
+    service.cookies.clear()
+    assert service.get("/ui/speakers", headers=cookie).status_code == 200
+    r = service.post(f"/ui/speakers/{sid}/delete", headers=cookie, follow_redirects=False)
+    assert r.status_code == 403 and "biometric" in r.text
+    with service.app.state.database.open() as db:
+        keys.revoke(db, "kiosk")
+    assert service.get("/ui/speakers", headers=cookie, follow_redirects=False).headers["location"] == "/ui/login"
+    assert service.get("/speakers", headers={"X-API-Key": token}).status_code == 401
+
+
+def test_keys_command_creates_lists_and_revokes(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from api.app import create_app
+
+    settings = make_settings(tmp_path)
+    env = {**os.environ, "HEARBACK_DATA_DIR": str(settings.data_dir), "DATABASE_URL": settings.database_url}
+
+    def hearback(*args):
+        return subprocess.run([sys.executable, "-m", "app", "keys", *args], capture_output=True, text=True, env=env,
+                              timeout=120)
+
+    made = hearback("create", "alice-laptop", "--scopes", "read,write")
+    assert made.returncode == 0, made.stderr
+    token = made.stdout.split("token (shown once; send it as X-API-Key): ")[1].strip()
+    assert hearback("create", "bob", "--scopes", "read,root").returncode == 2  # unknown scope: one line, status 2
+    with TestClient(create_app(settings)) as c:
+        assert c.post("/speakers", json={"name": "Ann"}, headers={"X-API-Key": token}).status_code == 201
+        assert c.get("/audit", headers={"X-API-Key": token}).json()["scope"] == "admin"
+        listed = hearback("list").stdout
+        assert "alice-laptop: read,write" in listed and "active" in listed and token not in listed
+        assert hearback("revoke", "alice-laptop").returncode == 0
+        assert "revoked" in hearback("list").stdout
+        assert c.get("/speakers", headers={"X-API-Key": token}).status_code == 401
+    with c.app.state.database.open() as db:
+        from api.keys import ApiKey
+
+        assert token not in {k.digest for k in db.query(ApiKey)}  # only its hash is kept
