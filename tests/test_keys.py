@@ -133,3 +133,23 @@ def test_keys_command_creates_lists_and_revokes(tmp_path):
         from api.keys import ApiKey
 
         assert token not in {k.digest for k in db.query(ApiKey)}  # only its hash is kept
+
+
+# ---------------------------------------------------------------------------------- audit log
+
+
+def test_the_audit_log_names_the_key_that_erased_and_records_merge_and_rename(service):
+    admin = {"X-API-Key": KEY}
+    alice = service.post("/speakers", json={"name": "Alice"}, headers=admin).json()["id"]
+    bob = service.post("/speakers", json={"name": "Bob"}, headers=admin).json()["id"]
+    clerk = {"X-API-Key": new_key(service, "alice-laptop", "read,write,biometric")}
+    assert service.patch(f"/speakers/{alice}", json={"name": "Alicia"}, headers=clerk).status_code == 200
+    assert service.post(f"/speakers/{alice}/merge", json={"source_id": bob}, headers=clerk).status_code == 200
+    assert service.post(f"/speakers/{alice}/erase", json={}, headers=clerk).status_code == 200
+    log = service.get("/audit", params={"speaker_id": alice}, headers=admin).json()["items"]
+    assert [(e["action"], e["actor"]) for e in log] == [
+        ("erase", "key:alice-laptop"), ("merge", "key:alice-laptop"), ("rename", "key:alice-laptop")]
+    assert log[1]["detail"]["merged_from"] == bob
+    assert "Alicia" not in str(log[1:]) and "Bob" not in str(log[1:])  # merge and rename: ids only
+    assert [e["action"] for e in service.get("/audit", params={"action": "rename"}, headers=admin).json()["items"]] \
+        == ["rename"]

@@ -88,8 +88,9 @@ def get_speaker(speaker_id: str, db: DbSession = Depends(deps.get_db), ws: str =
 
 @router.patch("/{speaker_id}", dependencies=deps.NEEDS["write"], response_model=SpeakerOut)
 def update_speaker(speaker_id: str, body: SpeakerUpdate, db: DbSession = Depends(deps.get_db),
-                   ws: str = Depends(deps.workspace), embedder: str = Depends(running)):
-    roster.update_speaker(db, ws, speaker_id, body.name, body.notes)
+                   ws: str = Depends(deps.workspace), embedder: str = Depends(running),
+                   actor: str = Depends(deps.actor)):
+    roster.update_speaker(db, ws, speaker_id, body.name, body.notes, actor)
     return speaker_out(people.summary(db, ws, speaker_id, embedder))
 
 
@@ -106,9 +107,9 @@ def delete_speaker(speaker_id: str, db: DbSession = Depends(deps.get_db), matche
 @router.post("/{speaker_id}/merge", dependencies=deps.NEEDS["write"], response_model=SpeakerOut)
 def merge_speakers(speaker_id: str, body: MergeRequest, db: DbSession = Depends(deps.get_db),
                    matcher: Matcher = Depends(deps.matcher), ws: str = Depends(deps.workspace),
-                   embedder: str = Depends(running)):
+                   embedder: str = Depends(running), actor: str = Depends(deps.actor)):
     """Fold `source_id` into this speaker: its voiceprints, utterances and consents move here."""
-    people.merge_speakers(db, matcher, ws, body.source_id, speaker_id)
+    people.merge_speakers(db, matcher, ws, body.source_id, speaker_id, actor)
     return speaker_out(people.summary(db, ws, speaker_id, embedder))
 
 

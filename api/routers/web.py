@@ -164,11 +164,11 @@ def _enrolled(request: Request, warnings) -> RedirectResponse:
 @router.post("/speakers/{speaker_id}/rename", dependencies=[Depends(logged_in), *deps.NEEDS["write"]])
 @shown_on("/ui/speakers")
 def rename(request: Request, speaker_id: str, name: str = Form(default=""), db: DbSession = Depends(deps.get_db),
-           ws: str = Depends(deps.workspace)):
+           ws: str = Depends(deps.workspace), actor: str = Depends(deps.actor)):
     t = TEXT[language_of(request)]
     if not name.strip():
         return back("/ui/speakers", err=t["empty_name"])
-    roster.update_speaker(db, ws, speaker_id, name=name)
+    roster.update_speaker(db, ws, speaker_id, name=name, actor=actor)
     return back(local_path(request.query_params.get("next"), "/ui/speakers"), msg=t["renamed"])
 
 
@@ -176,7 +176,7 @@ def rename(request: Request, speaker_id: str, name: str = Form(default=""), db: 
 @shown_on("/ui/speakers")
 def merge(request: Request, speaker_id: str, target: str = Form(default=""), target_id: str = Form(default=""),
           db: DbSession = Depends(deps.get_db), matcher: Matcher = Depends(deps.matcher),
-          ws: str = Depends(deps.workspace)):
+          ws: str = Depends(deps.workspace), actor: str = Depends(deps.actor)):
     """`speaker_id` goes into the voice named `target` (or `target_id`): the target stays, under its
     name (the page says so). The name is resolved here, as names compare (`roster.find_speaker`)."""
     if not target_id:
@@ -184,7 +184,7 @@ def merge(request: Request, speaker_id: str, target: str = Form(default=""), tar
         if found is None:
             return back("/ui/speakers", err=TEXT[language_of(request)]["merge_unknown"])
         target_id = found.id
-    kept = people.merge_speakers(db, matcher, ws, speaker_id, target_id)
+    kept = people.merge_speakers(db, matcher, ws, speaker_id, target_id, actor)
     return back("/ui/speakers", msg=TEXT[language_of(request)]["merged_into"].format(name=kept.name))
 
 
