@@ -18,8 +18,8 @@ class Settings(LibrarySettings):
         "DATABASE_URL", "", "SQLAlchemy URL of the speaker database (default: SQLite file in HEARBACK_DATA_DIR); "
         "PostgreSQL as `postgresql+psycopg://user@host/db`.")
     workspace: str = setting("HEARBACK_WORKSPACE", "default", "Workspace whose speakers the CLI and service use.")
-    api_key: str = setting("HEARBACK_API_KEY", "", "Key every API request must send (`X-API-Key`); empty: the service refuses to start "
-                           "unless HEARBACK_INSECURE_NO_AUTH=1.")
+    api_key: str = setting("HEARBACK_API_KEY", "", "Key every API request must send (`X-API-Key`), or a named key (`hearback keys`): this "
+                           "one holds every scope; empty: the service refuses to start unless HEARBACK_INSECURE_NO_AUTH=1.")
     insecure_no_auth: bool = setting("HEARBACK_INSECURE_NO_AUTH", False, "Run the service without an API key (local tests only).")
     min_enrol_seconds: float = setting(
         "HEARBACK_MIN_ENROL_SECONDS", 3.0,
