@@ -18,7 +18,7 @@ from speakers.matching import Matcher
 from speakers.on_demand import OnDemandPipeline
 from speakers.voice_audio import VoiceAudio
 
-api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="the service's HEARBACK_API_KEY")
+api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="HEARBACK_API_KEY (every scope) or a named key (`hearback keys`)")
 
 def has_login(request: Request) -> bool:
     """Whether the request came with a valid login cookie (or the API key): `api.guards` checked it."""

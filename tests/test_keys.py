@@ -4,23 +4,23 @@ every route, X-Forwarded-For believed only from trusted proxies (its right-most 
 from __future__ import annotations
 
 import pytest
-from conftest import KEY, fresh_database
+from conftest import KEY, database_urls, fresh_database
 from fastapi.testclient import TestClient
 
 
-def make_settings(tmp_path, **overrides):
+def make_settings(tmp_path, url="sqlite", **overrides):
     from service.settings import Settings
 
-    return Settings(data_dir=tmp_path / "data", database_url=fresh_database("sqlite", tmp_path), api_key=KEY,
+    return Settings(data_dir=tmp_path / "data", database_url=fresh_database(url, tmp_path), api_key=KEY,
                     min_enrol_seconds=3.0, **overrides)
 
 
-@pytest.fixture
-def service(tmp_path):
+@pytest.fixture(params=database_urls())
+def service(request, tmp_path):
     """The service without a loaded pipeline (none of these tests transcribes or enrols audio)."""
     from api.app import create_app
 
-    with TestClient(create_app(make_settings(tmp_path)), client=("203.0.113.9", 50000)) as c:
+    with TestClient(create_app(make_settings(tmp_path, request.param)), client=("203.0.113.9", 50000)) as c:
         yield c
 
 
