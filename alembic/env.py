@@ -2,6 +2,7 @@
 
 from sqlalchemy import engine_from_config, pool
 
+import api.keys
 import api.logins
 import database.audit
 import jobs.table

@@ -22,7 +22,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api.deps import require_api_key
+from api.deps import ScopeMissing, require_api_key, scope
 from api.guards import BodyTooLarge, Guards, too_large_answer
 from api.i18n import TEXT, language_of, say
 from api.logins import Throttle
@@ -54,7 +54,7 @@ from speakers.reembed import reembed
 from speakers.voice_audio import VoiceAudio
 
 log = logging.getLogger(__name__)
-STATUS_OF = {NotFoundError: 404, ConflictError: 409, InputError: 422, ConfigError: 503}
+STATUS_OF = {ScopeMissing: 403, NotFoundError: 404, ConflictError: 409, InputError: 422, ConfigError: 503}
 NUL_REFUSED = "cannot contain NUL"  # psycopg's ValueError for a NUL byte in a text value
 
 
@@ -97,7 +97,7 @@ def create_app(settings: Optional[Settings] = None, pipeline: Optional[Pipeline]
         """For load balancers: answers while the service runs, and tells nothing else."""
         return {"status": "ok"}
 
-    @app.get("/status", tags=["health"], dependencies=[Depends(require_api_key)])
+    @app.get("/status", tags=["health"], dependencies=[Depends(require_api_key), Depends(scope("read"))])
     def service_status(request: Request) -> dict:
         """What this replica holds: voiceprints indexed, the job queue it uses."""
         with request.app.state.database.open() as db:
@@ -163,8 +163,9 @@ def _error_handlers(app: FastAPI) -> None:
         if _is_page(request):
             return error_page(request, say(exc, language_of(request)), code)
         body = {"detail": str(exc), "code": exc.code} if exc.code else {"detail": str(exc)}
-        if isinstance(exc.details.get("field"), str):  # which field of the request to correct
-            body["field"] = exc.details["field"]
+        for name in ("field", "scope"):  # which field of the request to correct; which scope is missing
+            if isinstance(exc.details.get(name), str):
+                body[name] = exc.details[name]
         return JSONResponse(body, status_code=code)
 
     @app.exception_handler(ValueError)

@@ -9,6 +9,8 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import APIKeyHeader
 from sqlalchemy.orm import Session as DbSession
 
+from api.keys import SCOPES, Identity
+from hearback.errors import HearbackError
 from jobs.runner import JobRunner
 from jobs.storage import AudioStorage
 from service.settings import Settings
@@ -16,7 +18,7 @@ from speakers.matching import Matcher
 from speakers.on_demand import OnDemandPipeline
 from speakers.voice_audio import VoiceAudio
 
-api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="the service's HEARBACK_API_KEY")
+api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="HEARBACK_API_KEY (every scope) or a named key (`hearback keys`)")
 
 def has_login(request: Request) -> bool:
     """Whether the request came with a valid login cookie (or the API key): `api.guards` checked it."""
@@ -66,9 +68,34 @@ def voices(request: Request) -> VoiceAudio:
     return request.app.state.voices
 
 
-ACTORS = {"key": "api key", "login": "web login", "open": "open service (no API key)"}
+def identity(request: Request) -> Optional[Identity]:
+    return getattr(request.state, "identity", None)
 
 
 def actor(request: Request) -> str:
-    """Who made the request, for consent records and the audit log (the API key or a web login)."""
-    return ACTORS.get(getattr(request.state, "auth", ""), "unknown")
+    """Who made the request, for consent records and the audit log: `key:NAME` (a named key, or
+    `key:HEARBACK_API_KEY`), `login:key:NAME` (a web login opened with that key)."""
+    who = identity(request)
+    return who.actor if who else "unknown"
+
+
+class ScopeMissing(HearbackError):
+    """The request's key (or the key its web login was opened with) lacks the route's scope: 403."""
+
+
+def scope(name: str):
+    """A dependency: the route needs scope `name` (`read`, `write`, `biometric`, `admin`)."""
+    assert name in SCOPES, name
+
+    def needs_scope(request: Request) -> None:
+        who = identity(request)
+        if who is None or name not in who.scopes:
+            raise ScopeMissing(f"this key lacks the scope {name!r} this request needs: ask for a key with "
+                               f"--scopes {name} (hearback keys create)", "scope_missing", scope=name)
+
+    needs_scope.__name__ = f"scope_{name}"
+    return needs_scope
+
+
+# `dependencies=NEEDS["read"]` on a route: the scope it needs
+NEEDS = {name: [Depends(scope(name))] for name in SCOPES}

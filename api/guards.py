@@ -4,6 +4,8 @@
 - a body larger than the route can take (its Content-Length): 413, before a byte is read; a body
   sent without Content-Length (chunked) is counted as it streams in and cut at the same limit
   with the same 413 (`BodyTooLarge`), before it is spooled any further;
+- the throttle: a client that sent HEARBACK_LOGIN_ATTEMPTS wrong keys this minute gets a 429
+  with Retry-After for any key it sends (its address: `api.logins.client_address`);
 - authentication: the API key (X-API-Key or Authorization: Bearer) or a valid login cookie, or
   401 (the web pages' forms: back to the login page), so an unauthenticated upload is never
   spooled to disk and an unauthenticated JSON body never parsed;
@@ -11,12 +13,12 @@
   must come from one of the service's own pages: its Origin (or Referer) must be this service;
 - security headers on every answer (CSP, frame-ancestors and X-Frame-Options, nosniff,
   Referrer-Policy).
-The routes read `request.state.auth` ("key", "login", "open" or "") instead of checking again.
+The routes read `request.state.auth` ("key", "login", "open" or "") and `request.state.identity`
+(the key's name and scopes: `api.deps.scope`) instead of checking again.
 """
 
 from __future__ import annotations
 
-import hmac
 import json
 from typing import Optional
 from urllib.parse import urlsplit
@@ -28,7 +30,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.requests import cookie_parser
 
-from api import logins
+from api import keys, logins
+from api.keys import Identity
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 PUBLIC = ("/health", "/static/", "/docs", "/redoc", "/openapi.json", "/ui/login", "/favicon.ico")
@@ -54,8 +57,17 @@ class Guards:
         headers = Headers(scope=scope)
         refusal = _nul_bytes(scope)
         if refusal is None:
-            auth = await run_in_threadpool(authenticate, scope["app"].state, headers)
-            scope.setdefault("state", {})["auth"] = auth
+            state = scope["app"].state
+            client = logins.client_address((scope.get("client") or ("?", 0))[0], headers.get("x-forwarded-for", ""),
+                                           state.settings.trusted_proxies)
+            scope.setdefault("state", {})["client"] = client
+            refusal = _throttled(state.throttle, client, headers)
+        if refusal is None:
+            identity = await run_in_threadpool(authenticate, state, headers)
+            scope["state"]["identity"] = identity
+            scope["state"]["auth"] = auth = identity.kind if identity else ""
+            if not auth and presented_key(headers):
+                state.throttle.failed(client)
             refusal = (_unauthenticated(path, method, auth) or _cross_site(scope, headers, path, method, auth)
                        or _too_large(scope["app"].state.settings, headers))
             if refusal is not None and refusal.status == 413 and path.startswith("/ui/"):
@@ -67,20 +79,34 @@ class Guards:
         return await self.app(scope, receive, send)
 
 
-def authenticate(state, headers: Headers) -> str:
-    """"key", "login", "open" (no key configured, local tests) or "" (nobody)."""
+def authenticate(state, headers: Headers) -> Optional[Identity]:
+    """Who the request acts as (a key, a web login, or "open": no key configured, local tests), or
+    None (nobody)."""
     settings = state.settings
     if settings.insecure_no_auth and not settings.api_key:
-        return "open"
+        return Identity("open", "", frozenset(keys.SCOPES))
+    given = presented_key(headers)
+    token = "" if given else logins.token_of(cookie_parser(headers.get("cookie", "")))
+    if not given and not token:
+        return None
+    with state.database.open() as db:
+        return keys.identify_key(db, settings, given) if given else logins.identify_login(db, settings, token)
+
+
+def presented_key(headers: Headers) -> str:
+    """The key a request sends: X-API-Key, or Authorization: Bearer."""
     authorization = headers.get("authorization", "")
-    given = headers.get("x-api-key") or (authorization[7:] if authorization.lower().startswith("bearer ") else "")
-    if given:
-        return "key" if hmac.compare_digest(given.encode(), settings.api_key.encode()) else ""
-    token = logins.token_of(cookie_parser(headers.get("cookie", "")))
-    if token:
-        with state.database.open() as db:
-            return "login" if logins.is_valid(db, settings, token) else ""
-    return ""
+    return headers.get("x-api-key") or (authorization[7:] if authorization.lower().startswith("bearer ") else "")
+
+
+def _throttled(throttle, client: str, headers: Headers) -> Optional["_Answer"]:
+    """A client past HEARBACK_LOGIN_ATTEMPTS wrong keys this minute: 429 for any key it sends, the
+    right one included, until the minute is over (the login form counts on the same throttle)."""
+    wait = throttle.wait_left(client) if presented_key(headers) else 0.0
+    if wait <= 0:
+        return None
+    return _Answer(429, {"detail": "too many wrong keys from this address: try again in a minute",
+                         "code": "too_many_keys"}, extra=[(b"retry-after", str(int(wait) + 1).encode())])
 
 
 def _nul_bytes(scope) -> Optional["_Answer"]:

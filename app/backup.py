@@ -10,7 +10,8 @@ row; binary columns in base64, times in ISO 8601) and `voices/<key>` (the kept s
 upgrades the empty database to the snapshot's schema revision, loads the rows, then upgrades it to
 this release's schema, so an older backup loads into a newer Hearback.
 
-Not in a backup: web logins (`logins`: people log in again), the voiceprint change log (the index
+Named API keys are in a backup (their digests, never a token). Not in a backup: web logins
+(`logins`: people log in again), the voiceprint change log (the index
 is rebuilt), and PostgreSQL's job queue tables (unfinished jobs are queued again at start).
 """
 

@@ -1,4 +1,4 @@
-"""The `hearback` command line: `transcribe`, `summarize`, `speakers ...`, `groups ...` and `serve`.
+"""The `hearback` command line: `transcribe`, `summarize`, `speakers ...`, `groups ...`, `keys ...` and `serve`.
 
 Errors a user can fix end the command with one line on stderr and exit status 2; nothing prints a
 traceback unless --verbose is given.
@@ -11,7 +11,7 @@ import logging
 import sys
 from typing import Optional
 
-from app import commands_groups, commands_service, commands_summary, commands_transcribe
+from app import commands_groups, commands_keys, commands_service, commands_summary, commands_transcribe
 from hearback import allocator
 from hearback.errors import HearbackError
 
@@ -51,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands_summary.register(commands)
     commands_service.register(commands)
     commands_groups.register(commands)
+    commands_keys.register(commands)
     return parser
 
 

@@ -1,6 +1,7 @@
 """The audit log: what was done to personal data (voices, transcripts), by whom and when.
 
-Consents, enrolments, enrichments, exports, erasures, re-embeddings, retention purges and deleted sessions each add
+Consents, enrolments, enrichments, exports, erasures, re-embeddings, retention purges, deleted sessions, merged
+and renamed speakers each add
 one entry in the same transaction as the change they describe, so the log never claims what did
 not happen. Entries name the speaker by id only: an erasure that forgets a name leaves no name here.
 """
@@ -34,8 +35,8 @@ class AuditEntry(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
-# `delete`: a session deleted by a person (`purge`: by the retention setting)
-ACTIONS = ("consent", "enrol", "enrich", "export", "erase", "reembed", "purge", "delete", "restore")
+# `delete`: a session deleted by a person (`purge`: by the retention setting); `rename` names no name
+ACTIONS = ("consent", "enrol", "enrich", "export", "erase", "reembed", "purge", "delete", "restore", "merge", "rename")
 
 
 def cli_actor() -> str:

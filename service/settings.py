@@ -18,8 +18,8 @@ class Settings(LibrarySettings):
         "DATABASE_URL", "", "SQLAlchemy URL of the speaker database (default: SQLite file in HEARBACK_DATA_DIR); "
         "PostgreSQL as `postgresql+psycopg://user@host/db`.")
     workspace: str = setting("HEARBACK_WORKSPACE", "default", "Workspace whose speakers the CLI and service use.")
-    api_key: str = setting("HEARBACK_API_KEY", "", "Key every API request must send (`X-API-Key`); empty: the service refuses to start "
-                           "unless HEARBACK_INSECURE_NO_AUTH=1.")
+    api_key: str = setting("HEARBACK_API_KEY", "", "Key every API request must send (`X-API-Key`), or a named key (`hearback keys`): this "
+                           "one holds every scope; empty: the service refuses to start unless HEARBACK_INSECURE_NO_AUTH=1.")
     insecure_no_auth: bool = setting("HEARBACK_INSECURE_NO_AUTH", False, "Run the service without an API key (local tests only).")
     min_enrol_seconds: float = setting(
         "HEARBACK_MIN_ENROL_SECONDS", 3.0,
@@ -82,11 +82,14 @@ class Settings(LibrarySettings):
         "PostgreSQL: seconds a replica may go without a heartbeat before its running job is given to another one.")
     login_hours: float = setting("HEARBACK_LOGIN_HOURS", 12.0, "Hours a web login lasts (logging out ends it at once).")
     login_attempts: int = setting(
-        "HEARBACK_LOGIN_ATTEMPTS", 5, "Wrong web logins allowed per client address and minute, after which it must wait.")
+        "HEARBACK_LOGIN_ATTEMPTS", 5,
+        "Wrong keys (web logins and X-API-Key on any route) allowed per client address and minute, after which it "
+        "gets a 429 until the minute is over.")
     trusted_proxies: str = setting(
         "HEARBACK_TRUSTED_PROXIES", "127.0.0.1",
-        "Comma-separated addresses of reverse proxies whose X-Forwarded-Proto and X-Forwarded-For are believed "
-        "(https behind a proxy gives the login cookie its Secure flag); `*` trusts every client.")
+        "Comma-separated addresses (or CIDR ranges) of reverse proxies whose X-Forwarded-Proto and X-Forwarded-For "
+        "are believed (https behind a proxy gives the login cookie its Secure flag); the client is the right-most "
+        "address of X-Forwarded-For that is not a trusted proxy; `*` trusts every client.")
     max_enrol_seconds: float = setting(
         "HEARBACK_MAX_ENROL_SECONDS", 600.0, "Longest enrolment sample (seconds): a longer one is refused while it decodes.")
 

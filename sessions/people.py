@@ -12,6 +12,7 @@ from typing import Optional
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session as DbSession
 
+from database import audit
 from database.folding import name_key
 from hearback.errors import InputError
 from sessions.tables import ActionItem, Cluster, Utterance
@@ -67,9 +68,11 @@ def summary(db: DbSession, workspace: str, speaker_id: str, embedder: str = "") 
     return list_speakers(db, workspace, speaker_id, embedder)[0]
 
 
-def merge_speakers(db: DbSession, matcher: Matcher, workspace: str, source_id: str, target_id: str) -> Speaker:
+def merge_speakers(db: DbSession, matcher: Matcher, workspace: str, source_id: str, target_id: str,
+                   actor: str = "") -> Speaker:
     """Fold `source` into `target`: voiceprints, utterances, clusters, action items and consents
-    move; source goes. One person: the target is matched if either was consented to."""
+    move; source goes. One person: the target is matched if either was consented to. The audit log
+    gets a `merge` entry on the target (`merged_from`: the source's id), as `actor`."""
     if source_id == target_id:
         raise InputError("cannot merge a speaker into itself", "merge_self")
     source, target = get_speaker(db, workspace, source_id), get_speaker(db, workspace, target_id)
@@ -80,6 +83,7 @@ def merge_speakers(db: DbSession, matcher: Matcher, workspace: str, source_id: s
         target.consent = "given"
     db.expire(source)
     db.delete(source)
+    audit.record(db, workspace, actor or "unknown", "merge", target.id, merged_from=source.id)
     index_sync.record(db, ids)
     db.commit()
     matcher.reassign(ids, target.id)

@@ -14,6 +14,7 @@ from typing import Optional
 from sqlalchemy import select
 from sqlalchemy.orm import Session as DbSession
 
+from database import audit
 from database.engine import flush_or_conflict, get_owned
 from database.folding import name_key
 from hearback.errors import ConflictError, NotFoundError, check_length, check_name, check_text
@@ -71,10 +72,13 @@ def voiceprints(db: DbSession, workspace: str, speaker_id: str) -> list[Voicepri
 
 
 def update_speaker(db: DbSession, workspace: str, speaker_id: str, name: Optional[str] = None,
-                   notes: Optional[str] = None) -> Speaker:
+                   notes: Optional[str] = None, actor: str = "") -> Speaker:
+    """Rename a speaker or change its notes; a new name is written to the audit log (`rename`, by
+    id only) as `actor` in the same transaction."""
     speaker = get_speaker(db, workspace, speaker_id)
-    if name is not None:
+    if name is not None and clean_name(name) != speaker.name:
         speaker.name = clean_name(name)
+        audit.record(db, workspace, actor or "unknown", "rename", speaker.id)
     if notes is not None:
         speaker.notes = clean_notes(notes)
     flush_or_conflict(db, duplicate(speaker.name))

@@ -91,7 +91,7 @@ def test_consented_enrolment_export_erasure_and_the_audit_log(app_factory, pipel
         assert len(kept_samples(client)) == 1
         consents = client.get(f"/speakers/{kennedy}/consents").json()
         assert [(c["given_by"], c["method"], c["note"], c["recorded_by"]) for c in consents] == [
-            ("Kennedy himself", "upload", "form 12, drawer B", "api key")]
+            ("Kennedy himself", "upload", "form 12, drawer B", "key:HEARBACK_API_KEY")]
         result = transcribe(client, clip("jfk.flac", 0.0, 5.5), title="Inaugural", tag="speeches",
                             recorded_at="1961-01-20")
         assert result["speakers"] == ["Kennedy"], result["identified_speakers"]
@@ -128,7 +128,7 @@ def test_consented_enrolment_export_erasure_and_the_audit_log(app_factory, pipel
 
         log = client.get("/audit").json()
         assert [e["action"] for e in reversed(log["items"])] == ["consent", "enrol", "export", "erase"]
-        assert {e["actor"] for e in log["items"]} == {"api key"} and {e["speaker_id"] for e in log["items"]} == {kennedy}
+        assert {e["actor"] for e in log["items"]} == {"key:HEARBACK_API_KEY"} and {e["speaker_id"] for e in log["items"]} == {kennedy}
         assert "Kennedy" not in json.dumps(log)  # the name is forgotten in the log too
         assert client.get("/audit", params={"action": "export"}).json()["total"] == 1
         assert client.get("/audit", params={"action": "nonsense"}).status_code == 422

@@ -15,7 +15,7 @@ router = APIRouter(prefix="/audit", tags=["privacy"])
 Action = Literal[audit.ACTIONS]
 
 
-@router.get("", response_model=AuditPage)
+@router.get("", dependencies=deps.NEEDS["admin"], response_model=AuditPage)
 def audit_log(speaker_id: Optional[str] = None, action: Optional[Action] = None,
               limit: int = Query(default=100, ge=1, le=1000), offset: int = Query(default=0, ge=0),
               db: DbSession = Depends(deps.get_db), ws: str = Depends(deps.workspace)):

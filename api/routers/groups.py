@@ -32,51 +32,51 @@ def group_out(group: Group, request: Request) -> GroupOut:
         for s in groups.members(group)])
 
 
-@router.post("", status_code=201, response_model=GroupOut)
+@router.post("", dependencies=deps.NEEDS["write"], status_code=201, response_model=GroupOut)
 def create_group(body: GroupCreate, request: Request, db: DbSession = Depends(deps.get_db),
                  ws: str = Depends(deps.workspace)):
     return group_out(groups.create_group(db, ws, body.name, body.members), request)
 
 
-@router.get("", response_model=GroupList)
+@router.get("", dependencies=deps.NEEDS["read"], response_model=GroupList)
 def list_groups(request: Request, limit: int = Query(default=50, ge=1, le=500), offset: int = Query(default=0, ge=0),
                 db: DbSession = Depends(deps.get_db), ws: str = Depends(deps.workspace)):
     rows, total = groups.list_groups(db, ws, limit, offset)
     return GroupList(total=total, items=[group_out(g, request) for g in rows])
 
 
-@router.get("/{group}", response_model=GroupOut)
+@router.get("/{group}", dependencies=deps.NEEDS["read"], response_model=GroupOut)
 def get_group(group: str, request: Request, db: DbSession = Depends(deps.get_db), ws: str = Depends(deps.workspace)):
     """`group`: its id or its name."""
     return group_out(groups.get_group(db, ws, group), request)
 
 
-@router.patch("/{group}", response_model=GroupOut)
+@router.patch("/{group}", dependencies=deps.NEEDS["write"], response_model=GroupOut)
 def rename_group(group: str, body: GroupRename, request: Request, db: DbSession = Depends(deps.get_db),
                  ws: str = Depends(deps.workspace)):
     return group_out(groups.rename_group(db, ws, group, body.name), request)
 
 
-@router.post("/{group}/members", response_model=GroupOut)
+@router.post("/{group}/members", dependencies=deps.NEEDS["write"], response_model=GroupOut)
 def add_members(group: str, body: GroupMembers, request: Request, db: DbSession = Depends(deps.get_db),
                 ws: str = Depends(deps.workspace)):
     return group_out(groups.add_members(db, ws, group, body.members), request)
 
 
-@router.delete("/{group}/members/{member}", response_model=GroupOut)
+@router.delete("/{group}/members/{member}", dependencies=deps.NEEDS["write"], response_model=GroupOut)
 def remove_member(group: str, member: str, request: Request, db: DbSession = Depends(deps.get_db),
                   ws: str = Depends(deps.workspace)):
     return group_out(groups.remove_member(db, ws, group, member), request)
 
 
-@router.delete("/{group}", status_code=204)
+@router.delete("/{group}", dependencies=deps.NEEDS["write"], status_code=204)
 def delete_group(group: str, db: DbSession = Depends(deps.get_db), ws: str = Depends(deps.workspace)):
     """The group and its memberships; its sessions stay (no longer filed under it)."""
     groups.delete_group(db, ws, group)
     return Response(status_code=204)
 
 
-@router.get("/{group}/sessions", response_model=GroupSessions)
+@router.get("/{group}/sessions", dependencies=deps.NEEDS["read"], response_model=GroupSessions)
 def group_sessions(group: str, limit: int = Query(default=50, ge=1, le=500), offset: int = Query(default=0, ge=0),
                    db: DbSession = Depends(deps.get_db), ws: str = Depends(deps.workspace)):
     rows, total = groups.group_sessions(db, ws, group, limit, offset)

@@ -17,7 +17,7 @@ from speakers.on_demand import OnDemandPipeline
 router = APIRouter(tags=["identify"])
 
 
-@router.post("/identify", response_model=IdentifyResponse)
+@router.post("/identify", dependencies=deps.NEEDS["write"], response_model=IdentifyResponse)
 def identify(body: IdentifyRequest, db: DbSession = Depends(deps.get_db), matcher: Matcher = Depends(deps.matcher),
              models: OnDemandPipeline = Depends(deps.models), settings: Settings = Depends(deps.settings)):
     vectors = {label: np.asarray(v, np.float32) for label, v in body.embeddings.items()}

@@ -28,7 +28,8 @@ def consent_out(row) -> ConsentOut:
                       created_at=row.created_at, withdrawn_at=row.withdrawn_at)
 
 
-@router.post("/{speaker_id}/consent", status_code=201, response_model=ConsentOut)
+@router.post("/{speaker_id}/consent", dependencies=deps.NEEDS["biometric"],
+             status_code=201, response_model=ConsentOut)
 def record_consent(speaker_id: str, body: ConsentRequest, db: DbSession = Depends(deps.get_db),
                    ws: str = Depends(deps.workspace), actor: str = Depends(deps.actor)):
     """Record the consent of a speaker already enrolled (one enrolled before consents were recorded
@@ -37,13 +38,13 @@ def record_consent(speaker_id: str, body: ConsentRequest, db: DbSession = Depend
     return consent_out(consents.attest(db, ws, speaker_id, given))
 
 
-@router.get("/{speaker_id}/consents", response_model=list[ConsentOut])
+@router.get("/{speaker_id}/consents", dependencies=deps.NEEDS["read"], response_model=list[ConsentOut])
 def list_consents(speaker_id: str, db: DbSession = Depends(deps.get_db), ws: str = Depends(deps.workspace)):
     get_speaker(db, ws, speaker_id)
     return [consent_out(row) for row in consents.records(db, speaker_id)]
 
 
-@router.get("/{speaker_id}/export", response_class=FileResponse,
+@router.get("/{speaker_id}/export", dependencies=deps.NEEDS["biometric"], response_class=FileResponse,
             responses={200: {"content": {"application/zip": {}}, "description": "the person's archive"}})
 async def export(speaker_id: str, db: DbSession = Depends(deps.get_db), voices: VoiceAudio = Depends(deps.voices),
                  ws: str = Depends(deps.workspace), actor: str = Depends(deps.actor)):
@@ -62,7 +63,7 @@ async def export(speaker_id: str, db: DbSession = Depends(deps.get_db), voices: 
                         background=BackgroundTask(path.unlink, missing_ok=True))
 
 
-@router.post("/{speaker_id}/erase", response_model=ErasureOut)
+@router.post("/{speaker_id}/erase", dependencies=deps.NEEDS["biometric"], response_model=ErasureOut)
 def erase_speaker(speaker_id: str, body: EraseRequest, db: DbSession = Depends(deps.get_db),
                   matcher: Matcher = Depends(deps.matcher), voices: VoiceAudio = Depends(deps.voices),
                   ws: str = Depends(deps.workspace), actor: str = Depends(deps.actor)):

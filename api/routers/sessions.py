@@ -27,7 +27,7 @@ def session_out(s) -> SessionOut:
                       participants=list(s.participants or []))
 
 
-@router.get("", response_model=SessionList)
+@router.get("", dependencies=deps.NEEDS["read"], response_model=SessionList)
 def list_sessions(tag: Optional[str] = None, limit: int = Query(default=50, ge=1, le=500),
                   offset: int = Query(default=0, ge=0),
                   since: Optional[datetime] = Query(default=None, description="recorded (or transcribed) at or after"),
@@ -37,12 +37,12 @@ def list_sessions(tag: Optional[str] = None, limit: int = Query(default=50, ge=1
     return SessionList(total=total, items=[session_out(s) for s in rows])
 
 
-@router.get("/{session_id}/transcript")
+@router.get("/{session_id}/transcript", dependencies=deps.NEEDS["read"])
 def transcript(session_id: str, db: DbSession = Depends(deps.get_db), ws: str = Depends(deps.workspace)):
     return transcripts.transcript_document(db, ws, session_id)
 
 
-@router.post("/{session_id}/clusters/{label}/name", response_model=SpeakerOut)
+@router.post("/{session_id}/clusters/{label}/name", dependencies=deps.NEEDS["biometric"], response_model=SpeakerOut)
 def name_cluster(session_id: str, label: str, body: NameCluster, db: DbSession = Depends(deps.get_db),
                  matcher: Matcher = Depends(deps.matcher), ws: str = Depends(deps.workspace),
                  actor: str = Depends(deps.actor), embedder: str = Depends(running)):
@@ -54,7 +54,7 @@ def name_cluster(session_id: str, label: str, body: NameCluster, db: DbSession =
     return speaker_out(people.summary(db, ws, speaker.id, embedder))
 
 
-@router.delete("/{session_id}", status_code=204)
+@router.delete("/{session_id}", dependencies=deps.NEEDS["write"], status_code=204)
 def delete(session_id: str, request: Request, jobs: JobRunner = Depends(deps.runner)):
     """The session with its transcript, clusters, summary, jobs and kept audio; 409 while it is
     being transcribed. Written to the audit log (action `delete`)."""

@@ -62,13 +62,13 @@ def running(request: Request) -> str:
     return request.app.state.models.running.name
 
 
-@router.post("", status_code=201, response_model=SpeakerOut)
+@router.post("", dependencies=deps.NEEDS["write"], status_code=201, response_model=SpeakerOut)
 def create_speaker(body: SpeakerCreate, db: DbSession = Depends(deps.get_db), ws: str = Depends(deps.workspace)):
     speaker = roster.create_speaker(db, ws, body.name, body.notes)
     return speaker_out(SpeakerSummary(speaker, 0, 0.0))
 
 
-@router.get("", response_model=list[SpeakerOut])
+@router.get("", dependencies=deps.NEEDS["read"], response_model=list[SpeakerOut])
 def list_speakers(response: Response, page: Annotated[Page, Query()],
                   q: str = Query(default="", max_length=200, description="only the names holding this text"),
                   db: DbSession = Depends(deps.get_db), ws: str = Depends(deps.workspace),
@@ -80,20 +80,21 @@ def list_speakers(response: Response, page: Annotated[Page, Query()],
     return [speaker_out(row) for row in rows]
 
 
-@router.get("/{speaker_id}", response_model=SpeakerOut)
+@router.get("/{speaker_id}", dependencies=deps.NEEDS["read"], response_model=SpeakerOut)
 def get_speaker(speaker_id: str, db: DbSession = Depends(deps.get_db), ws: str = Depends(deps.workspace),
                 embedder: str = Depends(running)):
     return speaker_out(people.summary(db, ws, speaker_id, embedder))
 
 
-@router.patch("/{speaker_id}", response_model=SpeakerOut)
+@router.patch("/{speaker_id}", dependencies=deps.NEEDS["write"], response_model=SpeakerOut)
 def update_speaker(speaker_id: str, body: SpeakerUpdate, db: DbSession = Depends(deps.get_db),
-                   ws: str = Depends(deps.workspace), embedder: str = Depends(running)):
-    roster.update_speaker(db, ws, speaker_id, body.name, body.notes)
+                   ws: str = Depends(deps.workspace), embedder: str = Depends(running),
+                   actor: str = Depends(deps.actor)):
+    roster.update_speaker(db, ws, speaker_id, body.name, body.notes, actor)
     return speaker_out(people.summary(db, ws, speaker_id, embedder))
 
 
-@router.delete("/{speaker_id}", status_code=204)
+@router.delete("/{speaker_id}", dependencies=deps.NEEDS["biometric"], status_code=204)
 def delete_speaker(speaker_id: str, db: DbSession = Depends(deps.get_db), matcher: Matcher = Depends(deps.matcher),
                    voices: VoiceAudio = Depends(deps.voices), ws: str = Depends(deps.workspace),
                    actor: str = Depends(deps.actor)):
@@ -103,16 +104,16 @@ def delete_speaker(speaker_id: str, db: DbSession = Depends(deps.get_db), matche
     return Response(status_code=204)
 
 
-@router.post("/{speaker_id}/merge", response_model=SpeakerOut)
+@router.post("/{speaker_id}/merge", dependencies=deps.NEEDS["write"], response_model=SpeakerOut)
 def merge_speakers(speaker_id: str, body: MergeRequest, db: DbSession = Depends(deps.get_db),
                    matcher: Matcher = Depends(deps.matcher), ws: str = Depends(deps.workspace),
-                   embedder: str = Depends(running)):
+                   embedder: str = Depends(running), actor: str = Depends(deps.actor)):
     """Fold `source_id` into this speaker: its voiceprints, utterances and consents move here."""
-    people.merge_speakers(db, matcher, ws, body.source_id, speaker_id)
+    people.merge_speakers(db, matcher, ws, body.source_id, speaker_id, actor)
     return speaker_out(people.summary(db, ws, speaker_id, embedder))
 
 
-@router.get("/{speaker_id}/voiceprints", response_model=list[VoiceprintOut])
+@router.get("/{speaker_id}/voiceprints", dependencies=deps.NEEDS["read"], response_model=list[VoiceprintOut])
 def list_voiceprints(speaker_id: str, db: DbSession = Depends(deps.get_db), ws: str = Depends(deps.workspace),
                      embedder: str = Depends(running)):
     return [voiceprint_out(v, embedder) for v in roster.voiceprints(db, ws, speaker_id)]
@@ -129,7 +130,8 @@ def _enrol(db: DbSession, matcher: Matcher, models: OnDemandPipeline, voices: Vo
                         warnings=[str(w) for w in done.warnings], warning_codes=[w.code for w in done.warnings])
 
 
-@router.post("/{speaker_id}/enrol", status_code=201, response_model=EnrolmentOut)
+@router.post("/{speaker_id}/enrol", dependencies=deps.NEEDS["biometric"],
+             status_code=201, response_model=EnrolmentOut)
 async def enrol_upload(speaker_id: str, audio: UploadFile = File(description="a sample of this person alone, >= 3 s"),
                        consent: bool = Form(default=False, description="true: the person consents to their voice "
                                             "being stored and recognised (required)"),
@@ -144,7 +146,8 @@ async def enrol_upload(speaker_id: str, audio: UploadFile = File(description="a 
                                        f"upload {upload.filename}", given)
 
 
-@router.post("/{speaker_id}/enrol-url", status_code=201, response_model=EnrolmentOut)
+@router.post("/{speaker_id}/enrol-url", dependencies=deps.NEEDS["biometric"],
+             status_code=201, response_model=EnrolmentOut)
 def enrol_url(speaker_id: str, body: EnrolUrl, db: DbSession = Depends(deps.get_db),
               matcher: Matcher = Depends(deps.matcher), models: OnDemandPipeline = Depends(deps.models),
               voices: VoiceAudio = Depends(deps.voices), settings: Settings = Depends(deps.settings),
@@ -156,7 +159,8 @@ def enrol_url(speaker_id: str, body: EnrolUrl, db: DbSession = Depends(deps.get_
                       f"url {body.audio_url.split('?')[0]}", given)
 
 
-@router.get("/{speaker_id}/utterances", response_model=HistoryPage, name="speaker_utterances")
+@router.get("/{speaker_id}/utterances", dependencies=deps.NEEDS["read"],
+            response_model=HistoryPage, name="speaker_utterances")
 def utterances(speaker_id: str, session_id: Optional[str] = None, tag: Optional[str] = None,
             since: Optional[datetime] = None, until: Optional[datetime] = None,
             q: Optional[str] = Query(default=None, description="text to look for"),
@@ -170,7 +174,7 @@ def utterances(speaker_id: str, session_id: Optional[str] = None, tag: Optional[
     return HistoryPage(total=total, limit=limit, offset=offset, items=items)
 
 
-@router.get("/{speaker_id}/talk-time", response_model=list[TalkTimeOut])
+@router.get("/{speaker_id}/talk-time", dependencies=deps.NEEDS["read"], response_model=list[TalkTimeOut])
 def talk_time(speaker_id: str, response: Response, page: Annotated[Page, Query()],
               db: DbSession = Depends(deps.get_db), ws: str = Depends(deps.workspace)):
     """A page of the sessions the speaker spoke in (X-Total-Count: how many in all)."""

@@ -18,7 +18,8 @@ from sessions.summaries import DONE, actions_of, owner_name, summary_document
 router = APIRouter(tags=["summaries"])
 
 
-@router.post("/sessions/{session_id}/summary", status_code=202, response_model=SummaryOut,
+@router.post("/sessions/{session_id}/summary", dependencies=deps.NEEDS["write"],
+             status_code=202, response_model=SummaryOut,
              responses={200: {"model": SummaryOut, "description": "with wait=true: the summary, done or failed"}})
 def ask_summary(session_id: str, background: BackgroundTasks, body: Optional[SummaryRequest] = None,
                 wait: bool = Query(default=False, description="answer once the summary is written (200)"),
@@ -35,7 +36,7 @@ def ask_summary(session_id: str, background: BackgroundTasks, body: Optional[Sum
     return JSONResponse(SummaryOut.model_validate(document).model_dump(mode="json"), status_code=200 if wait else 202)
 
 
-@router.get("/sessions/{session_id}/summary", response_model=SummaryOut,
+@router.get("/sessions/{session_id}/summary", dependencies=deps.NEEDS["read"], response_model=SummaryOut,
             responses={200: {"content": {"text/markdown": {}}}})
 def read_summary(session_id: str, format: str = Query(default="json", pattern="^(json|md)$"),
                  db: DbSession = Depends(deps.get_db), ws: str = Depends(deps.workspace)):
@@ -51,7 +52,7 @@ def read_summary(session_id: str, format: str = Query(default="json", pattern="^
     return PlainTextResponse(document["markdown"], media_type="text/markdown; charset=utf-8")
 
 
-@router.get("/speakers/{speaker_id}/actions", response_model=ActionPage)
+@router.get("/speakers/{speaker_id}/actions", dependencies=deps.NEEDS["read"], response_model=ActionPage)
 def speaker_actions(speaker_id: str, session_id: Optional[str] = None, tag: Optional[str] = None,
                     limit: int = Query(default=50, ge=1, le=500), offset: int = Query(default=0, ge=0),
                     db: DbSession = Depends(deps.get_db), ws: str = Depends(deps.workspace)):

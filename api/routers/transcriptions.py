@@ -39,7 +39,7 @@ async def submitted(jobs: JobRunner, job_request: JobRequest, audio: Optional[Up
         return await run_in_threadpool(jobs.submit, job_request, upload)
 
 
-@router.post("", status_code=202, response_model=JobOut)
+@router.post("", dependencies=deps.NEEDS["write"], status_code=202, response_model=JobOut)
 async def submit(request: Request, audio: Optional[UploadFile] = File(default=None),
                  audio_url: Optional[str] = Form(default=None), language: str = Form(default="auto"),
                  min_speakers: Optional[int] = Form(default=None), max_speakers: Optional[int] = Form(default=None),
@@ -59,12 +59,12 @@ async def submit(request: Request, audio: Optional[UploadFile] = File(default=No
                         headers={"Location": str(request.url_for("transcription_status", job_id=job.id))})
 
 
-@router.get("/{job_id}", response_model=JobOut, name="transcription_status")
+@router.get("/{job_id}", dependencies=deps.NEEDS["read"], response_model=JobOut, name="transcription_status")
 def status(job_id: str, request: Request, jobs: JobRunner = Depends(deps.runner)):
     return job_out(jobs.get(job_id), request)
 
 
-@router.get("/{job_id}/result", name="transcription_result")
+@router.get("/{job_id}/result", dependencies=deps.NEEDS["read"], name="transcription_result")
 def result(job_id: str, format: str = "json", jobs: JobRunner = Depends(deps.runner),
            db: DbSession = Depends(deps.get_db)):
     """The transcript with today's speaker names, as json, srt, vtt or txt."""

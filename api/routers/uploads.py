@@ -15,7 +15,7 @@ from jobs.storage import AudioStorage
 router = APIRouter(prefix="/uploads", tags=["uploads"])
 
 
-@router.post("", status_code=201, response_model=UploadFormOut)
+@router.post("", dependencies=deps.NEEDS["write"], status_code=201, response_model=UploadFormOut)
 def create_upload(body: UploadRequest, storage: Optional[AudioStorage] = Depends(deps.storage)):
     """A presigned POST form (multipart: the `fields`, then the `file`), valid for
     HEARBACK_UPLOAD_EXPIRY seconds and capped at HEARBACK_MAX_BYTES."""

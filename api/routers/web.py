@@ -9,7 +9,6 @@ The login form turns the API key into the `login` cookie.
 
 from __future__ import annotations
 
-import hmac
 from typing import Optional
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
@@ -19,7 +18,7 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session as DbSession
 
-from api import deps, logins
+from api import deps, keys, logins
 from api.i18n import TEXT, language_of, say
 from api.pages import back, colours, local_path, logged_in, named_as_sent, page, pager, shown_on
 from api.routers.speakers import running
@@ -55,19 +54,19 @@ def login_page(request: Request):
 def login(request: Request, api_key: str = Form(default=""), db: DbSession = Depends(deps.get_db)):
     """The API key, once, opens a login of HEARBACK_LOGIN_HOURS; wrong keys are throttled."""
     settings, throttle = request.app.state.settings, request.app.state.throttle
-    client = request.client.host if request.client else "?"
+    client = request.state.client  # `api.guards`: X-Forwarded-For believed from trusted proxies only
     wait = throttle.wait_left(client)
     if wait > 0:
         refused = HearbackError("too many wrong keys: try again in a minute", "too_many_logins")
         response = page(request, "login.html", error=say(refused, language_of(request)))
         response.status_code, response.headers["Retry-After"] = 429, str(int(wait) + 1)
         return response
-    if not settings.api_key or not hmac.compare_digest(api_key.encode(), settings.api_key.encode()):
+    if keys.identify_key(db, settings, api_key) is None:  # HEARBACK_API_KEY or a named, unrevoked key
         throttle.failed(client)
         return back("/ui/login", err=TEXT[language_of(request)]["wrong_key"])
     response = RedirectResponse("/ui/speakers", status_code=303)
     secure = request.url.scheme == "https" or settings.public_url.lower().startswith("https://")
-    response.set_cookie(logins.COOKIE, logins.open_login(db, settings), max_age=int(settings.login_hours * 3600),
+    response.set_cookie(logins.COOKIE, logins.open_login(db, settings, api_key), max_age=int(settings.login_hours * 3600),
                         httponly=True, samesite="lax", secure=secure)
     return response
 
@@ -83,7 +82,7 @@ def logout(request: Request, db: DbSession = Depends(deps.get_db)):
 # ------------------------------------------------------------------------------------- speakers
 
 
-@router.get("/speakers", dependencies=[Depends(logged_in)])
+@router.get("/speakers", dependencies=[Depends(logged_in), *deps.NEEDS["read"]])
 def speakers_page(request: Request, offset: int = Query(default=0, ge=0), q: str = Query(default="", max_length=200),
                   db: DbSession = Depends(deps.get_db), ws: str = Depends(deps.workspace)):
     """A page of the voices (a filter by name); each row's merge control is one text field whose
@@ -99,7 +98,8 @@ class SpeakerName(BaseModel):
     name: str
 
 
-@router.get("/speakers/names", dependencies=[Depends(logged_in)], response_model=list[SpeakerName])
+@router.get("/speakers/names", dependencies=[Depends(logged_in), *deps.NEEDS["read"]],
+            response_model=list[SpeakerName])
 def speaker_names(q: str = Query(default="", max_length=200), db: DbSession = Depends(deps.get_db),
                   ws: str = Depends(deps.workspace)) -> list[SpeakerName]:
     """For the merge field's suggestions: at most `NAMES` voices whose name holds `q`."""
@@ -107,7 +107,7 @@ def speaker_names(q: str = Query(default="", max_length=200), db: DbSession = De
             for row in people.list_speakers(db, ws, limit=NAMES, q=q)]
 
 
-@router.post("/speakers", dependencies=[Depends(logged_in)])
+@router.post("/speakers", dependencies=[Depends(logged_in), *deps.NEEDS["write"]])
 @shown_on("/ui/speakers")
 async def create_and_enrol(request: Request, name: str = Form(default=""), consent: bool = Form(default=False),
                            audio: Optional[UploadFile] = File(default=None), db: DbSession = Depends(deps.get_db),
@@ -122,7 +122,7 @@ async def create_and_enrol(request: Request, name: str = Form(default=""), conse
     return _enrolled(request, done.warnings)
 
 
-@router.post("/speakers/{speaker_id}/enrol", dependencies=[Depends(logged_in)])
+@router.post("/speakers/{speaker_id}/enrol", dependencies=[Depends(logged_in), *deps.NEEDS["biometric"]])
 @shown_on("/ui/speakers")
 async def add_sample(request: Request, speaker_id: str, audio: Optional[UploadFile] = File(default=None),
                      consent: bool = Form(default=False), db: DbSession = Depends(deps.get_db),
@@ -161,22 +161,22 @@ def _enrolled(request: Request, warnings) -> RedirectResponse:
     return back("/ui/speakers", msg=TEXT[lang]["enrolled"], warn=" ".join(say(w, lang) for w in warnings))
 
 
-@router.post("/speakers/{speaker_id}/rename", dependencies=[Depends(logged_in)])
+@router.post("/speakers/{speaker_id}/rename", dependencies=[Depends(logged_in), *deps.NEEDS["write"]])
 @shown_on("/ui/speakers")
 def rename(request: Request, speaker_id: str, name: str = Form(default=""), db: DbSession = Depends(deps.get_db),
-           ws: str = Depends(deps.workspace)):
+           ws: str = Depends(deps.workspace), actor: str = Depends(deps.actor)):
     t = TEXT[language_of(request)]
     if not name.strip():
         return back("/ui/speakers", err=t["empty_name"])
-    roster.update_speaker(db, ws, speaker_id, name=name)
+    roster.update_speaker(db, ws, speaker_id, name=name, actor=actor)
     return back(local_path(request.query_params.get("next"), "/ui/speakers"), msg=t["renamed"])
 
 
-@router.post("/speakers/{speaker_id}/merge", dependencies=[Depends(logged_in)])
+@router.post("/speakers/{speaker_id}/merge", dependencies=[Depends(logged_in), *deps.NEEDS["write"]])
 @shown_on("/ui/speakers")
 def merge(request: Request, speaker_id: str, target: str = Form(default=""), target_id: str = Form(default=""),
           db: DbSession = Depends(deps.get_db), matcher: Matcher = Depends(deps.matcher),
-          ws: str = Depends(deps.workspace)):
+          ws: str = Depends(deps.workspace), actor: str = Depends(deps.actor)):
     """`speaker_id` goes into the voice named `target` (or `target_id`): the target stays, under its
     name (the page says so). The name is resolved here, as names compare (`roster.find_speaker`)."""
     if not target_id:
@@ -184,11 +184,11 @@ def merge(request: Request, speaker_id: str, target: str = Form(default=""), tar
         if found is None:
             return back("/ui/speakers", err=TEXT[language_of(request)]["merge_unknown"])
         target_id = found.id
-    kept = people.merge_speakers(db, matcher, ws, speaker_id, target_id)
+    kept = people.merge_speakers(db, matcher, ws, speaker_id, target_id, actor)
     return back("/ui/speakers", msg=TEXT[language_of(request)]["merged_into"].format(name=kept.name))
 
 
-@router.post("/speakers/{speaker_id}/delete", dependencies=[Depends(logged_in)])
+@router.post("/speakers/{speaker_id}/delete", dependencies=[Depends(logged_in), *deps.NEEDS["biometric"]])
 @shown_on("/ui/speakers")
 def delete(request: Request, speaker_id: str, db: DbSession = Depends(deps.get_db),
            matcher: Matcher = Depends(deps.matcher), ws: str = Depends(deps.workspace)):
@@ -199,7 +199,7 @@ def delete(request: Request, speaker_id: str, db: DbSession = Depends(deps.get_d
 # --------------------------------------------------------------------------------------- search
 
 
-@router.get("/search", dependencies=[Depends(logged_in)])
+@router.get("/search", dependencies=[Depends(logged_in), *deps.NEEDS["read"]])
 @shown_on("/ui/search")
 def search_page(request: Request, speaker_id: str = "", q: str = "", offset: int = Query(default=0, ge=0),
                 db: DbSession = Depends(deps.get_db), ws: str = Depends(deps.workspace)):

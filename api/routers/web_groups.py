@@ -17,7 +17,7 @@ router = APIRouter(prefix="/ui", include_in_schema=False)
 PAGE_ROWS = 200  # groups, or a group's sessions, shown on one page
 
 
-@router.get("/groups", dependencies=[Depends(logged_in)])
+@router.get("/groups", dependencies=[Depends(logged_in), *deps.NEEDS["read"]])
 def groups_page(request: Request, offset: int = Query(default=0, ge=0), db: DbSession = Depends(deps.get_db),
                 ws: str = Depends(deps.workspace)):
     rows, total = groups.list_groups(db, ws, limit=PAGE_ROWS, offset=offset)
@@ -25,7 +25,7 @@ def groups_page(request: Request, offset: int = Query(default=0, ge=0), db: DbSe
                 pager=pager(request, total, PAGE_ROWS, offset))
 
 
-@router.post("/groups", dependencies=[Depends(logged_in)])
+@router.post("/groups", dependencies=[Depends(logged_in), *deps.NEEDS["write"]])
 @shown_on("/ui/groups")
 def create(request: Request, name: str = Form(default=""), members: str = Form(default=""),
            db: DbSession = Depends(deps.get_db), ws: str = Depends(deps.workspace)):
@@ -33,7 +33,7 @@ def create(request: Request, name: str = Form(default=""), members: str = Form(d
     return back(f"/ui/groups/{group.id}", msg=TEXT[language_of(request)]["group_created"])
 
 
-@router.get("/groups/{group_id}", dependencies=[Depends(logged_in)])
+@router.get("/groups/{group_id}", dependencies=[Depends(logged_in), *deps.NEEDS["read"]])
 @shown_on("/ui/groups")
 def group_page(request: Request, group_id: str, offset: int = Query(default=0, ge=0),
                db: DbSession = Depends(deps.get_db), ws: str = Depends(deps.workspace)):
@@ -43,7 +43,7 @@ def group_page(request: Request, group_id: str, offset: int = Query(default=0, g
                 clock=clock, pager=pager(request, total, PAGE_ROWS, offset))
 
 
-@router.post("/groups/{group_id}/rename", dependencies=[Depends(logged_in)])
+@router.post("/groups/{group_id}/rename", dependencies=[Depends(logged_in), *deps.NEEDS["write"]])
 @shown_on("/ui/groups/{group_id}")
 def rename(request: Request, group_id: str, name: str = Form(default=""), db: DbSession = Depends(deps.get_db),
            ws: str = Depends(deps.workspace)):
@@ -51,7 +51,7 @@ def rename(request: Request, group_id: str, name: str = Form(default=""), db: Db
     return back(f"/ui/groups/{group.id}", msg=TEXT[language_of(request)]["renamed"])
 
 
-@router.post("/groups/{group_id}/members", dependencies=[Depends(logged_in)])
+@router.post("/groups/{group_id}/members", dependencies=[Depends(logged_in), *deps.NEEDS["write"]])
 @shown_on("/ui/groups/{group_id}")
 def add(request: Request, group_id: str, members: str = Form(default=""), db: DbSession = Depends(deps.get_db),
         ws: str = Depends(deps.workspace)):
@@ -59,7 +59,8 @@ def add(request: Request, group_id: str, members: str = Form(default=""), db: Db
     return back(f"/ui/groups/{group.id}", msg=TEXT[language_of(request)]["members_added"])
 
 
-@router.post("/groups/{group_id}/members/{speaker_id}/remove", dependencies=[Depends(logged_in)])
+@router.post("/groups/{group_id}/members/{speaker_id}/remove",
+             dependencies=[Depends(logged_in), *deps.NEEDS["write"]])
 @shown_on("/ui/groups/{group_id}")
 def remove(request: Request, group_id: str, speaker_id: str, db: DbSession = Depends(deps.get_db),
            ws: str = Depends(deps.workspace)):
@@ -67,7 +68,7 @@ def remove(request: Request, group_id: str, speaker_id: str, db: DbSession = Dep
     return back(f"/ui/groups/{group.id}", msg=TEXT[language_of(request)]["member_removed"])
 
 
-@router.post("/groups/{group_id}/delete", dependencies=[Depends(logged_in)])
+@router.post("/groups/{group_id}/delete", dependencies=[Depends(logged_in), *deps.NEEDS["write"]])
 @shown_on("/ui/groups")
 def delete(request: Request, group_id: str, db: DbSession = Depends(deps.get_db), ws: str = Depends(deps.workspace)):
     groups.delete_group(db, ws, group_id)

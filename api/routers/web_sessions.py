@@ -82,7 +82,7 @@ def _day(value: str, field: str, end: bool = False) -> Optional[datetime]:
 # ------------------------------------------------------------------------------------- sessions
 
 
-@router.get("/sessions", dependencies=[Depends(logged_in)])
+@router.get("/sessions", dependencies=[Depends(logged_in), *deps.NEEDS["read"]])
 def sessions_page(request: Request, tag: str = "", since: str = "", until: str = "",
                   offset: int = Query(default=0, ge=0), db: DbSession = Depends(deps.get_db), ws: str = Depends(deps.workspace)):
     """Newest first; the sessions still being transcribed show their live state (app.js polls it)."""
@@ -102,7 +102,7 @@ def sessions_page(request: Request, tag: str = "", since: str = "", until: str =
                 voices=roster.consented_names(db, ws, limit=PAGE_ROWS), pager=pager(request, total, PAGE_ROWS, offset))
 
 
-@router.post("/sessions", dependencies=[Depends(logged_in)])
+@router.post("/sessions", dependencies=[Depends(logged_in), *deps.NEEDS["write"]])
 @shown_on("/ui/sessions")
 async def start_transcription(request: Request, audio: Optional[UploadFile] = File(default=None),
                               audio_url: str = Form(default=""), title: str = Form(default=""),
@@ -118,7 +118,7 @@ async def start_transcription(request: Request, audio: Optional[UploadFile] = Fi
     return RedirectResponse(f"/ui/jobs/{job.id}", status_code=303)
 
 
-@router.post("/sessions/{session_id}/delete", dependencies=[Depends(logged_in)])
+@router.post("/sessions/{session_id}/delete", dependencies=[Depends(logged_in), *deps.NEEDS["write"]])
 @shown_on("/ui/sessions")
 def delete(request: Request, session_id: str, jobs: JobRunner = Depends(deps.runner)):
     """The session, its transcript, summary, jobs and audio, gone (written to the audit log)."""
@@ -129,14 +129,15 @@ def delete(request: Request, session_id: str, jobs: JobRunner = Depends(deps.run
 # ----------------------------------------------------------------------------------------- jobs
 
 
-@router.get("/jobs/{job_id}", dependencies=[Depends(logged_in)])
+@router.get("/jobs/{job_id}", dependencies=[Depends(logged_in), *deps.NEEDS["read"]])
 @shown_on("/ui/sessions")
 def job_page(request: Request, job_id: str, jobs: JobRunner = Depends(deps.runner)):
     job = jobs.get(job_id)
     return page(request, "job.html", job=job, view=job_view(job, language_of(request)))
 
 
-@router.get("/jobs/{job_id}/state", dependencies=[Depends(logged_in)], response_model=JobView)
+@router.get("/jobs/{job_id}/state", dependencies=[Depends(logged_in), *deps.NEEDS["read"]],
+            response_model=JobView)
 def job_state(request: Request, job_id: str, jobs: JobRunner = Depends(deps.runner)) -> JobView:
     """For the page's script: the job now, worded in the page's language."""
     return job_view(jobs.get(job_id), language_of(request))
@@ -145,7 +146,7 @@ def job_state(request: Request, job_id: str, jobs: JobRunner = Depends(deps.runn
 # ---------------------------------------------------------------------------------- transcripts
 
 
-@router.get("/sessions/{session_id}", dependencies=[Depends(logged_in)])
+@router.get("/sessions/{session_id}", dependencies=[Depends(logged_in), *deps.NEEDS["read"]])
 @shown_on("/ui/sessions")
 def transcript_page(request: Request, session_id: str, db: DbSession = Depends(deps.get_db),
                     ws: str = Depends(deps.workspace)):
@@ -178,7 +179,7 @@ def transcript_page(request: Request, session_id: str, db: DbSession = Depends(d
                 if summary and summary["reason"] else "")
 
 
-@router.post("/sessions/{session_id}/summary", dependencies=[Depends(logged_in)])
+@router.post("/sessions/{session_id}/summary", dependencies=[Depends(logged_in), *deps.NEEDS["write"]])
 @shown_on("/ui/sessions/{session_id}")
 def ask_summary(request: Request, session_id: str, background: BackgroundTasks,
                 jobs: JobRunner = Depends(deps.runner)):
@@ -188,7 +189,7 @@ def ask_summary(request: Request, session_id: str, background: BackgroundTasks,
     return back(f"/ui/sessions/{session_id}", msg=TEXT[language_of(request)]["summary_asked"])
 
 
-@router.post("/sessions/{session_id}/name", dependencies=[Depends(logged_in)])
+@router.post("/sessions/{session_id}/name", dependencies=[Depends(logged_in), *deps.NEEDS["biometric"]])
 @shown_on("/ui/sessions/{session_id}")
 def name_cluster(request: Request, session_id: str, label: str = Form(default=""), speaker_id: str = Form(default=""),
                  new_name: str = Form(default=""), consent: bool = Form(default=False),
@@ -211,7 +212,7 @@ def file_name(title: str, fallback: str) -> str:
     return re.sub(r"\s+", " ", plain)[:80] or fallback
 
 
-@router.get("/sessions/{session_id}/download", dependencies=[Depends(logged_in)])
+@router.get("/sessions/{session_id}/download", dependencies=[Depends(logged_in), *deps.NEEDS["read"]])
 @shown_on("/ui/sessions/{session_id}")
 def download(request: Request, session_id: str, format: str = "txt", db: DbSession = Depends(deps.get_db),
              ws: str = Depends(deps.workspace)):
@@ -225,7 +226,7 @@ def download(request: Request, session_id: str, format: str = "txt", db: DbSessi
                              headers={"Content-Disposition": disposition})
 
 
-@router.get("/sessions/{session_id}/audio", dependencies=[Depends(logged_in)])
+@router.get("/sessions/{session_id}/audio", dependencies=[Depends(logged_in), *deps.NEEDS["read"]])
 def audio(session_id: str, db: DbSession = Depends(deps.get_db), ws: str = Depends(deps.workspace)):
     path = kept_audio(db, ws, session_id)
     if path is None:
