@@ -132,3 +132,39 @@ def test_progress_never_goes_back_and_a_superseded_run_stops_at_its_next_report(
     taken_over.join(WAIT)
     job = row(runner, job_id)
     assert (job.state, job.error) == ("failed", "a late failure")  # the run that holds the job ends it
+
+
+def test_a_pruned_worker_registers_again_and_the_queue_goes_on(tmp_path, caplog):
+    """Another replica pruned this one's worker row (it seemed stalled: a pause, a loaded machine):
+    the next claim registers the worker again instead of stopping the queue on a foreign key."""
+    import logging
+    import os
+
+    from sqlalchemy import create_engine, text
+
+    from conftest import wait_until
+    from database.engine import Database
+    from jobs.pg_queue import ProcrastinateQueue
+    from service.settings import Settings
+
+    url = os.environ.get("DATABASE_TEST_URL")
+    if not url:
+        pytest.skip("PostgreSQL NOT TESTED: set DATABASE_TEST_URL=postgresql+psycopg://user@host/db (CI sets it)")
+    settings = Settings(data_dir=tmp_path / "data", database_url=fresh_database(url, tmp_path), api_key=KEY,
+                        job_lease_seconds=60.0)  # no heartbeat before the claim
+    Database(settings).upgrade().engine.dispose()
+    queue, ran = ProcrastinateQueue(settings), []
+    queue.start(ran.append, lambda: None, lambda older_than: [])
+    engine = create_engine(url)
+    try:
+        wait_until(lambda: queue.worker.worker_id is not None, 10.0, "the worker registered")
+        with engine.begin() as db:
+            assert db.execute(text("DELETE FROM procrastinate_workers")).rowcount == 1  # the other replica's prune
+        queue.put("job-1")
+        wait_until(lambda: ran == ["job-1"], 12.0, "the job ran")
+        with engine.connect() as db:
+            assert db.execute(text("SELECT id FROM procrastinate_workers")).scalars().all() == [queue.worker.worker_id]
+        assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+    finally:
+        queue.stop(10)
+        engine.dispose()
