@@ -69,8 +69,8 @@ class _Worker(Worker):
             return
         try:
             await super()._persist_job_status(job, status, retry_decision, context, job_result)
-        except ConnectorException:  # taken over between the look and the write
-            log.warning("queue entry %s: its end was not recorded; another worker holds it", job.id, exc_info=True)
+        except ConnectorException as exc:  # taken over between the look and the write
+            log.warning("queue entry %s: its end was not recorded (%s)", job.id, exc.__cause__)
 
 
 class ProcrastinateQueue:
