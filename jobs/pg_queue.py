@@ -7,6 +7,11 @@ HEARBACK_JOB_LEASE_SECONDS any replica puts the job back in the queue, where the
 replica takes it. `lock=job id` keeps two runs of one job from overlapping; `queueing_lock=job id`
 keeps it queued once. A stopping replica takes no new job and hands back the running one at its
 next progress report (`HandedBack` is retried at once, elsewhere).
+
+A replica paused longer than its lease (SIGSTOP, a loaded machine) finds on resuming that another
+replica pruned its worker's row and put its job back: its worker registers again (procrastinate's
+claim would otherwise fail on `procrastinate_jobs_worker_id_fkey` and stop the queue), and it
+leaves alone the queue entry another worker now holds (its run stops on `LeaseLost`, runner.py).
 """
 
 from __future__ import annotations
@@ -15,6 +20,9 @@ import asyncio
 import logging
 import threading
 from typing import Callable, Optional
+
+from procrastinate.exceptions import ConnectorException
+from procrastinate.worker import Worker
 
 from hearback.errors import ConfigError
 from jobs.transcribers import HandedBack
@@ -28,12 +36,41 @@ DEFER_SECONDS = 30.0
 RESTART_SECONDS = 5.0  # after the worker stopped on its own (database gone), before it starts again
 REQUEUE_AFTER = 60.0  # a job stored this long ago with no queue entry lost its defer: queue it again
 QUEUED = "SELECT lock FROM procrastinate_jobs WHERE status IN ('todo', 'doing') AND task_name = %(task)s"
+PRUNED = "procrastinate_jobs_worker_id_fkey"  # a claim by a worker whose row another replica pruned
+HEARTBEAT = "UPDATE procrastinate_workers SET last_heartbeat = NOW() WHERE id = %(worker_id)s RETURNING id"
+OWNER = "SELECT worker_id, status::text AS status FROM procrastinate_jobs WHERE id = %(job_id)s"
+# a job this worker still runs, whose entry the pruning left without a worker: this worker's again
+REATTACH = ("UPDATE procrastinate_jobs SET worker_id = %(worker_id)s "
+            "WHERE id = %(job_id)s AND status = 'doing' AND worker_id IS NULL")
 
 
 def conninfo(url: str) -> str:
     """The libpq URL psycopg takes, from SQLAlchemy's `postgresql+psycopg://...`."""
     scheme, rest = url.split("://", 1)
     return f"postgresql://{rest}"
+
+
+class _Worker(Worker):
+    """procrastinate's worker (3.10), surviving the pruning of its row by another replica."""
+
+    async def register_again(self) -> None:
+        manager = self.app.job_manager
+        pruned, self.worker_id = self.worker_id, await manager.register_worker()
+        log.warning("this replica's queue worker %s was pruned by another replica (paused longer than the lease); "
+                    "registered again as %s", pruned, self.worker_id)
+        for context in list(self._running_jobs.values()):
+            await self.app.connector.execute_query_async(REATTACH, worker_id=self.worker_id, job_id=context.job.id)
+
+    async def _persist_job_status(self, job, status, retry_decision, context, job_result):
+        """The job's end, unless its entry is another worker's now (this one lost its lease)."""
+        rows = await self.app.connector.execute_query_all_async(OWNER, job_id=job.id)
+        if not rows or rows[0]["status"] not in ("todo", "doing") or rows[0]["worker_id"] not in (None, self.worker_id):
+            log.info("queue entry %s: held by another worker now; left to it", job.id)
+            return
+        try:
+            await super()._persist_job_status(job, status, retry_decision, context, job_result)
+        except ConnectorException as exc:  # taken over between the look and the write
+            log.warning("queue entry %s: its end was not recorded (%s)", job.id, exc.__cause__)
 
 
 class ProcrastinateQueue:
@@ -48,7 +85,10 @@ class ProcrastinateQueue:
             self._run)
         self.run: Callable[[str], None] = lambda job_id: None
         self.loop: Optional[asyncio.AbstractEventLoop] = None
-        self.worker = None
+        self.worker: Optional[_Worker] = None
+        manager = self.app.job_manager
+        self._fetch, self._heartbeat = manager.fetch_job, manager.update_heartbeat
+        manager.fetch_job, manager.update_heartbeat = self._fetch_job, self._update_heartbeat
         self.ready = threading.Event()
         self.thread: Optional[threading.Thread] = None
         self.failure: Optional[BaseException] = None
@@ -91,6 +131,23 @@ class ProcrastinateQueue:
     def _run(self, job_id: str) -> None:
         self.run(job_id)
 
+    async def _fetch_job(self, queues, worker_id: int):
+        """procrastinate's claim; when this worker's row was pruned (the claim breaks its foreign
+        key), the worker registers again and claims under its new id."""
+        try:
+            return await self._fetch(queues=queues, worker_id=worker_id)
+        except ConnectorException as exc:
+            if PRUNED not in str(exc.__cause__) or self.worker is None:
+                raise
+        await self.worker.register_again()
+        return await self._fetch(queues=queues, worker_id=self.worker.worker_id)
+
+    async def _update_heartbeat(self, worker_id: int) -> None:
+        """The worker's heartbeat; a worker whose row was pruned registers again."""
+        alive = await self.app.connector.execute_query_all_async(HEARTBEAT, worker_id=worker_id)
+        if not alive and self.worker is not None and self.worker.worker_id == worker_id:
+            await self.worker.register_again()
+
     async def _main(self) -> None:
         """The worker, started again (after RESTART_SECONDS) whenever it stops without being asked
         to: a lost database connection stops procrastinate's worker."""
@@ -107,11 +164,9 @@ class ProcrastinateQueue:
                 await asyncio.sleep(RESTART_SECONDS)
 
     async def _work(self) -> None:
-        from procrastinate.worker import Worker
-
         async with self.app.open_async():
             self.loop = asyncio.get_running_loop()
-            self.worker = Worker(
+            self.worker = _Worker(
                 self.app, concurrency=1, install_signal_handlers=False, listen_notify=True,
                 update_heartbeat_interval=self.lease / HEARTBEATS_PER_LEASE, stalled_worker_timeout=self.lease,
                 delete_jobs="successful")

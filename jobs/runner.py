@@ -25,8 +25,8 @@ from jobs import retention, submission, summaries, webhooks
 from jobs.audio import AudioSource
 from jobs.storage import AudioStorage
 from jobs.submission import JobRequest, Upload
-from jobs.table import ENDED, Job, JobState, add_event, get_job, unfinished_jobs, update_job
-from jobs.transcribers import HandedBack, JobContext, Transcriber
+from jobs.table import ENDED, Job, JobState, add_event, claim_run, get_job, holds, unfinished_jobs, update_run
+from jobs.transcribers import HandedBack, JobContext, LeaseLost, Transcriber
 from service.settings import Settings
 from sessions.groups import participant_voiceprints
 from sessions.transcripts import is_stored, mark_failed, store_transcript
@@ -41,6 +41,7 @@ LAST_WORKING_PROGRESS = 0.98  # until the transcript is stored, a job is never s
 STORING_PROGRESS = 0.99
 WAIT_POLL_SECONDS = 0.1  # `wait`: how often the job's state is read
 STOP_SECONDS = 30.0  # `stop`: the most a running job may take to let go
+HOLD_CHECK_SECONDS = 1.0  # a progress report not written checks this often that the run still holds its job
 
 
 def choose_queue(settings: Settings):
@@ -114,16 +115,23 @@ class JobRunner:
         return retention.sweep(self.database, self.storage) + purged
 
     def run(self, job_id: str) -> None:
-        """Run one job to its end; safe to call again for a job that ran before (idempotent)."""
+        """Run one job to its end; safe to call again for a job that ran before (idempotent). The
+        run claims the job (a new token): a run before it, on a replica that lost its lease, writes
+        nothing more and stops at its next progress report (`LeaseLost`)."""
         with self.database.open() as db:
             job = db.get(Job, job_id)
-            stored = job is not None and is_stored(db, job.session_id)
+            run = job is not None and job.state not in ENDED and claim_run(
+                db, job_id, state=JobState.RUNNING, stage=Stage.STARTING)
+            stored = bool(run) and is_stored(db, job.session_id)  # read after the claim: a run before may have stored it
         if job is None:
             return
-        if job.state not in ENDED:
+        if run:
             self.current = job_id
             try:
-                self._work(job, stored)
+                self._work(job, run, stored)
+            except LeaseLost:
+                log.warning("job %s: another run took it over (this replica lost its lease); left to it", job_id)
+                raise
             finally:
                 self.current = None
         webhooks.notify(self.database, self.settings, self.get_any(job_id))
@@ -132,10 +140,10 @@ class JobRunner:
         with self.database.open() as db:
             return db.get(Job, job_id)
 
-    def _work(self, job: Job, stored: bool) -> None:
+    def _work(self, job: Job, run: str, stored: bool) -> None:
         job_id = job.id
-        self._update(job_id, state=JobState.RUNNING, stage=Stage.STARTING, progress=0.0)
-        context = JobContext(job_id, _ProgressWriter(self.database, job_id, self.stopping), self._recorder(job_id))
+        context = JobContext(job_id, _ProgressWriter(self.database, job_id, run, self.stopping),
+                             self._recorder(job_id, run))
         error, code, details = "", "", {}
         try:
             if not stored:
@@ -144,15 +152,19 @@ class JobRunner:
                     expected = participant_voiceprints(db, request.participants, self.models.running.name)
                 transcript = self.transcriber.transcribe(AudioSource.of(job, self.storage), request.options, context,
                                                          expected)
-                self._update(job_id, stage=Stage.STORING, progress=STORING_PROGRESS)
-                with self.database.open() as db:
+                self._update(job_id, run, stage=Stage.STORING, progress=STORING_PROGRESS)
+                with self.database.open() as db:  # one transaction: the job's row stays this run's until it commits
+                    if not update_run(db, job_id, run, commit=False, stage=Stage.STORING):
+                        raise LeaseLost(job_id)
                     store_transcript(db, self.matcher, job.workspace, job.session_id, transcript,
                                      self.models.embedder, identify_threshold(self.settings), Guard.of(self.settings),
                                      request.participants, max(participant_threshold(self.settings),
                                                                guest_threshold(self.settings)))
+        except LeaseLost:
+            raise
         except HandedBack:
             log.info("job %s handed back: this replica is stopping", job_id)
-            self._update(job_id, state=JobState.QUEUED, stage=Stage.QUEUED, progress=0.0)
+            self._update(job_id, run, state=JobState.QUEUED, stage=Stage.QUEUED)
             raise
         except HearbackError as exc:
             error, code = submission.shown_to_user(str(exc), job), exc.code
@@ -160,34 +172,45 @@ class JobRunner:
         except Exception as exc:
             log.exception("job %s failed", job_id)
             error, code = f"internal error ({type(exc).__name__}); the service log has the details", "internal_error"
+        with self.database.open() as db:
+            if not holds(db, job_id, run):  # its audio may be another run's input now
+                raise LeaseLost(job_id)
         retention.release(self.database, self.storage, self.settings.audio_retention_hours, job_id)
         if error:
-            self._fail(job, error, code, details)
+            self._fail(job, run, error, code, details)
         else:
             if JobRequest(**job.request).summary:  # before the job ends, so that its webhook carries the summary
-                self._update(job_id, stage=Stage.SUMMARIZING, progress=STORING_PROGRESS)
+                self._update(job_id, run, stage=Stage.SUMMARIZING, progress=STORING_PROGRESS)
                 summaries.after_transcript(self.database, self.settings, job.workspace, job.session_id)
-            self._update(job_id, state=JobState.DONE, stage=Stage.DONE, progress=1.0, finished_at=now())
+            self._update(job_id, run, state=JobState.DONE, stage=Stage.DONE, progress=1.0, finished_at=now())
 
-    def _update(self, job_id: str, **values) -> None:
+    def _update(self, job_id: str, run: str, **values) -> None:
+        """Write `values` for run `run`; LeaseLost when the job is no longer its own (or ended)."""
         with self.database.open() as db:
-            update_job(db, job_id, **values)
+            if not update_run(db, job_id, run, **values):
+                raise LeaseLost(job_id)
 
-    def _recorder(self, job_id: str):
+    def _recorder(self, job_id: str, run: str):
         def record(event: str, detail: str) -> None:
             with self.database.open() as db:
-                add_event(db, job_id, event, detail)
+                if not add_event(db, job_id, event, detail, run):
+                    raise LeaseLost(job_id)
 
         return record
 
-    def _fail(self, job: Job, message: str, code: str = "", details: Optional[dict] = None) -> None:
-        """The job and its session marked failed; the error kept as text (the API's English) and as
-        a code with its values (for the web pages to word it in the reader's language)."""
-        log.info("job %s failed: %s", job.id, message)
+    def _fail(self, job: Job, run: str, message: str, code: str = "", details: Optional[dict] = None) -> None:
+        """The job and its session marked failed, if run `run` still holds the job (`done` stays
+        done); the error kept as text (the API's English) and as a code with its values (for the
+        web pages to word it in the reader's language)."""
         with self.database.open() as db:
+            if not update_run(db, job.id, run, commit=False, state=JobState.FAILED, stage=Stage.FAILED,
+                              error=message, error_code=code, error_details=_plain(details or {}),
+                              finished_at=now()):
+                log.warning("job %s: not marked failed (%s): it ended, or another run holds it", job.id, message)
+                return
             mark_failed(db, job.session_id)
-            update_job(db, job.id, state=JobState.FAILED, stage=Stage.FAILED, error=message, error_code=code,
-                       error_details=_plain(details or {}), finished_at=now())
+            db.commit()
+        log.info("job %s failed: %s", job.id, message)
 
 
 def _plain(details: dict) -> dict:
@@ -199,17 +222,27 @@ def _plain(details: dict) -> dict:
 
 class _ProgressWriter:
     """The pipeline's `(stage, fraction)` callback, written to the job without flooding the
-    database; when the replica stops, it hands the job back instead."""
+    database; when the replica stops, it hands the job back instead; when another run took the job
+    over (or it ended), it raises LeaseLost: a report not written is checked at most every
+    HOLD_CHECK_SECONDS."""
 
-    def __init__(self, database: Database, job_id: str, stopping: threading.Event):
-        self.database, self.job_id, self.stopping = database, job_id, stopping
+    def __init__(self, database: Database, job_id: str, run: str, stopping: threading.Event):
+        self.database, self.job_id, self.run, self.stopping = database, job_id, run, stopping
         self._write = forward_only(self._write_now, step=PROGRESS_STEP)
+        self._checked = time.monotonic()
 
     def __call__(self, stage: Stage | str, fraction: float) -> None:
         if self.stopping.is_set():
             raise HandedBack(self.job_id)
         self._write(str(stage), min(fraction, LAST_WORKING_PROGRESS))
+        if time.monotonic() - self._checked >= HOLD_CHECK_SECONDS:
+            with self.database.open() as db:
+                if not holds(db, self.job_id, self.run):
+                    raise LeaseLost(self.job_id)
+            self._checked = time.monotonic()
 
     def _write_now(self, stage: str, fraction: float) -> None:
         with self.database.open() as db:
-            update_job(db, self.job_id, stage=stage, progress=round(fraction, 3))
+            if not update_run(db, self.job_id, self.run, stage=stage, progress=round(fraction, 3)):
+                raise LeaseLost(self.job_id)
+        self._checked = time.monotonic()

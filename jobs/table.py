@@ -8,7 +8,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any, Optional
 
-from sqlalchemy import JSON, Float, ForeignKey, String, Text, and_, or_, select, update
+from sqlalchemy import JSON, Float, ForeignKey, String, Text, and_, case, or_, select, update
 from sqlalchemy.orm import Mapped, Session as DbSession, mapped_column
 
 from database.base import Base, new_id
@@ -39,6 +39,8 @@ class Job(Base):
     audio_expires_at: Mapped[Optional[datetime]] = mapped_column(default=None, index=True)
     events: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)  # audio kept/deleted, ...
     webhook_state: Mapped[str] = mapped_column(String(20), default="")  # "", "sending:<t>", "sent", "failed"
+    # the token of the run that holds the job (written when a run claims it): a run writes only while it is its own
+    run_id: Mapped[str] = mapped_column(String(32), default="")
     created_at: Mapped[datetime] = mapped_column(default=now)
     updated_at: Mapped[datetime] = mapped_column(default=now, onupdate=now)
     finished_at: Mapped[Optional[datetime]] = mapped_column(default=None)
@@ -88,11 +90,51 @@ def update_job(db: DbSession, job_id: str, **values: Any) -> None:
     db.commit()
 
 
-def add_event(db: DbSession, job_id: str, event: str, detail: str) -> None:
-    """Something that happened to the job's audio (kept, staged, deleted), for its owner to see."""
-    job = db.get(Job, job_id)
-    job.events = [*job.events, {"at": now().isoformat(timespec="seconds"), "event": event, "detail": detail}]
+def claim_run(db: DbSession, job_id: str, **values: Any) -> Optional[str]:
+    """A new run of the job, which from now on holds it (a run before it writes nothing more): its
+    token, with `values` written; None when the job ended (`done` and `failed` are final)."""
+    run_id = new_id()
+    claimed = db.execute(update(Job).where(Job.id == job_id, Job.state.not_in(ENDED))
+                         .values(run_id=run_id, **_plain_values(values)))
     db.commit()
+    return run_id if claimed.rowcount == 1 else None
+
+
+def update_run(db: DbSession, job_id: str, run_id: str, commit: bool = True, **values: Any) -> bool:
+    """Write `values` if the job is still run `run_id`'s and has not ended (compare-and-set); the
+    progress in the row only moves forward. False, and nothing written, otherwise."""
+    values = _plain_values(values)
+    if "progress" in values:
+        values["progress"] = case((Job.progress > values["progress"], Job.progress), else_=values["progress"])
+    written = db.execute(update(Job).where(Job.id == job_id, Job.run_id == run_id, Job.state.not_in(ENDED))
+                         .values(**values))
+    if commit:
+        db.commit()
+    return written.rowcount == 1
+
+
+def holds(db: DbSession, job_id: str, run_id: str) -> bool:
+    """Whether run `run_id` still holds the job (no other run claimed it, it has not ended)."""
+    return db.scalar(select(Job.id).where(Job.id == job_id, Job.run_id == run_id, Job.state.not_in(ENDED))) is not None
+
+
+def _plain_values(values: dict[str, Any]) -> dict[str, Any]:
+    return {key: value.value if isinstance(value, Enum) else value for key, value in values.items()}
+
+
+def add_event(db: DbSession, job_id: str, event: str, detail: str, run_id: Optional[str] = None) -> bool:
+    """Something that happened to the job's audio (kept, staged, deleted), for its owner to see;
+    with `run_id`, only while that run holds the job (False, nothing written, otherwise)."""
+    job = db.get(Job, job_id)
+    if job is None or (run_id is not None and (job.run_id != run_id or job.state in ENDED)):
+        return False
+    events = [*job.events, {"at": now().isoformat(timespec="seconds"), "event": event, "detail": detail}]
+    query = update(Job).where(Job.id == job_id)
+    if run_id is not None:
+        query = query.where(Job.run_id == run_id, Job.state.not_in(ENDED))
+    written = db.execute(query.values(events=events)).rowcount == 1
+    db.commit()
+    return written
 
 
 # A job's webhook_state: "" until claimed; "sending:<unix seconds>" while one replica delivers it

@@ -42,6 +42,11 @@ class HandedBack(Exception):
     (for another replica, or this one's next start) instead of being finished here."""
 
 
+class LeaseLost(HandedBack):
+    """Raised by a job's progress callback (or any write of its run) when another run claimed the
+    job, or it ended: this replica lost its lease (a pause longer than it) and stops writing."""
+
+
 class Transcriber(Protocol):
     def transcribe(self, source: AudioSource, options: Options, context: JobContext,
                    participants: Sequence[KnownVoice] = ()) -> Transcript:

@@ -7,7 +7,7 @@ rows: the later one's key is suffixed with its id, and a new name like either is
 
 Revision ID: 0009
 Revises: 0008
-Create Date: 2026-12-05 10:00:00
+Create Date: 2026-12-04 10:00:00
 """
 import sqlalchemy as sa
 

@@ -6,7 +6,7 @@ stored: it stays an implicit key with every scope.
 
 Revision ID: 0010
 Revises: 0009
-Create Date: 2026-12-06 10:00:00
+Create Date: 2026-12-04 10:00:00
 """
 import sqlalchemy as sa
 
