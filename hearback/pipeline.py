@@ -37,8 +37,10 @@ log = logging.getLogger(__name__)
 
 CARRY_MARGIN = 2.0  # a region ending this close to a block's end may go on in the next block
 TRANSCRIBED = 0.95  # share of the progress bar for the blocks (speech, ASR, speaker windows) ...
-# ... and, inside one block, where each step ends
+# ... and, inside one block, where each step ends and what it is called on a progress bar: the
+# speaker windows of a block are embedded while the recording is read, so "who speaks" is shown then
 BLOCK_STEPS = {"speech": 0.06, "asr": 0.9, "windows": 1.0}
+STEP_STAGES = {"speech": Stage.TRANSCRIBING, "asr": Stage.TRANSCRIBING, "windows": Stage.DIARIZING}
 
 
 @dataclass
@@ -333,7 +335,7 @@ class _Share:
         before = BLOCK_STEPS[steps[steps.index(step) - 1]] if steps.index(step) else 0.0
         inside = before + (BLOCK_STEPS[step] - before) * min(max(fraction, 0.0), 1.0)
         seconds = self.start + (self.end - self.start) * inside
-        within(self.progress, Stage.TRANSCRIBING, 0.0, TRANSCRIBED)(min(seconds / self.duration, 1.0))
+        within(self.progress, STEP_STAGES[step], 0.0, TRANSCRIBED)(min(seconds / self.duration, 1.0))
 
 
 class _timed:

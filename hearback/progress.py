@@ -17,6 +17,7 @@ class Stage(str, Enum):
 
     QUEUED = "queued"
     STARTING = "starting"
+    LOADING = "loading"  # the models are being loaded (the first job of a service)
     DOWNLOADING = "downloading"
     DECODING = "decoding"
     TRANSCRIBING = "transcribing"

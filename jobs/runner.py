@@ -36,9 +36,13 @@ from speakers.on_demand import OnDemandPipeline
 
 log = logging.getLogger(__name__)
 WEBHOOK_DRAIN_SECONDS = 5.0  # a stopping replica waits this long for its webhooks in flight
-PROGRESS_STEP = 0.02  # progress is written to the database when it moved this much, or the stage changed
-LAST_WORKING_PROGRESS = 0.98  # until the transcript is stored, a job is never shown as finished
-STORING_PROGRESS = 0.99
+PROGRESS_STEP = 0.01  # progress is written to the database when it moved this much, or the stage changed
+# Where a job's bar stands: the pipeline fills 0..PIPELINE_SHARE (its own 0..1 scaled), then the
+# runner names the voices, stores the transcript and the audio, and writes the summary.
+PIPELINE_SHARE = 0.95
+IDENTIFYING_PROGRESS = 0.96
+STORING_PROGRESS = 0.98
+SUMMARIZING_PROGRESS = 0.99
 WAIT_POLL_SECONDS = 0.1  # `wait`: how often the job's state is read
 STOP_SECONDS = 30.0  # `stop`: the most a running job may take to let go
 HOLD_CHECK_SECONDS = 1.0  # a progress report not written checks this often that the run still holds its job
@@ -152,7 +156,7 @@ class JobRunner:
                     expected = participant_voiceprints(db, request.participants, self.models.running.name)
                 transcript = self.transcriber.transcribe(AudioSource.of(job, self.storage), request.options, context,
                                                          expected)
-                self._update(job_id, run, stage=Stage.STORING, progress=STORING_PROGRESS)
+                self._update(job_id, run, stage=Stage.IDENTIFYING, progress=IDENTIFYING_PROGRESS)
                 with self.database.open() as db:  # one transaction: the job's row stays this run's until it commits
                     if not update_run(db, job_id, run, commit=False, stage=Stage.STORING):
                         raise LeaseLost(job_id)
@@ -175,12 +179,14 @@ class JobRunner:
         with self.database.open() as db:
             if not holds(db, job_id, run):  # its audio may be another run's input now
                 raise LeaseLost(job_id)
+        if not error:  # the transcript is in; the audio is kept or deleted now
+            self._update(job_id, run, stage=Stage.STORING, progress=STORING_PROGRESS)
         retention.release(self.database, self.storage, self.settings.audio_retention_hours, job_id)
         if error:
             self._fail(job, run, error, code, details)
         else:
             if JobRequest(**job.request).summary:  # before the job ends, so that its webhook carries the summary
-                self._update(job_id, run, stage=Stage.SUMMARIZING, progress=STORING_PROGRESS)
+                self._update(job_id, run, stage=Stage.SUMMARIZING, progress=SUMMARIZING_PROGRESS)
                 summaries.after_transcript(self.database, self.settings, job.workspace, job.session_id)
             self._update(job_id, run, state=JobState.DONE, stage=Stage.DONE, progress=1.0, finished_at=now())
 
@@ -234,7 +240,8 @@ class _ProgressWriter:
     def __call__(self, stage: Stage | str, fraction: float) -> None:
         if self.stopping.is_set():
             raise HandedBack(self.job_id)
-        self._write(str(stage), min(fraction, LAST_WORKING_PROGRESS))
+        if stage != Stage.DONE:  # the pipeline is done, not the job: the runner says when the job is
+            self._write(str(stage), min(fraction, 1.0) * PIPELINE_SHARE)
         if time.monotonic() - self._checked >= HOLD_CHECK_SECONDS:
             with self.database.open() as db:
                 if not holds(db, self.job_id, self.run):

@@ -28,6 +28,12 @@ class OnDemandPipeline:
             return self._pipeline
 
     @property
+    def loaded(self) -> bool:
+        """Whether the models are in memory (a job's page says "loading the models" until then)."""
+        with self._lock:
+            return self._pipeline is not None
+
+    @property
     def embedder(self) -> Embedder:
         return Embedder.of(self.get())
 
