@@ -24,9 +24,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.deps import ScopeMissing, require_api_key, scope
 from api.guards import BodyTooLarge, Guards, too_large_answer
-from api.i18n import TEXT, language_of, say
+from api.i18n import TEXT, language_of, worded
 from api.logins import Throttle
-from api.pages import LoginRequired, back, error_page, referring_page
+from api.pages import LoginRequired, back, error_page, referring_page, use_seal_key
 from api.routers import (
     audit,
     groups,
@@ -39,6 +39,7 @@ from api.routers import (
     uploads,
     web,
     web_groups,
+    web_people,
     web_sessions,
 )
 from database.engine import Database
@@ -82,6 +83,7 @@ def create_app(settings: Optional[Settings] = None, pipeline: Optional[Pipeline]
                   description="Transcripts with named speakers: enrol voices once, find them in every recording.")
     state = app.state
     state.settings = settings
+    use_seal_key(settings.api_key)
     state.database = Database(settings)
     state.matcher = matching.FaissMatcher()
     state.models = OnDemandPipeline(settings, pipeline)
@@ -114,6 +116,7 @@ def create_app(settings: Optional[Settings] = None, pipeline: Optional[Pipeline]
     app.include_router(web.router)
     app.include_router(web_sessions.router)
     app.include_router(web_groups.router)
+    app.include_router(web_people.router)  # after web's /ui/speakers/names
     static = Path(__file__).resolve().parent / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
 
@@ -153,15 +156,16 @@ def _error_handlers(app: FastAPI) -> None:
     async def http_error(request: Request, exc: StarletteHTTPException):
         """An unknown page of /ui is a page in the reader's language; elsewhere, JSON as before."""
         if _is_page(request):
-            return error_page(request, TEXT[language_of(request)]["not_found"] if exc.status_code == 404
-                              else str(exc.detail), exc.status_code)
+            t = TEXT[language_of(request)]
+            return error_page(request, t["not_found"] if exc.status_code == 404 else t["page_failed"],
+                              "" if exc.status_code == 404 else str(exc.detail), status_code=exc.status_code)
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=getattr(exc, "headers", None))
 
     @app.exception_handler(HearbackError)
     async def hearback_error(request: Request, exc: HearbackError):
         code = next((c for kind, c in STATUS_OF.items() if isinstance(exc, kind)), 400)
         if _is_page(request):
-            return error_page(request, say(exc, language_of(request)), code)
+            return error_page(request, *worded(exc, language_of(request)), status_code=code)
         body = {"detail": str(exc), "code": exc.code} if exc.code else {"detail": str(exc)}
         for name in ("field", "scope"):  # which field of the request to correct; which scope is missing
             if isinstance(exc.details.get(name), str):

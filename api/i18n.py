@@ -128,7 +128,43 @@ FRENCH_PROBLEMS = {
     "group_name_missing": "Donnez un nom au groupe.",
     "group_name_too_long": "Un nom de groupe fait au plus {limit} caractères.",
     "not_a_member": "« {name} » ne fait pas partie du groupe « {group} ».",
+    "file_not_found": "Le fichier audio {file} est introuvable.",
+    "bad_base64": "L'audio en base64 n'est pas du base64 valide.",
+    "host_unknown": "L'adresse de l'audio est introuvable : le serveur « {host} » n'existe pas ou ne répond pas. "
+                    "Vérifiez l'URL.",
+    "address_refused": "Le serveur « {host} » est une adresse privée ou locale : le téléchargement est refusé.",
+    "download_refused": "Le serveur de l'audio a refusé le téléchargement (HTTP {status}). Vérifiez l'URL.",
+    "download_failed": "Le téléchargement de l'audio a échoué. Vérifiez l'URL, ou envoyez le fichier.",
+    "download_timeout": "Le téléchargement de l'audio a pris trop de temps. Réessayez, ou envoyez le fichier.",
+    "download_empty": "L'adresse de l'audio a renvoyé un fichier vide.",
+    "presigned_expired": "Le lien signé de l'audio a été refusé : il a sans doute expiré ; demandez-en un nouveau.",
+    "url_credentials": "Une URL d'audio ne peut pas contenir d'identifiant ni de mot de passe.",
+    "unknown_format": "Format de téléchargement inconnu « {format} » : choisissez parmi {formats}.",
+    "s3_not_configured": "L'audio s3:// demande un stockage S3, que ce service n'a pas.",
+    "upload_gone": "L'audio envoyé pour cette transcription n'existe plus : envoyez-le à nouveau.",
+    "runpod_inline_limit": "Ce fichier est trop gros pour être envoyé tel quel au service de transcription distant : "
+                           "donnez plutôt une URL.",
+    "runpod_failed": "Le service de transcription distant (RunPod) a échoué.",
 }
+
+# Codes whose French words leave out what only a technician reads (a system's message, an address):
+# the original text follows, folded, under "détails".
+FOLDED = {"host_unknown", "download_refused", "download_failed", "download_timeout", "runpod_failed",
+          "internal_error", "llm_refused"}
+UNKNOWN_PROBLEM = {"fr": "L'opération a échoué.", "en": ""}  # a problem without French words
+
+
+def worded(problem, lang: str) -> tuple[str, str]:
+    """(what the reader is told, in the page's language; the original text for a "details" fold,
+    or "" when the first says it all). A problem with no words in the page's language is never
+    shown raw outside the fold: a French page says, in French, that it failed."""
+    text = say(problem, lang)
+    if lang == "en":
+        return text, ""
+    raw = str(problem)
+    if text == raw:  # no French words for it
+        return UNKNOWN_PROBLEM[lang], raw
+    return text, raw if getattr(problem, "code", "") in FOLDED else ""
 
 
 def say(problem, lang: str) -> str:

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import hmac
 import inspect
+import re
+import secrets
 from pathlib import Path
 from typing import Callable, Iterable, Optional
 from urllib.parse import urlencode, urlsplit
@@ -21,14 +24,17 @@ from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel
 
 from api.deps import has_login
-from api.i18n import LANGUAGE_COOKIE, TEXT, language_of, say
+from api.i18n import LANGUAGE_COOKIE, TEXT, language_of, worded
 from hearback.errors import HearbackError
 from hearback.fetch import shown_to_user
 
 templates = Jinja2Templates(directory=str(Path(__file__).resolve().parent / "templates"))
 KEPT = "f_"  # query parameters that carry a refused form's values back to it
 KEEPABLE = ("name", "new_name", "label", "title", "tag", "audio_url", "language", "q", "speaker_id", "members",
-            "participants", "group")
+            "participants", "group", "consent", "forget_name")
+MESSAGES = ("msg", "err", "warn", "det")  # what a redirect tells the page it lands on (`det`: the details fold)
+SEAL = "sig"  # ... sealed: a page shows only the messages this service wrote (never `?err=<any text>`)
+_seal_key = {"key": secrets.token_bytes(32)}
 
 # Distinct enough side by side (hues apart, light enough for dark text at 4.5:1 or more).
 PALETTE = ("#9ecbff", "#ffc48a", "#a8e6a1", "#f5a3c7", "#d3b8ff", "#ffe27a", "#8fe3de", "#e8b7a0",
@@ -46,26 +52,49 @@ def logged_in(request: Request) -> None:
 
 def language_url(request: Request, lang: str) -> str:
     """This page in another language: the query (a search, a filter) stays, messages go."""
-    query = [(k, v) for k, v in request.query_params.multi_items() if k not in ("lang", "msg", "err", "warn")]
+    query = [(k, v) for k, v in request.query_params.multi_items() if k not in ("lang", SEAL, *MESSAGES)]
     return f"{request.url.path}?{urlencode([*query, ('lang', lang)])}"
+
+
+def use_seal_key(secret: str) -> None:
+    """Seal the pages' messages with a key every replica of one service derives alike (a
+    redirect may land on another replica); a random one when the service has no secret."""
+    if secret:
+        _seal_key["key"] = hashlib.sha256(b"hearback page messages\0" + secret.encode()).digest()
+
+
+def _seal(values: dict[str, str]) -> str:
+    text = "\0".join(values.get(k, "") for k in MESSAGES)
+    return hmac.new(_seal_key["key"], text.encode(), "sha256").hexdigest()[:32]
+
+
+def sealed_messages(request: Request) -> dict[str, str]:
+    """The redirect's messages, if this service wrote them: a link someone crafted
+    (`/ui/login?err=Call+this+number`) shows nothing."""
+    values = {k: request.query_params.get(k, "") for k in MESSAGES}
+    if not any(values.values()) or not hmac.compare_digest(request.query_params.get(SEAL, ""), _seal(values)):
+        return {}
+    return values
 
 
 def page(request: Request, name: str, status_code: int = 200, **context) -> HTMLResponse:
     lang = language_of(request)
     kept = {k[len(KEPT):]: v for k, v in request.query_params.items() if k.startswith(KEPT)}
+    told = sealed_messages(request)
     response = templates.TemplateResponse(request, name, {
-        "t": TEXT[lang], "lang": lang, "message": request.query_params.get("msg"),
-        "error": request.query_params.get("err"), "warning": request.query_params.get("warn"),
-        "login": has_login(request), "kept": kept, "max_bytes": request.app.state.settings.max_bytes, "lang_url": functools.partial(language_url, request),
+        "t": TEXT[lang], "lang": lang, "message": told.get("msg"), "error": told.get("err"),
+        "warning": told.get("warn"), "error_detail": told.get("det"),
+        "login": has_login(request), "kept": kept, "voice_name": functools.partial(voice_name, TEXT[lang]), "max_bytes": request.app.state.settings.max_bytes, "lang_url": functools.partial(language_url, request),
         **context}, status_code=status_code)
     if request.query_params.get("lang") in TEXT:
         response.set_cookie(LANGUAGE_COOKIE, lang, samesite="lax")
     return response
 
 
-def error_page(request: Request, message: str, status_code: int) -> HTMLResponse:
-    """An error with no form to go back to (an unknown page, a link to something deleted)."""
-    return page(request, "error.html", status_code=status_code, problem=message)
+def error_page(request: Request, message: str, detail: str = "", status_code: int = 400) -> HTMLResponse:
+    """An error with no form to go back to (an unknown page, a link to something deleted); `detail`
+    (a system's own words) is folded under "details"."""
+    return page(request, "error.html", status_code=status_code, problem=message, problem_detail=detail)
 
 
 def local_path(target: Optional[str], default: str) -> str:
@@ -80,15 +109,19 @@ def referring_page(request: Request, default: str) -> str:
     return local_path(urlsplit(request.headers.get("referer", "")).path, default)
 
 
-def back(path: str, msg: str = "", err: str = "", warn: str = "", kept: Optional[dict] = None) -> RedirectResponse:
-    query = [(key, value) for key, value in (("msg", msg), ("err", err), ("warn", warn)) if value]
+def back(path: str, msg: str = "", err: str = "", warn: str = "", kept: Optional[dict] = None,
+         det: str = "") -> RedirectResponse:
+    """To `path`, with messages for it (sealed) and the values to fill its form with again."""
+    told = {key: value for key, value in (("msg", msg), ("err", err), ("warn", warn), ("det", det)) if value}
+    query = [*told.items(), (SEAL, _seal(told))] if told else []
     query += [(KEPT + k, v) for k, v in (kept or {}).items() if isinstance(v, str) and v]
     return RedirectResponse(f"{path}?{urlencode(query)}" if query else path, status_code=303)
 
 
 def typed(values: dict, keep: Iterable[str] = KEEPABLE) -> dict:
-    """What the user typed into the form (never files), to fill it in again."""
-    return {k: v for k, v in values.items() if k in keep and isinstance(v, str) and v}
+    """What the user typed into the form (never files), to fill it in again; a ticked box as "on"."""
+    return {k: "on" if v is True else v for k, v in values.items()
+            if k in keep and (isinstance(v, str) and v or v is True)}
 
 
 def shown_on(path: str) -> Callable:
@@ -98,7 +131,8 @@ def shown_on(path: str) -> Callable:
 
     def decorate(handler: Callable) -> Callable:
         def refused(kwargs: dict, exc: HearbackError) -> RedirectResponse:
-            return back(path.format(**kwargs), err=say(exc, language_of(kwargs["request"])), kept=typed(kwargs))
+            text, detail = worded(exc, language_of(kwargs["request"]))
+            return back(path.format(**kwargs), err=text, det=detail, kept=typed(kwargs))
 
         if inspect.iscoroutinefunction(handler):
             @functools.wraps(handler)
@@ -125,6 +159,16 @@ def named_as_sent(exc: HearbackError, filename: str) -> HearbackError:
     exc.args = tuple(shown_to_user(a, filename) if isinstance(a, str) else a for a in exc.args)
     exc.details = {k: shown_to_user(v, filename) if isinstance(v, str) else v for k, v in exc.details.items()}
     return exc
+
+
+UNNAMED = re.compile(r"SPEAKER_(\d+)")  # a recording's own label for a voice nobody named
+
+
+def voice_name(t: dict, label: str) -> str:
+    """How a page names a speaker: an unnamed voice of a recording (SPEAKER_00) reads "Voix 1" /
+    "Voice 1"; a name stays itself. The API keeps the labels."""
+    unnamed = UNNAMED.fullmatch(label or "")
+    return t["voice_n"].format(n=int(unnamed.group(1)) + 1) if unnamed else label
 
 
 def colours(labels: Iterable[str]) -> dict[str, str]:

@@ -60,12 +60,13 @@ def fetched(
         return
     path = Path(text).expanduser()
     if not path.exists():
-        raise InputError(f"audio file not found: {text}")
+        raise InputError(f"audio file not found: {text}", "file_not_found", file=text)
     if not path.is_file():
-        raise InputError(f"not a file: {text}")
+        raise InputError(f"not a file: {text}", "file_not_found", file=text)
     size = path.stat().st_size
     if size > settings.max_bytes:
-        raise InputError(f"audio file is {size} bytes, over the limit of {settings.max_bytes} (HEARBACK_MAX_BYTES)")
+        raise InputError(f"audio file is {size} bytes, over the limit of {settings.max_bytes} (HEARBACK_MAX_BYTES)",
+                         "file_too_large", limit=settings.max_bytes)
     yield FetchedAudio(path, text, size)
 
 
@@ -94,15 +95,17 @@ def input_name(url: str) -> str:
 def base64_audio(data: str, settings: Settings) -> Iterator[FetchedAudio]:
     """Decode base64 audio into a temporary file, removed on exit."""
     if len(data) * 3 // 4 > settings.max_bytes:
-        raise FetchError(f"audio_base64 is over the size limit of {settings.max_bytes} bytes")
+        raise FetchError(f"audio_base64 is over the size limit of {settings.max_bytes} bytes", "file_too_large",
+                         limit=settings.max_bytes)
     if "," in data[:100] and data.startswith("data:"):
         data = data.split(",", 1)[1]  # a data: URL
     try:
         raw = base64.b64decode(data, validate=True)
     except (binascii.Error, ValueError):
-        raise InputError("audio_base64 is not valid base64: send the file's bytes encoded with standard base64") from None
+        raise InputError("audio_base64 is not valid base64: send the file's bytes encoded with standard base64",
+                         "bad_base64") from None
     if not raw:
-        raise InputError("audio_base64 is empty")
+        raise InputError("audio_base64 is empty", "upload_empty")
     with _temp_path(suffix=".audio") as path:
         path.write_bytes(raw)
         yield FetchedAudio(path, "base64", len(raw))
@@ -124,22 +127,24 @@ def download(url: str, dest: Path, settings: Settings, progress: Optional[Callab
             if response.status in (301, 302, 303, 307, 308):
                 location = response.getheader("Location")
                 if not location:
-                    raise FetchError(f"{_safe(url)} redirected without a location")
+                    raise FetchError(f"{_safe(url)} redirected without a location", "download_failed", url=_safe(url))
                 url = urljoin(url, location)
                 continue
             if response.status != 200:
                 if response.status == 403 and ("X-Amz-Signature" in url or "Signature=" in url):
                     raise FetchError(f"the presigned URL {_safe(url)} was refused (HTTP 403): it has probably "
-                                     "expired; ask for a new one")
-                raise FetchError(f"download of {_safe(url)} failed: HTTP {response.status} {response.reason}")
+                                     "expired; ask for a new one", "presigned_expired")
+                raise FetchError(f"download of {_safe(url)} failed: HTTP {response.status} {response.reason}",
+                                 "download_refused", url=_safe(url), status=response.status)
             return _save_body(response, dest, settings, deadline, url, progress)
         except (socket.timeout, TimeoutError):
-            raise FetchError(f"download of {_safe(url)} timed out after {settings.download_timeout:g} s") from None
+            raise FetchError(f"download of {_safe(url)} timed out after {settings.download_timeout:g} s",
+                             "download_timeout", url=_safe(url)) from None
         except (OSError, http.client.HTTPException) as exc:
-            raise FetchError(f"download of {_safe(url)} failed: {exc}") from None
+            raise FetchError(f"download of {_safe(url)} failed: {exc}", "download_failed", url=_safe(url)) from None
         finally:
             conn.close()
-    raise FetchError(f"{_safe(url)} redirected more than {MAX_REDIRECTS} times")
+    raise FetchError(f"{_safe(url)} redirected more than {MAX_REDIRECTS} times", "download_failed", url=_safe(url))
 
 
 def resolve_allowed(host: str, port: int, settings: Settings) -> str:
@@ -151,16 +156,16 @@ def resolve_allowed(host: str, port: int, settings: Settings) -> str:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
-        raise FetchError(f"cannot resolve host {host!r}: {exc.strerror}") from None
+        raise FetchError(f"cannot resolve host {host!r}: {exc.strerror}", "host_unknown", host=host) from None
     addresses = sorted({info[4][0] for info in infos})
     if not addresses:
-        raise FetchError(f"cannot resolve host {host!r}")
+        raise FetchError(f"cannot resolve host {host!r}", "host_unknown", host=host)
     for address in addresses:
         ip = ipaddress.ip_address(address.split("%")[0])
         if not is_public(ip) and not _allowed(host, ip, settings.url_allowlist):
             raise FetchError(
                 f"refusing to download from {host} ({ip}): private, loopback or reserved addresses are blocked; "
-                "add the host to HEARBACK_URL_ALLOWLIST if this is intended"
+                "add the host to HEARBACK_URL_ALLOWLIST if this is intended", "address_refused", host=host
             )
     return addresses[0]
 
@@ -210,11 +215,11 @@ def _allowed(host: str, ip: ipaddress._BaseAddress, allowlist: tuple[str, ...]) 
 def _check_url(url: str):
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
-        raise FetchError(f"unsupported URL scheme {parts.scheme!r}: use http or https")
+        raise FetchError(f"unsupported URL scheme {parts.scheme!r}: use http or https", "bad_audio_url")
     if not parts.hostname:
-        raise FetchError(f"URL has no host: {url!r}")
+        raise FetchError(f"URL has no host: {url!r}", "bad_audio_url")
     if parts.username or parts.password:
-        raise FetchError("URLs with credentials are not accepted")
+        raise FetchError("URLs with credentials are not accepted", "url_credentials")
     return parts
 
 
@@ -251,23 +256,26 @@ def _save_body(response, dest: Path, settings: Settings, deadline: float, url: s
     declared = response.getheader("Content-Length")
     total = int(declared) if declared and declared.isdigit() else 0
     if total > settings.max_bytes:
-        raise FetchError(f"{_safe(url)} is {total} bytes, over the limit of {settings.max_bytes} (HEARBACK_MAX_BYTES)")
+        raise FetchError(f"{_safe(url)} is {total} bytes, over the limit of {settings.max_bytes} (HEARBACK_MAX_BYTES)",
+                         "file_too_large", limit=settings.max_bytes)
     size = 0
     with open(dest, "wb") as out:
         while True:
             if time.monotonic() > deadline:
-                raise FetchError(f"download of {_safe(url)} timed out after {settings.download_timeout:g} s")
+                raise FetchError(f"download of {_safe(url)} timed out after {settings.download_timeout:g} s",
+                                 "download_timeout", url=_safe(url))
             chunk = response.read(CHUNK)
             if not chunk:
                 break
             size += len(chunk)
             if size > settings.max_bytes:
-                raise FetchError(f"{_safe(url)} is over the limit of {settings.max_bytes} bytes (HEARBACK_MAX_BYTES)")
+                raise FetchError(f"{_safe(url)} is over the limit of {settings.max_bytes} bytes (HEARBACK_MAX_BYTES)",
+                                 "file_too_large", limit=settings.max_bytes)
             out.write(chunk)
             if progress and total:
                 progress(min(1.0, size / total))
     if size == 0:
-        raise FetchError(f"{_safe(url)} returned an empty body")
+        raise FetchError(f"{_safe(url)} returned an empty body", "download_empty", url=_safe(url))
     return size
 
 
@@ -298,7 +306,7 @@ def _default_port(scheme: str) -> int:
 def _remaining(deadline: float, url: str) -> float:
     left = deadline - time.monotonic()
     if left <= 0:
-        raise FetchError(f"download of {_safe(url)} timed out")
+        raise FetchError(f"download of {_safe(url)} timed out", "download_timeout", url=_safe(url))
     return left
 
 

@@ -27,7 +27,8 @@ INERT = str.maketrans("<", "\u2039")  # a lone `<` left in a name: ‹, which op
 def check_format(name: str | None) -> str:
     value = (name or "json").strip().lower()
     if value not in FORMATS:
-        raise InputError(f"unknown output format {name!r}: use one of {', '.join(FORMATS)}")
+        raise InputError(f"unknown output format {name!r}: use one of {', '.join(FORMATS)}", "unknown_format",
+                         format=str(name), formats=", ".join(FORMATS))
     return value
 
 

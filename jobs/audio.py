@@ -47,7 +47,7 @@ class AudioSource:
         url = job.request.get("audio_url")
         if url and url.startswith("s3://"):
             if storage is None:
-                raise InputError("s3:// audio needs the service's S3 storage: set HEARBACK_S3_BUCKET")
+                raise InputError("s3:// audio needs the service's S3 storage: set HEARBACK_S3_BUCKET", "s3_not_configured")
             return cls(s3_key=storage.key_of(url))
         if url:
             return cls(url=url)
@@ -94,11 +94,11 @@ def remote_audio(source: AudioSource, settings: Settings, storage: Optional[Audi
     data = _kept_upload(source).read_bytes()
     if len(data) > INLINE_LIMIT:
         raise InputError(f"uploads over {INLINE_LIMIT // 1_000_000} MB cannot be sent to RunPod inline: configure "
-                         "S3 storage (HEARBACK_S3_BUCKET) or give an audio_url")
+                         "S3 storage (HEARBACK_S3_BUCKET) or give an audio_url", "runpod_inline_limit")
     return {"audio_base64": base64.b64encode(data).decode()}
 
 
 def _kept_upload(source: AudioSource) -> Path:
     if not source.upload or not source.upload.exists():
-        raise InputError("the uploaded audio of this job is gone (the service was reset?); submit it again")
+        raise InputError("the uploaded audio of this job is gone (the service was reset?); submit it again", "upload_gone")
     return source.upload

@@ -63,6 +63,8 @@ class LocalTranscriber:
     def transcribe(self, source: AudioSource, options: Options, context: JobContext,
                    participants: Sequence[KnownVoice] = ()) -> Transcript:
         with local_copy(source, self.settings, self.storage, context.progress) as path:
+            if not self.models.loaded:  # the first job of a service waits for its models: say so
+                context.progress(Stage.LOADING, 0.0)
             return self.models.get().transcribe_file(path, options, progress=context.progress,
                                                      voiceprints=list(participants) or None)
 
@@ -97,7 +99,7 @@ class RunPodTranscriber:
                 return _transcript(state.get("output"))
             if status in RUNPOD_ENDED_BADLY:
                 error = str(state.get("error") or "no error message")[:ERROR_CHARS]
-                raise InputError(f"the RunPod job ended {status}: {error}")
+                raise InputError(f"the RunPod job ended {status}: {error}", "runpod_failed")
             context.progress(Stage.QUEUED if status == RUNPOD_WAITING else Stage.REMOTE, 0.0)
             time.sleep(POLL_SECONDS)
 
@@ -115,14 +117,15 @@ class RunPodTranscriber:
             self.failures = getattr(self, "failures", 0) + 1
             if self.failures >= STATUS_FAILURES:
                 raise InputError(f"RunPod did not answer about job {remote_id} {STATUS_FAILURES} times in a row "
-                                 f"({type(exc).__name__}); the endpoint may be down") from None
+                                 f"({type(exc).__name__}); the endpoint may be down", "runpod_failed") from None
             return {"status": RUNPOD_WAITING}
 
 
 def _transcript(output: Any) -> Transcript:
     if not isinstance(output, dict) or "transcription" not in output:
         error = output.get("error") if isinstance(output, dict) else None
-        raise InputError(f"the RunPod worker returned no transcript: {error or str(output)[:ERROR_CHARS]}")
+        raise InputError(f"the RunPod worker returned no transcript: {error or str(output)[:ERROR_CHARS]}",
+                         "runpod_failed")
     return Transcript.from_dict(output)
 
 

@@ -47,7 +47,33 @@ def test_every_stage_has_words_in_both_languages():
     for lang, words in STAGES.items():
         assert set(words) == {stage.value for stage in Stage}, lang
         assert all(words.values()), lang
-    assert STAGES["fr"][Stage.DIARIZING.value] == "séparation des voix"
+    # the words a French team reads while a job runs (issue 24)
+    assert [STAGES["fr"][s.value] for s in (Stage.LOADING, Stage.TRANSCRIBING, Stage.DIARIZING, Stage.IDENTIFYING,
+                                            Stage.STORING, Stage.SUMMARIZING)] == [
+        "chargement des modèles", "transcription", "qui parle", "noms", "enregistrement", "résumé"]
+
+
+def test_a_french_page_never_shows_an_english_error_outside_its_details_fold():
+    from api.i18n import worded
+    from hearback.errors import FetchError
+
+    host = FetchError("cannot resolve host 'exemple.invalid': Name or service not known", "host_unknown",
+                      host="exemple.invalid")
+    text, detail = worded(host, "fr")
+    assert text.startswith("L'adresse de l'audio est introuvable : le serveur « exemple.invalid » n'existe pas")
+    assert detail == "cannot resolve host 'exemple.invalid': Name or service not known"
+    assert worded(host, "en") == (str(host), "")
+    assert worded(InputError("something new, no code"), "fr") == ("L'opération a échoué.", "something new, no code")
+    duplicate = ConflictError("a speaker named 'Alice' already exists", "duplicate_name", name="Alice")
+    assert worded(duplicate, "fr") == ("Une voix nommée « Alice » existe déjà.", "")  # nothing more to fold
+
+
+def test_an_unnamed_voice_reads_voice_n_on_a_page():
+    from api.i18n import TEXT
+    from api.pages import voice_name
+
+    assert [voice_name(TEXT["fr"], x) for x in ("SPEAKER_00", "SPEAKER_01", "Armelle")] == ["Voix 1", "Voix 2", "Armelle"]
+    assert voice_name(TEXT["en"], "SPEAKER_11") == "Voice 12"
 
 
 def test_every_job_and_session_state_and_page_word_exists_in_both_languages():

@@ -18,8 +18,8 @@ from conftest import KEY, ROOT, clip, free_port, write_wav
 pytestmark = pytest.mark.slow  # the whole web journey in a browser: the slow tier
 
 SHOTS = ROOT / "artifacts" / "screenshots"
-STAGES_FR = ["en attente", "démarrage", "décodage", "transcription", "séparation des voix", "attribution des locuteurs",
-             "reconnaissance des voix", "résumé", "enregistrement", "terminé", "échec", "téléchargement de l'audio"]
+STAGES_FR = ["en attente", "démarrage", "chargement des modèles", "décodage", "transcription", "qui parle", "noms",
+             "résumé", "enregistrement", "terminé", "échec", "téléchargement de l'audio"]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
@@ -251,8 +251,8 @@ def test_enrol_by_recording_in_the_browser(server, playwright):
 # ------------------------------------------------------------------------------ the French journey
 
 # Words of the English catalogue (stages, states, messages) that must never show on a French page.
-ENGLISH = ["waiting", "starting", "downloading the audio", "decoding", "transcribing", "telling voices apart",
-           "assigning speakers", "naming speakers", "summarizing", "storing", "done", "failed", "pending",
+ENGLISH = ["waiting", "starting", "loading the models", "downloading the audio", "decoding", "transcribing",
+           "who speaks", "summarizing", "storing", "done", "failed", "pending", "SPEAKER_", "Voice",
            "running", "queued", "Give a name", "Choose an audio file", "Give a file or a URL", "Wrong API key",
            "Transcribing", "The transcription failed", "Field required", "detail", "Not Found",
            "is not a readable audio", "This page does not exist", "Voice enrolled", "Merged", "Deleted",
@@ -329,6 +329,12 @@ def french_page_checks(page, name: str, width: int) -> None:
     wide = page.evaluate("document.documentElement.scrollWidth")
     assert wide <= width, f"{name}: {wide} px wide in a {width} px window"
     shot(page, f"fr-{width}-{name}")
+
+
+def seconds_left(text: str):
+    """The job page's "· encore 1 min 05 s environ" in seconds, None when no time is shown."""
+    found = re.search(r"(?:(\d+) min )?(\d+) s", text)
+    return None if not found else int(found.group(1) or 0) * 60 + int(found.group(2))
 
 
 def log_in(page, base: str) -> None:
@@ -430,18 +436,24 @@ def test_french_journey_at_1280_px(french_server, browser):
     running = listing.locator("#sessions tr", has_text="Réunion d'équipe").locator("td.state")
     assert running.inner_text().startswith(("en attente", "en cours")), running.inner_text()
     french_page_checks(page, "06-progression", 1280)
-    seen, stages, left = [], set(), set()
+    seen, stages = [], []  # (percent, seconds left or None) as the page showed them, in order
     deadline = time.monotonic() + 180
     while "/ui/jobs/" in page.url and time.monotonic() < deadline:
         with contextlib.suppress(Exception):
-            seen.append(page.locator("#job-percent").inner_text(timeout=500))
-            stages.add(page.locator("#job-stage").inner_text(timeout=500))
-            left.add(page.locator("#job-left").inner_text(timeout=500))
+            shown = page.evaluate("() => [document.getElementById('job-percent').textContent, "
+                                  "document.getElementById('job-stage').textContent, "
+                                  "document.getElementById('job-left').textContent]")
+            seen.append((int(shown[0].split()[0]), seconds_left(shown[2])))
+            stages.append(shown[1])
         page.wait_for_timeout(100)
     page.wait_for_url("**/ui/sessions/*", timeout=10_000)
-    assert len(set(seen)) >= 3, f"the progress bar took the values {sorted(set(seen))}"
-    assert stages <= set(STAGES_FR), stages
-    print(f"progress shown: {sorted(set(seen), key=lambda v: int(v.split()[0]))}; stages {stages}; {left - {''}}")
+    percents = sorted({p for p, _ in seen})
+    assert len(percents) >= 5, f"the progress bar took the values {percents}"
+    assert [p for p, _ in seen] == sorted(p for p, _ in seen), seen  # never back
+    for (p0, l0), (p1, l1) in zip(seen, seen[1:]):
+        assert not (p1 == p0 and l0 is not None and l1 is not None and l1 > l0), f"time left rose at {p1} %: {seen}"
+    assert set(stages) <= set(STAGES_FR), stages
+    print(f"progress shown: {percents}; stages {list(dict.fromkeys(stages))}; {seen}")
     listing.wait_for_function("() => [...document.querySelectorAll('#sessions td.state')].map(c => c.textContent.trim())"
                               ".filter(t => t === 'terminée').length === 1", timeout=20_000)
     assert listing.locator("#sessions tr", has_text="Réunion d'équipe").locator("a").get_attribute("href") == \
@@ -558,6 +570,26 @@ def test_recording_says_why_it_cannot_start_on_a_page_that_is_not_secure(french_
     assert page.locator(".recorder .record").is_disabled()
     shot(page, "fr-1280-micro-indisponible")
     browser.close()
+
+
+def test_time_left_waits_for_two_points_and_never_climbs_while_the_bar_stands_still(browser):
+    """The job page's estimate (app.js), fed the percentages a 30 s recording gave: 26 % for the
+    whole transcription once made the time left climb from 12 s to 1 min 38; now it counts down."""
+    page = browser.new_page()
+    page.set_content("<html lang='fr'><body></body></html>")
+    page.add_script_tag(path=str(ROOT / "api" / "static" / "app.js"))
+    polls = [(0.0, 0), (0.4, 3), (0.8, 3), (1.2, 6)] + [(1.2 + 0.4 * i, 26) for i in range(1, 200)] + \
+            [(81.0, 91), (81.4, 95), (81.8, 97), (82.2, 98)]
+    told = page.evaluate("polls => { const left = window.hearbackTimeLeft(); "
+                         "return polls.map(([t, p]) => [p, left(p, t)]); }", polls)
+    assert told[0][1] is None and told[1][1] is None  # one point (or none) gives no speed
+    assert told[3][1] is not None
+    for (p0, l0), (p1, l1) in zip(told, told[1:]):
+        if p1 == p0 and l0 is not None:
+            assert l1 <= l0, f"the time left rose from {l0} to {l1} while the bar stood at {p1} %"
+    stalled = [left for p, left in told if p == 26]
+    assert stalled[0] > stalled[-1] >= 1  # counted down, never below one second
+    page.close()
 
 
 def test_pages_answer_pages_never_json(tmp_path):

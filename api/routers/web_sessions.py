@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session as DbSession
 
 from api import deps
-from api.i18n import STAGES, TEXT, language_of, say
+from api.i18n import STAGES, TEXT, language_of, say, worded
 from api.pages import back, clock, colour, colours, logged_in, page, pager, shown_on, typed
 from api.routers.transcriptions import submitted
 from api.uploads import MEDIA_TYPES
@@ -51,16 +51,20 @@ class JobView(BaseModel):
     stage: str
     stage_text: str
     progress: float
+    percent: int  # what the page shows: whole percents, never rounded up to a step not reached
     error: str
+    detail: str  # the error's original words, for the page's "details" fold ("" when the error says it all)
     session_id: str
     done_url: str
 
 
 def job_view(job: Job, lang: str) -> JobView:
     t = TEXT[lang]
-    error = say(Notice(job.error, job.error_code or "", job.error_details or {}), lang) if job.error else ""
+    error, detail = worded(Notice(job.error, job.error_code or "", job.error_details or {}), lang) \
+        if job.error else ("", "")
     return JobView(state=job.state, state_text=t.get(f"state_{job.state}", job.state), stage=job.stage,
-                   stage_text=STAGES[lang].get(job.stage, job.stage), progress=job.progress, error=error,
+                   stage_text=STAGES[lang].get(job.stage, job.stage), progress=job.progress,
+                   percent=int(100 * job.progress + 1e-9), error=error, detail=detail,
                    session_id=job.session_id, done_url=f"/ui/sessions/{job.session_id}")
 
 

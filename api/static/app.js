@@ -76,7 +76,10 @@ document.querySelectorAll(".recorder").forEach((box) => {
     try {
       stream = await navigator.mediaDevices.getUserMedia({ audio: true });
     } catch (error) {
-      say(box.dataset.refused + " (" + error.name + ")");
+      // no microphone at all is not a refusal: say which it is
+      const missing = ["NotFoundError", "DevicesNotFoundError", "OverconstrainedError"].includes(error.name);
+      const refused = ["NotAllowedError", "PermissionDeniedError", "SecurityError"].includes(error.name);
+      say(missing ? box.dataset.missing : refused ? box.dataset.refused : box.dataset.failed);
       return;
     }
     recorder = new MediaRecorder(stream);
@@ -125,30 +128,49 @@ async function jobState(id) {
   return response.json();
 }
 
+// The time left of a job, from the whole percentages it showed and when: nothing until two of them
+// were seen (one point gives no speed); a new estimate only when the percentage moves; while it
+// stands still, the estimate counts down with the clock and never goes back up.
+function timeLeft() {
+  let first = null, shown = -1, until = null;
+  return (percent, now) => {
+    if (percent <= 0 || percent >= 100) return null;
+    if (first === null) { first = { t: now, p: percent }; shown = percent; return null; }
+    if (percent > shown) {
+      shown = percent;
+      const rate = (percent - first.p) / Math.max(0.001, now - first.t);
+      until = now + (100 - percent) / rate;
+    }
+    return until === null ? null : Math.max(1, until - now);
+  };
+}
+window.hearbackTimeLeft = timeLeft;  // for the tests
+
 const job = document.getElementById("job");
 if (job) {
   const bar = document.getElementById("job-progress"), stage = document.getElementById("job-stage");
   const percent = document.getElementById("job-percent"), left = document.getElementById("job-left");
   const error = document.getElementById("job-error"), title = document.getElementById("job-title");
-  let first = null;
+  const estimate = timeLeft();
   const poll = async () => {
     let state;
     try { state = await jobState(job.dataset.job); } catch (e) { setTimeout(poll, 2000); return; }
     bar.value = state.progress;
     stage.textContent = state.stage_text;
-    percent.textContent = Math.round(100 * state.progress) + " %";
-    const now = Date.now() / 1000;
-    if (state.progress > 0 && first === null) first = { t: now, p: state.progress };
-    if (first && state.progress > first.p + 0.02 && state.progress < 1) {
-      const rate = (state.progress - first.p) / (now - first.t);
-      left.textContent = "· " + job.dataset.timeLeft.replace("{s}", duration(Math.max(1, (1 - state.progress) / rate)));
-    }
+    percent.textContent = state.percent + " %";
+    const seconds = state.state === "running" ? estimate(state.percent, Date.now() / 1000) : null;
+    left.textContent = seconds === null ? "" : "· " + job.dataset.timeLeft.replace("{s}", duration(seconds));
     if (state.state === "done") { window.location = state.done_url; return; }
     if (state.state === "failed") {
       title.textContent = title.dataset.failed;
       left.textContent = "";
       error.hidden = false;
       error.textContent = state.error;
+      if (state.detail) {
+        const fold = document.getElementById("job-detail");
+        fold.querySelector("pre").textContent = state.detail;
+        fold.hidden = false;
+      }
       return;
     }
     setTimeout(poll, 400);
@@ -167,7 +189,7 @@ document.querySelectorAll("#sessions td.state[data-job]").forEach((cell) => {
       if (link) link.href = state.done_url;
       return;
     }
-    cell.textContent = state.state_text + " · " + state.stage_text + " · " + Math.round(100 * state.progress) + " %";
+    cell.textContent = state.state_text + " · " + state.stage_text + " · " + state.percent + " %";
     setTimeout(poll, 1500);
   };
   poll();
