@@ -171,3 +171,42 @@ def test_a_pruned_worker_registers_again_and_the_queue_goes_on(tmp_path, caplog)
     finally:
         queue.stop(10)
         engine.dispose()
+
+
+def test_a_job_walks_its_stages_on_one_bar_and_is_done_only_at_the_end(runner, monkeypatch):
+    """What the job's row says while it runs, written by the runner: the pipeline's stages on the
+    first 95 % of the bar (its own `done` is not the job's), then naming the voices, storing, done;
+    the job API and the web page read this row (issue 24: "transcription" was shown throughout)."""
+    from hearback.progress import Stage
+    from hearback.result import Transcript
+    from jobs import runner as runner_module
+
+    written = []
+    real = runner_module.update_run
+
+    def recording(db, job_id, run, commit=True, **values):
+        if "stage" in values:
+            written.append((str(values["stage"]), values.get("progress")))
+        return real(db, job_id, run, commit=commit, **values)
+
+    monkeypatch.setattr(runner_module, "update_run", recording)
+
+    def script(context):
+        for stage, fraction in [(Stage.LOADING, 0.0), (Stage.TRANSCRIBING, 0.5), (Stage.DIARIZING, 0.95),
+                                (Stage.ASSIGNING, 0.98), (Stage.DONE, 1.0)]:
+            context.progress(stage, fraction)
+        return Transcript([], "fr", 30.0)
+
+    from speakers.matching import MemoryMatcher
+
+    runner.matcher = MemoryMatcher()
+    runner.transcriber.scripts = [script]
+    job_id = new_job(runner)
+    runner.run(job_id)  # "starting" is written by the claim
+    stages = [stage for stage, _ in written]
+    assert stages == ["loading", "transcribing", "diarizing", "assigning", "identifying", "storing",
+                      "storing", "done"], written
+    bar = [p for _, p in written if p is not None]
+    assert bar == sorted(bar) and bar[-1] == 1.0 and max(bar[:-1]) < 1.0, written
+    assert dict(written)["assigning"] == pytest.approx(0.98 * runner_module.PIPELINE_SHARE, abs=1e-3)
+    assert (row(runner, job_id).state, row(runner, job_id).stage) == ("done", "done")

@@ -130,7 +130,7 @@ async function jobState(id) {
 
 // The time left of a job, from the whole percentages it showed and when: nothing until two of them
 // were seen (one point gives no speed); a new estimate only when the percentage moves; while it
-// stands still, the estimate counts down with the clock and never goes back up.
+// stands still, the estimate counts down with the clock, never goes back up, and goes once run out.
 function timeLeft() {
   let first = null, shown = -1, until = null;
   return (percent, now) => {
@@ -141,7 +141,8 @@ function timeLeft() {
       const rate = (percent - first.p) / Math.max(0.001, now - first.t);
       until = now + (100 - percent) / rate;
     }
-    return until === null ? null : Math.max(1, until - now);
+    // an estimate run out while the bar still stands is no estimate: nothing is shown until it moves
+    return until === null || until - now < 1 ? null : until - now;
   };
 }
 window.hearbackTimeLeft = timeLeft;  // for the tests
@@ -173,7 +174,7 @@ if (job) {
       }
       return;
     }
-    setTimeout(poll, 400);
+    setTimeout(poll, 250);  // the stages after the transcription are short: often enough to see them
   };
   poll();
 }
