@@ -99,6 +99,8 @@ def enrol(page, name: str, path, consent: bool = True) -> None:
     page.set_input_files("#new-audio", str(path))
     if consent:
         page.check("#new-consent")
+    else:  # a refused form brings the box back as it was sent: ticked
+        page.uncheck("#new-consent")
     page.click("#enrol-form button[type=submit]")
 
 
@@ -123,6 +125,7 @@ def test_enrol_transcribe_rename_name_and_search(server, browser):
     enrol(page, "Kennedy", files / "notes.txt")
     assert "not a readable audio" in page.locator(".error").inner_text()
     shot(page, "02-not-audio-refused")
+    assert page.is_checked("#new-consent")  # the refused form came back with its box ticked
     enrol(page, "Kennedy", files / "kennedy.wav", consent=False)
     assert "must consent" in page.locator(".error").inner_text()
     assert page.locator("#speakers tbody tr").count() == 0
@@ -520,6 +523,7 @@ def test_french_journey_at_1280_px(french_server, browser):
     assert page.locator("#person-name").inner_text() == "Armelle"
     prints = page.locator("#voiceprints tbody").inner_text()  # her sample, and what the meeting taught
     assert "ajoutée à partir d'un extrait" in prints and "donné par Armelle (fichier envoyé)" in prints, prints
+    assert "noté par la clé principale du service" in prints and "HEARBACK_" not in prints, prints
     assert "Réunion d'équipe" in page.locator("#person-sessions").inner_text()
     french_page_checks(page, "10-personne", 1280)
     with page.expect_download() as download:

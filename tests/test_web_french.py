@@ -130,7 +130,7 @@ def test_a_person_page_with_voiceprints_sessions_export_and_erasure(client, tmp_
     page = client.get(f"/ui/speakers/{person_id}", headers=FR).text
     text = assert_french_only(page)
     assert "Armelle" in text and "consentement donné" in text and not re.search(r"\belle consent", text)
-    assert "ajoutée à partir d'un extrait" in text and "donné par Armelle (fichier envoyé)" in text
+    assert "ajoutée à partir d'un extrait" in text and "donné par Armelle (fichier envoyé)" in text and "noté par web" in text
     assert "Comité du lundi" in text and "0:01" in text  # the session and her talk time in it
     assert "L'effacement supprime 1 empreinte(s) vocale(s) et 1 extrait(s) audio conservé(s)" in text
     assert 'data-confirm="Supprimer la voix de Armelle ?"' in page

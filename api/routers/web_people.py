@@ -18,6 +18,7 @@ from api.routers.speakers import running
 from sessions import people
 from sessions.erasure import erase
 from speakers import roster
+from speakers.enrichment import ACTOR
 from speakers.matching import Matcher
 from speakers.voice_audio import VoiceAudio
 
@@ -31,9 +32,20 @@ def person_page(request: Request, speaker_id: str, db: DbSession = Depends(deps.
                 ws: str = Depends(deps.workspace)):
     row = people.summary(db, ws, speaker_id, running(request))
     prints = people.voiceprint_rows(db, ws, speaker_id)
-    return page(request, "person.html", row=row, person=row.speaker, prints=prints, clock=clock,
+    return page(request, "person.html", row=row, person=row.speaker, prints=prints, clock=clock, recorder=recorder,
                 heard=people.speaker_sessions(db, ws, speaker_id, PAGE_SESSIONS),
                 kept_audio=sum(1 for p in prints if p.voiceprint.audio_key))
+
+
+def recorder(t: dict, actor: str) -> str:
+    """Who noted a consent, as a reader says it: the audit's actor ids ("login:key:HEARBACK_API_KEY",
+    "automatic enrichment") name a key or the service, never a setting."""
+    if actor == ACTOR:
+        return t["recorder_automatic"]
+    key = actor.removeprefix("login:").removeprefix("key:") if actor.startswith(("login:key:", "key:")) else ""
+    if key == "HEARBACK_API_KEY":
+        return t["recorder_main_key"]
+    return t["recorder_key"].format(name=key) if key else actor or "—"
 
 
 @router.get("/speakers/{speaker_id}/export", dependencies=[Depends(logged_in), *deps.NEEDS["biometric"]])
