@@ -71,7 +71,8 @@ def test_a_name_finds_the_person_on_the_search_page(tmp_path, pipeline):
         for query in ("armelle", "ARMÉLLE", "arm"):
             html = client.get("/ui/search", params={"q": query, "lang": "fr"}).text
             people = html[html.index('id="people"'):html.index("</ul>", html.index('id="people"'))]
-            assert f'/ui/search?speaker_id={armelle_id}">Armelle</a>' in people and "Bruno" not in people, query
+            assert f'/ui/speakers/{armelle_id}" class="person">Armelle</a>' in people and "Bruno" not in people, query
+            assert f'/ui/search?speaker_id={armelle_id}"' in people, query  # and her lines, one link away
         html = client.get("/ui/search", params={"speaker_id": armelle_id, "lang": "fr"}).text
         assert "On répète jeudi." in html
         html = client.get("/ui/search", params={"q": "repete", "lang": "fr"}).text
