@@ -1,14 +1,19 @@
-"""Full Hearback pipeline vs bare faster-whisper ASR, side by side in one process.
+"""Full Hearback pipeline vs bare faster-whisper ASR and WhisperX, side by side in one run.
 
-Both run on the same audio with the same loaded Whisper model and decoding options (batched,
-word timestamps, beam 5). "Bare" is faster-whisper's BatchedInferencePipeline with its own VAD and
-one language detected for the recording, the least a user would run; "full" adds Hearback's speech
-stage (Silero + segmentation-3.0), a language per chunk with the coverage check, diarization
-(CAM++ windows + clustering), speaker assignment and sentence splitting. `--mixed` adds a
-phone-band lookalike of the issues' mixed French/English meeting (the cost of several languages). Each is run --repeat times after a warm-up and the
-median is reported, with per-stage times and the peak RSS of each phase.
+All run on the same audio with the same Whisper model (beam 5). "Bare" is faster-whisper's
+BatchedInferencePipeline with its own VAD and one language detected for the recording, with word
+timestamps; "seq" is faster-whisper's plain `transcribe(vad_filter=True, word_timestamps=True)`,
+what most users run; "WhisperX" is WhisperX 3.8.6's batched transcription alone (no alignment, no
+diarization, no word times: the peer users pick for speed), run in .venv-whisperx by
+bench/whisperx_batched.py when that environment exists; "full" adds Hearback's speech stage (Silero +
+segmentation-3.0), a language per chunk with the coverage check, diarization (CAM++ windows +
+clustering), speaker assignment and sentence splitting. Words found are reported beside the times,
+so that speed is never bought by dropping speech. `--mixed` adds a phone-band lookalike of the
+issues' mixed French/English meeting; `--meeting` a 3-minute one (five voices in ~5 s turns, test
+half of bench/devset.py). Each is run --repeat times after a warm-up and the median is reported,
+with per-stage times and the peak RSS of each phase.
 
-    python bench/pipeline_vs_bare.py [--audio PATH ...] [--repeat 3]
+    python bench/pipeline_vs_bare.py [--audio PATH ...] [--repeat 3] [--mixed] [--meeting]
 
 Target on a 2-core CPU: full <= 1.3 x bare.
 """
@@ -16,8 +21,12 @@ Target on a 2-core CPU: full <= 1.3 x bare.
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -47,14 +56,47 @@ def peak_rss_mb() -> float:
     return float("nan")
 
 
-def bare(pipeline: Pipeline, samples, settings: Settings) -> float:
+def bare(pipeline: Pipeline, samples, settings: Settings) -> tuple[float, int]:
     from faster_whisper import BatchedInferencePipeline
 
     started = time.perf_counter()
     segments, _ = BatchedInferencePipeline(pipeline.asr.model).transcribe(
         samples, word_timestamps=True, batch_size=settings.batch_size, beam_size=settings.beam_size)
-    list(segments)
-    return time.perf_counter() - started
+    words = sum(len(s.words) for s in segments)
+    return time.perf_counter() - started, words
+
+
+def sequential(pipeline: Pipeline, samples, settings: Settings) -> tuple[float, int]:
+    started = time.perf_counter()
+    segments, _ = pipeline.asr.model.transcribe(samples, vad_filter=True, word_timestamps=True,
+                                                beam_size=settings.beam_size)
+    words = sum(len(s.words) for s in segments)
+    return time.perf_counter() - started, words
+
+
+def whisperx_batched(cases: list, repeat: int) -> dict[str, tuple[float, int]]:
+    """{case name: (median seconds, words)} from bench/whisperx_batched.py in .venv-whisperx; empty,
+    with the reason printed, where that environment is missing."""
+    root = Path(__file__).resolve().parents[1]
+    python = root / ".venv-whisperx" / "bin" / "python"
+    if not python.exists():
+        print("WhisperX: not run (no .venv-whisperx: scripts/setup-whisperx builds it)")
+        return {}
+    import soundfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        files = {}
+        for i, (name, audio) in enumerate(cases):
+            files[name] = Path(folder) / f"case{i}.wav"
+            soundfile.write(files[name], audio.samples, 16000)
+        done = subprocess.run([str(python), str(root / "bench" / "whisperx_batched.py"), "--repeat", str(repeat),
+                               *map(str, files.values())], capture_output=True, text=True,
+                              env={**os.environ, "PYTHONPATH": str(root)})
+    if done.returncode != 0:
+        print(f"WhisperX: failed ({done.stderr.strip().splitlines()[-1:]})")
+        return {}
+    by_file = {json.loads(line)["file"]: json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")}
+    return {name: (by_file[str(f)]["seconds"], by_file[str(f)]["words"]) for name, f in files.items()}
 
 
 def main() -> None:
@@ -62,35 +104,46 @@ def main() -> None:
     parser.add_argument("--audio", nargs="*", default=[str(AUDIO / name) for name in ONE_LANGUAGE])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--mixed", action="store_true", help="also a mixed-language phone meeting (test half)")
+    parser.add_argument("--meeting", action="store_true", help="also a 3-minute meeting of 5 voices (test half)")
     args = parser.parse_args()
     settings = Settings.from_env()
     pipeline = Pipeline(settings).load()
-    print(f"model: {pipeline.asr.describe()}  diarization: {pipeline.diarizer.describe()}")
-    print(f"{'audio':28s} {'dur':>6s} {'bare s':>7s} {'bare RTF':>8s} {'full s':>7s} {'full RTF':>8s} "
-          f"{'full/bare':>9s} {'bare MB':>8s} {'full MB':>8s}  stages (median s)")
+    print(f"model: {pipeline.asr.describe()}  diarization: {pipeline.diarizer.describe()}  "
+          f"load: {os.getloadavg()[0]:.2f}")
     cases = [(Path(p).name, decode(p)) for p in args.audio]
-    if args.mixed:
+    if args.mixed or args.meeting:
         from bench import devset
         from hearback.decode import Audio
 
-        cases.append(("multilingual.mp3 (en, de)", decode(AUDIO / "multilingual.mp3")))
-        cases.append(("mixed phone meeting (fr, en)", Audio(devset.phone_meeting(devset.TEST, 0).samples)))
+        if args.mixed:
+            cases.append(("multilingual.mp3 (en, de)", decode(AUDIO / "multilingual.mp3")))
+            cases.append(("mixed phone meeting (fr, en)", Audio(devset.phone_meeting(devset.TEST, 0).samples)))
+        if args.meeting:
+            cases.append(("3-min phone meeting, 5 voices", Audio(devset.phone_meeting(devset.TEST, 0, 180.0).samples)))
+    peers = whisperx_batched(cases, args.repeat)
+    print(f"{'audio':30s} {'dur':>6s} {'seq s':>6s} {'words':>5s} {'bare s':>6s} {'words':>5s} {'wx s':>6s} "
+          f"{'words':>5s} {'full s':>6s} {'words':>5s} {'full/seq':>8s} {'full/bare':>9s} {'full/wx':>7s} "
+          f"{'bare MB':>7s} {'full MB':>7s}  stages (median s)")
     for name, audio in cases:
         samples = audio.samples
         bare(pipeline, samples, settings)  # warm-up
         pipeline.transcribe_audio(audio, Options())
+        seq = [sequential(pipeline, samples, settings) for _ in range(args.repeat)]
         reset_peak_rss()
-        bare_times = [bare(pipeline, samples, settings) for _ in range(args.repeat)]
+        bare_runs = [bare(pipeline, samples, settings) for _ in range(args.repeat)]
         bare_peak = peak_rss_mb()
         reset_peak_rss()
         runs = [pipeline.transcribe_audio(audio, Options()) for _ in range(args.repeat)]
         full_peak = peak_rss_mb()
-        full_times = [r.processing_time for r in runs]
-        b, f = statistics.median(bare_times), statistics.median(full_times)
+        q, b = statistics.median(r[0] for r in seq), statistics.median(r[0] for r in bare_runs)
+        f = statistics.median(r.processing_time for r in runs)
+        full_words = sum(len(s.words) for s in runs[-1].segments)
+        wx, wx_words = peers.get(name, (float("nan"), 0))
         stages = {k: statistics.median(r.timings.get(k, 0.0) for r in runs) for k in runs[0].timings}
         stage_text = " ".join(f"{k}={v:.2f}" for k, v in stages.items())
-        print(f"{name[:28]:28s} {audio.duration:6.1f} {b:7.2f} {audio.duration / b:7.1f}x {f:7.2f} "
-              f"{audio.duration / f:7.1f}x {f / b:9.2f} {bare_peak:8.0f} {full_peak:8.0f}  {stage_text}")
+        print(f"{name[:30]:30s} {audio.duration:6.1f} {q:6.2f} {seq[-1][1]:5d} {b:6.2f} {bare_runs[-1][1]:5d} "
+              f"{wx:6.2f} {wx_words:5d} {f:6.2f} {full_words:5d} {f / q:8.2f} {f / b:9.2f} {f / wx:7.2f} "
+              f"{bare_peak:7.0f} {full_peak:7.0f}  {stage_text}")
 
 
 if __name__ == "__main__":
