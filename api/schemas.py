@@ -225,6 +225,7 @@ class TalkTimeOut(BaseModel):
     tag: str
     seconds: float
     utterances: int
+    date: datetime  # when the session was recorded (else stored)
 
 
 class UploadRequest(BaseModel):

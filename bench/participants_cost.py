@@ -18,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import devset  # noqa: E402
 from bench.identity_eval import enrol, listed_voiceprints, meetings, voices  # noqa: E402
+from bench.pipeline_vs_bare import sequential  # noqa: E402
 from hearback.decode import Audio  # noqa: E402
 from hearback.pipeline import Options, Pipeline  # noqa: E402
 from service.settings import Settings  # noqa: E402
@@ -41,11 +42,7 @@ def main() -> None:
         listed = listed_voiceprints(meeting, prints, "participants", embedder)
 
         def bare() -> float:
-            started = time.perf_counter()
-            segments, _ = pipeline.asr.model.transcribe(audio.samples, vad_filter=True, word_timestamps=True,
-                                                        beam_size=settings.beam_size)
-            list(segments)
-            return time.perf_counter() - started
+            return sequential(pipeline, audio.samples, settings)[0]
 
         def full(voiceprints) -> float:
             started = time.perf_counter()

@@ -30,6 +30,7 @@ class TalkTime:
     tag: str
     seconds: float
     utterances: int
+    date: datetime  # when the session was recorded (else stored)
 
 
 def history(db: DbSession, workspace: str, speaker_id: Optional[str], where: HistoryFilter = HistoryFilter(),
@@ -59,14 +60,18 @@ def history(db: DbSession, workspace: str, speaker_id: Optional[str], where: His
 
 
 def talk_time(db: DbSession, workspace: str, speaker_id: str, limit: Optional[int] = None,
-              offset: int = 0) -> tuple[list[TalkTime], int]:
-    """The speaker's talk time per session (a page of sessions, by session id) and how many sessions."""
+              offset: int = 0, newest_first: bool = False) -> tuple[list[TalkTime], int]:
+    """The speaker's talk time per session (a page of sessions, by session id, or the newest first
+    as a person's page lists them) and how many sessions."""
     get_speaker(db, workspace, speaker_id)
     total = db.scalar(select(func.count(func.distinct(Utterance.session_id))).where(Utterance.speaker_id == speaker_id))
+    date = func.coalesce(Session.recorded_at, Session.created_at)
     rows = db.execute(
-        select(Session.id, Session.title, Session.tag, func.sum(Utterance.end - Utterance.start), func.count())
+        select(Session.id, Session.title, Session.tag, func.sum(Utterance.end - Utterance.start), func.count(),
+               Session.recorded_at, Session.created_at)
         .join(Utterance, Utterance.session_id == Session.id)
-        .where(Utterance.speaker_id == speaker_id).group_by(Session.id, Session.title, Session.tag)
-        .order_by(Session.id).limit(limit).offset(offset)).all()
-    return [TalkTime(sid, title, tag, round(float(seconds or 0.0), 2), int(n))
-            for sid, title, tag, seconds, n in rows], int(total or 0)
+        .where(Utterance.speaker_id == speaker_id)
+        .group_by(Session.id, Session.title, Session.tag, Session.recorded_at, Session.created_at)
+        .order_by(*((date.desc(), Session.id) if newest_first else (Session.id,))).limit(limit).offset(offset)).all()
+    return [TalkTime(sid, title, tag, round(float(seconds or 0.0), 2), int(n), recorded or created)
+            for sid, title, tag, seconds, n, recorded, created in rows], int(total or 0)

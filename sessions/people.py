@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session as DbSession
 from database import audit
 from database.folding import name_key
 from hearback.errors import InputError
-from sessions.tables import ActionItem, Cluster, Session, Utterance
+from sessions.tables import ActionItem, Cluster, Utterance
 from speakers import index_sync
 from speakers.matching import Matcher
 from speakers.roster import get_speaker
@@ -83,16 +83,6 @@ def voiceprint_rows(db: DbSession, workspace: str, speaker_id: str) -> list[Voic
     rows = db.execute(select(Voiceprint, ConsentRecord).outerjoin(ConsentRecord, Voiceprint.consent_id == ConsentRecord.id)
                       .where(Voiceprint.speaker_id == speaker_id).order_by(Voiceprint.created_at, Voiceprint.id)).all()
     return [VoiceprintRow(v, c) for v, c in rows]
-
-
-def speaker_sessions(db: DbSession, workspace: str, speaker_id: str, limit: int) -> list[tuple[Session, float]]:
-    """The sessions where the speaker was heard, newest first, with their talk time in each."""
-    talk = func.sum(Utterance.end - Utterance.start)
-    rows = db.execute(select(Session, talk).join(Utterance, Utterance.session_id == Session.id)
-                      .where(Utterance.speaker_id == speaker_id, Session.workspace == workspace)
-                      .group_by(Session.id).order_by(func.coalesce(Session.recorded_at, Session.created_at).desc())
-                      .limit(limit)).all()
-    return [(session, float(seconds or 0.0)) for session, seconds in rows]
 
 
 def merge_speakers(db: DbSession, matcher: Matcher, workspace: str, source_id: str, target_id: str,

@@ -15,7 +15,7 @@ from api.i18n import TEXT, language_of
 from api.pages import back, clock, logged_in, page, shown_on
 from api.routers import privacy
 from api.routers.speakers import running
-from sessions import people
+from sessions import history, people
 from sessions.erasure import erase
 from speakers import roster
 from speakers.enrichment import ACTOR
@@ -33,7 +33,7 @@ def person_page(request: Request, speaker_id: str, db: DbSession = Depends(deps.
     row = people.summary(db, ws, speaker_id, running(request))
     prints = people.voiceprint_rows(db, ws, speaker_id)
     return page(request, "person.html", row=row, person=row.speaker, prints=prints, clock=clock, recorder=recorder,
-                heard=people.speaker_sessions(db, ws, speaker_id, PAGE_SESSIONS),
+                heard=history.talk_time(db, ws, speaker_id, PAGE_SESSIONS, newest_first=True)[0],
                 kept_audio=sum(1 for p in prints if p.voiceprint.audio_key))
 
 
