@@ -5,6 +5,7 @@ from sqlalchemy import engine_from_config, pool
 import api.keys
 import api.logins
 import database.audit
+import database.secrets
 import jobs.table
 import sessions.tables
 import speakers.tables

@@ -43,6 +43,7 @@ from api.routers import (
     web_sessions,
 )
 from database.engine import Database
+from database.secrets import service_secret
 from hearback.errors import ConfigError, ConflictError, HearbackError, InputError, NotFoundError
 from hearback.pipeline import Pipeline
 from jobs.runner import JobRunner
@@ -68,6 +69,9 @@ def create_app(settings: Optional[Settings] = None, pipeline: Optional[Pipeline]
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         await run_in_threadpool(app.state.database.upgrade)
+        if not settings.api_key:  # named keys only: the seal's key is kept in the database, alike for every replica
+            with app.state.database.open() as db:
+                use_seal_key(service_secret(db, "page_seal"))
         if settings.reembed_on_start:
             await run_in_threadpool(_reembed, app)
         with app.state.database.open() as db:

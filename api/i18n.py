@@ -145,12 +145,26 @@ FRENCH_PROBLEMS = {
     "runpod_inline_limit": "Ce fichier est trop gros pour être envoyé tel quel au service de transcription distant : "
                            "donnez plutôt une URL.",
     "runpod_failed": "Le service de transcription distant (RunPod) a échoué.",
+    "service_misconfigured": "Le service est mal configuré (un réglage ou un modèle manque) : son administrateur "
+                             "trouvera la cause dans les détails.",
+    "embedder_mismatch": "Ces empreintes viennent d'un autre modèle de voix ({model}) que celui du service "
+                         "({embedder}) : elles ne peuvent pas être comparées ; réenregistrez les voix avec ce modèle.",
+    "embedding_size": "Une empreinte de {size} valeurs ne vient pas de ce modèle de voix ({dim} valeurs).",
+    "bad_embedding": "Une empreinte vocale doit être un vecteur de nombres finis, non nul.",
+    "one_audio": "Envoyez soit un fichier, soit l'adresse d'un audio, pas les deux.",
+    "bad_webhook_url": "L'adresse du webhook doit être une URL http(s).",
+    "s3_other_bucket": "Cet audio s3:// n'est pas dans le stockage de ce service ({bucket}).",
+    "s3_unreadable": "L'audio n'a pas pu être lu dans le stockage S3 du service : réessayez, ou envoyez le fichier "
+                     "de nouveau.",
+    "no_such_channel": "{file} n'a que {channels} canal(aux) : le canal {channel} n'existe pas.",
+    "speaker_or_name": "Choisissez une voix existante ou donnez un nouveau nom, pas les deux.",
+    "bad_consent_method": "Manière de consentir inconnue : choisissez parmi {methods}.",
 }
 
 # Codes whose French words leave out what only a technician reads (a system's message, an address):
 # the original text follows, folded, under "détails".
 FOLDED = {"host_unknown", "download_refused", "download_failed", "download_timeout", "runpod_failed",
-          "internal_error", "llm_refused"}
+          "internal_error", "llm_refused", "s3_unreadable", "service_misconfigured"}
 UNKNOWN_PROBLEM = {"fr": "L'opération a échoué.", "en": ""}  # a problem without French words
 
 

@@ -58,7 +58,8 @@ def language_url(request: Request, lang: str) -> str:
 
 def use_seal_key(secret: str) -> None:
     """Seal the pages' messages with a key every replica of one service derives alike (a
-    redirect may land on another replica); a random one when the service has no secret."""
+    redirect may land on another replica): from HEARBACK_API_KEY, or else from a secret the
+    service keeps in its database (`database.secrets`); random until the service has started."""
     if secret:
         _seal_key["key"] = hashlib.sha256(b"hearback page messages\0" + secret.encode()).digest()
 

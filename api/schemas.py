@@ -163,6 +163,11 @@ class IdentifyResponse(BaseModel):
     speakers: list[IdentifiedCluster]
 
 
+class ProgressStep(BaseModel):
+    percent: int
+    stage: str
+
+
 class JobOut(BaseModel):
     id: str
     state: Literal["queued", "running", "done", "failed"]
@@ -176,6 +181,8 @@ class JobOut(BaseModel):
     result_url: Optional[str] = None
     webhook_attempts: list[dict[str, Any]] = []
     events: list[dict[str, Any]] = []
+    progress_trail: list[ProgressStep] = Field(
+        default_factory=list, description="the last steps the progress went through, oldest first")
 
 
 class SessionOut(BaseModel):

@@ -2,7 +2,7 @@
 
 The tables themselves live with the code that uses them: `speakers.tables` (voices and identity),
 `sessions.tables` (what was said), `jobs.table` (transcription jobs), `database.audit` (the audit
-log) and `api.logins` (web logins). `alembic/env.py` imports them all for the schema."""
+log), `database.secrets` (the service's own secrets) and `api.logins` (web logins). `alembic/env.py` imports them all for the schema."""
 
 from __future__ import annotations
 

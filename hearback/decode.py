@@ -70,7 +70,8 @@ def iter_blocks(path: str | Path, max_duration: Optional[float] = None,
         if max_duration and declared and declared > max_duration + 1:
             raise _too_long(declared, max_duration)
         if channel is not None and not 0 <= channel < stream.channels:
-            raise InputError(f"{Path(path).name} has {stream.channels} channel(s); channel {channel} does not exist")
+            raise InputError(f"{Path(path).name} has {stream.channels} channel(s); channel {channel} does not exist",
+                             "no_such_channel", file=Path(path).name, channels=stream.channels, channel=channel)
         layout = "mono" if channel is None else stream.layout.name
         resampler = av.AudioResampler(format="fltp", layout=layout, rate=SAMPLE_RATE)
         pending: list[np.ndarray] = []
@@ -118,7 +119,7 @@ class _open:
         import av
 
         if not self.path.exists():
-            raise InputError(f"audio file not found: {self.path}")
+            raise InputError(f"audio file not found: {self.path}", "file_not_found", file=self.path.name)
         if self.path.stat().st_size == 0:
             raise InputError(f"{self.path.name} is empty (0 bytes)", "empty_file", file=self.path.name)
         try:

@@ -45,7 +45,11 @@ class FetchError(InputError):
 
 
 class ConfigError(HearbackError):
-    """A setting is invalid or a configured model cannot be loaded."""
+    """A setting is invalid or a configured model cannot be loaded: the operator's to fix, so
+    its code says so to a user who cannot (its words name the setting, for the operator)."""
+
+    def __init__(self, message: str, code: str = "service_misconfigured", **details: Any):
+        super().__init__(message, code, **details)
 
 
 class NotFoundError(HearbackError):

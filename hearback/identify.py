@@ -83,9 +83,10 @@ def check_comparable(what: str, model: str, size: int, embedder: str, dim: int, 
     the running `embedder` (`dim` values). Vectors of different embedders are never compared."""
     if model != embedder:
         raise InputError(f"{what} was made with embedding model {model!r}, but this runs {embedder!r}: embeddings of "
-                         f"different embedders cannot be compared; {remedy}")
+                         f"different embedders cannot be compared; {remedy}", "embedder_mismatch", what=what, model=model,
+                         embedder=embedder)
     if size != dim:
-        raise InputError(f"{what} has {size} values; {embedder} gives {dim}")
+        raise InputError(f"{what} has {size} values; {embedder} gives {dim}", "embedding_size", size=size, dim=dim)
 
 
 def match_clusters(clusters: dict[str, np.ndarray], people: dict[str, tuple[str, Optional[str], np.ndarray]],

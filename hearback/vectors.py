@@ -20,7 +20,7 @@ def checked_unit(vectors) -> np.ndarray:
     m = np.asarray(vectors, np.float32)
     norms = np.linalg.norm(m, axis=-1, keepdims=True)
     if m.size == 0 or not np.all(np.isfinite(norms)) or np.any(norms == 0):
-        raise InputError("an embedding must be a non-zero vector of finite numbers")
+        raise InputError("an embedding must be a non-zero vector of finite numbers", "bad_embedding")
     return m / norms
 
 

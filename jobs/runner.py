@@ -25,7 +25,8 @@ from jobs import retention, submission, summaries, webhooks
 from jobs.audio import AudioSource
 from jobs.storage import AudioStorage
 from jobs.submission import JobRequest, Upload
-from jobs.table import ENDED, Job, JobState, add_event, claim_run, get_job, holds, unfinished_jobs, update_run
+from jobs.table import (ENDED, Job, JobState, add_event, claim_run, get_job, holds, percent, unfinished_jobs,
+                        update_run)
 from jobs.transcribers import HandedBack, JobContext, LeaseLost, Transcriber
 from service.settings import Settings
 from sessions.groups import participant_voiceprints
@@ -125,7 +126,8 @@ class JobRunner:
         with self.database.open() as db:
             job = db.get(Job, job_id)
             run = job is not None and job.state not in ENDED and claim_run(
-                db, job_id, state=JobState.RUNNING, stage=Stage.STARTING)
+                db, job_id, state=JobState.RUNNING, stage=Stage.STARTING,
+                progress_trail=[{"percent": percent(job.progress), "stage": Stage.STARTING.value}])
             stored = bool(run) and is_stored(db, job.session_id)  # read after the claim: a run before may have stored it
         if job is None:
             return

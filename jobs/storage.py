@@ -74,10 +74,11 @@ class AudioStorage:
         if parts.scheme != "s3":
             return None
         if parts.netloc != self.bucket:
-            raise InputError(f"{source} is not in this service's bucket {self.bucket!r}")
+            raise InputError(f"{source} is not in this service's bucket {self.bucket!r}", "s3_other_bucket",
+                             bucket=self.bucket)
         key = parts.path.lstrip("/")
         if not key:
-            raise InputError(f"{source} names no object")
+            raise InputError(f"{source} names no object", "bad_audio_url")
         if not self.is_upload_key(key):
             where = f"s3://{self.bucket}/{self.upload_key('')}"
             raise InputError(f"{source} is not an upload: a job's s3:// audio must be an object directly under {where} "
@@ -123,11 +124,12 @@ class AudioStorage:
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code", "")
             if code in ("404", "NoSuchKey", "NotFound"):
-                raise FetchError(f"s3://{self.bucket}/{key} does not exist (never uploaded, or already deleted)") from None
-            raise FetchError(f"cannot read s3://{self.bucket}/{key}: {code or exc}") from None
+                raise FetchError(f"s3://{self.bucket}/{key} does not exist (never uploaded, or already deleted)",
+                                 "upload_gone") from None
+            raise FetchError(f"cannot read s3://{self.bucket}/{key}: {code or exc}", "s3_unreadable") from None
         if head["ContentLength"] > self.settings.max_bytes:
             raise FetchError(f"s3://{self.bucket}/{key} is {head['ContentLength']} bytes, over the limit of "
-                             f"{self.settings.max_bytes} (HEARBACK_MAX_BYTES)")
+                             f"{self.settings.max_bytes} (HEARBACK_MAX_BYTES)", "file_too_large", limit=self.settings.max_bytes)
         with tempfile.NamedTemporaryFile(prefix="hearback-", suffix=suffix_of(key), delete=False) as f:
             path = Path(f.name)
         try:

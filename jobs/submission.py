@@ -65,17 +65,17 @@ class Upload:
 def check(request: JobRequest, upload: Optional[Upload], settings: Settings, storage: Optional[AudioStorage]) -> None:
     """Refuse a request that could never run, before it is queued."""
     if bool(upload) == bool(request.audio_url):
-        raise InputError("send exactly one of an uploaded file or audio_url")
+        raise InputError("send exactly one of an uploaded file or audio_url", "one_audio")
     request.options.checked()
     url = request.audio_url or ""
     if url.startswith("s3://"):
         if storage is None:
-            raise InputError("s3:// audio needs the service's S3 storage: set HEARBACK_S3_BUCKET")
+            raise InputError("s3:// audio needs the service's S3 storage: set HEARBACK_S3_BUCKET", "s3_not_configured")
         storage.key_of(url)
     elif url and not url.lower().startswith(("http://", "https://")):
         raise InputError("audio_url must be an http(s) URL or s3://bucket/key", "bad_audio_url")
     if request.webhook_url and not request.webhook_url.lower().startswith(("http://", "https://")):
-        raise InputError("webhook_url must be an http(s) URL")
+        raise InputError("webhook_url must be an http(s) URL", "bad_webhook_url")
     if request.webhook_url and settings.webhook_allowlist:
         check_webhook_target(request.webhook_url, settings.webhook_allowlist)
     for name, value in (("title", request.title), ("tag", request.tag), ("audio_url", request.audio_url),
@@ -90,7 +90,8 @@ def check(request: JobRequest, upload: Optional[Upload], settings: Settings, sto
     if upload and not upload.size:
         raise InputError("the uploaded file is empty", "upload_empty")
     if upload and settings.upload_storage == "s3" and storage is None:
-        raise InputError("HEARBACK_UPLOAD_STORAGE=s3 needs the service's S3 storage: set HEARBACK_S3_BUCKET")
+        raise InputError("HEARBACK_UPLOAD_STORAGE=s3 needs the service's S3 storage: set HEARBACK_S3_BUCKET",
+                         "s3_not_configured")
     if request.summary:
         check_summary(settings)  # no language model configured: refused now, not after the transcription
     recorded_at(request)
@@ -117,7 +118,7 @@ def recorded_at(request: JobRequest) -> Optional[datetime]:
         return datetime.fromisoformat(request.recorded_at)
     except ValueError:
         raise InputError(f"recorded_at {request.recorded_at!r} is not a date: use YYYY-MM-DD or an ISO 8601 "
-                         "time") from None
+                         "time", "bad_date", field="recorded_at") from None
 
 
 def store(db: DbSession, settings: Settings, uploads: Path, request: JobRequest, upload: Optional[Upload],

@@ -38,6 +38,8 @@ class Job(Base):
     webhook_attempts: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     audio_expires_at: Mapped[Optional[datetime]] = mapped_column(default=None, index=True)
     events: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)  # audio kept/deleted, ...
+    # the last steps the progress went through ({"percent", "stage"}), for a page that polls less often
+    progress_trail: Mapped[Optional[list[dict[str, Any]]]] = mapped_column(JSON, default=list)
     webhook_state: Mapped[str] = mapped_column(String(20), default="")  # "", "sending:<t>", "sent", "failed"
     # the token of the run that holds the job (written when a run claims it): a run writes only while it is its own
     run_id: Mapped[str] = mapped_column(String(32), default="")
@@ -59,6 +61,9 @@ class JobState(str, Enum):
 
 
 ENDED = (JobState.DONE.value, JobState.FAILED.value)
+
+
+TRAIL_STEPS = 16  # the steps of its progress a job keeps for the pages
 
 
 def get_job(db: DbSession, workspace: str, job_id: str) -> Job:
@@ -104,6 +109,10 @@ def update_run(db: DbSession, job_id: str, run_id: str, commit: bool = True, **v
     """Write `values` if the job is still run `run_id`'s and has not ended (compare-and-set); the
     progress in the row only moves forward. False, and nothing written, otherwise."""
     values = _plain_values(values)
+    if "progress" in values or "stage" in values:
+        trail = _trail(db, job_id, run_id, values)
+        if trail is not None:
+            values["progress_trail"] = trail
     if "progress" in values:
         values["progress"] = case((Job.progress > values["progress"], Job.progress), else_=values["progress"])
     written = db.execute(update(Job).where(Job.id == job_id, Job.run_id == run_id, Job.state.not_in(ENDED))
@@ -111,6 +120,28 @@ def update_run(db: DbSession, job_id: str, run_id: str, commit: bool = True, **v
     if commit:
         db.commit()
     return written.rowcount == 1
+
+
+def percent(progress: float) -> int:
+    """The whole percent a page shows: never rounded up to a step not reached."""
+    return int(100 * progress + 1e-9)
+
+
+def _trail(db: DbSession, job_id: str, run_id: str, values: dict[str, Any]) -> Optional[list[dict[str, Any]]]:
+    """The job's trail with this write's step added (the last TRAIL_STEPS kept); None when the
+    run does not hold the job. A job handed back to the queue starts a new trail."""
+    row = db.execute(select(Job.progress_trail, Job.progress, Job.stage)
+                     .where(Job.id == job_id, Job.run_id == run_id)).first()
+    if row is None:
+        return None
+    if values.get("state") == JobState.QUEUED.value:
+        return []
+    trail = list(row.progress_trail or [])
+    step = {"percent": percent(max(row.progress, values.get("progress", row.progress))),
+            "stage": values.get("stage", row.stage)}
+    if step["stage"] == "failed" or (trail and trail[-1] == step):
+        return trail
+    return [*trail, step][-TRAIL_STEPS:]
 
 
 def holds(db: DbSession, job_id: str, run_id: str) -> bool:

@@ -186,7 +186,7 @@ def name_cluster(db: DbSession, matcher: Matcher, workspace: str, session_id: st
     it), its utterances and action items are relabelled."""
     consent = require(consent)
     if bool(speaker_id) == bool(new_name):
-        raise InputError("give exactly one of speaker_id or name")
+        raise InputError("give exactly one of speaker_id or name", "speaker_or_name")
     session = get_session(db, workspace, session_id)
     cluster = db.scalar(select(Cluster).where(Cluster.session_id == session.id, Cluster.label == label))
     if cluster is None:

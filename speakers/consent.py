@@ -44,7 +44,8 @@ def require(consent: Optional[Consent]) -> Consent:
                          "recognised. Ask them, then send \"consent\": true (command line: --consent; web page: the "
                          "consent box), with consent_by when someone else consents for them", "consent_missing")
     if consent.method not in METHODS:
-        raise InputError(f"consent method {consent.method!r} is not one of {', '.join(METHODS)}")
+        raise InputError(f"consent method {consent.method!r} is not one of {', '.join(METHODS)}", "bad_consent_method",
+                         methods=", ".join(METHODS))
     check_text("consent_by", consent.by)
     check_text("consent_note", consent.note, multiline=True)
     if len(consent.by) > FIELD_LENGTH:

@@ -115,7 +115,7 @@ def enrol(db: DbSession, matcher: Matcher, pipeline, settings: Settings, audio_p
     HEARBACK_KEEP_ENROLMENT_AUDIO is on."""
     consent = require(consent)
     if bool(speaker_id) == bool(new_name):
-        raise InputError("give exactly one of speaker_id or name")
+        raise InputError("give exactly one of speaker_id or name", "speaker_or_name")
     workspace = settings.workspace
     if speaker_id:
         get_speaker(db, workspace, speaker_id)

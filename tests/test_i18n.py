@@ -8,12 +8,14 @@ from hearback.errors import ConflictError, InputError, Notice
 from hearback.progress import Stage
 
 ROOT = Path(__file__).resolve().parents[1]
+PACKAGES = ("hearback", "speakers", "sessions", "database", "jobs", "api", "app")
+ERRORS = {"HearbackError", "InputError", "FetchError", "NotFoundError", "ConflictError"}  # ConfigError has its own code
 
 
 def raised_codes() -> dict[str, str]:
     """Codes given as the second argument of an `...Error(...)` or `Notice(...)` call in the sources."""
     codes = {}
-    for package in ("hearback", "speakers", "jobs", "api", "app"):
+    for package in PACKAGES:
         for path in (ROOT / package).rglob("*.py"):
             for node in ast.walk(ast.parse(path.read_text())):
                 if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
@@ -28,6 +30,19 @@ def test_every_code_in_the_sources_has_french_words():
     assert {"not_audio", "sample_too_short", "several_voices", "duplicate_name"} <= set(codes)
     missing = {code: where for code, where in codes.items() if code not in FRENCH_PROBLEMS}
     assert not missing, f"no French text for: {missing}"
+
+
+def test_every_error_a_page_can_show_carries_a_code():
+    """An error without a code reads "L'opération a échoué." on a French page: each one a user of
+    the service can meet has its own words (the command line's, in app/, speak English only)."""
+    uncoded = []
+    for package in PACKAGES[:-1]:
+        for path in (ROOT / package).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text())):
+                if (isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", "")) in ERRORS
+                        and len(node.args) < 2 and not any(k.arg == "code" for k in node.keywords)):
+                    uncoded.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert not uncoded, f"errors without a code: {uncoded}"
 
 
 def test_french_words_carry_the_details_and_english_stays_the_reference():

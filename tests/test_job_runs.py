@@ -210,3 +210,26 @@ def test_a_job_walks_its_stages_on_one_bar_and_is_done_only_at_the_end(runner, m
     assert bar == sorted(bar) and bar[-1] == 1.0 and max(bar[:-1]) < 1.0, written
     assert dict(written)["assigning"] == pytest.approx(0.98 * runner_module.PIPELINE_SHARE, abs=1e-3)
     assert (row(runner, job_id).state, row(runner, job_id).stage) == ("done", "done")
+    # the steps a page polling every 250 ms would miss are kept, in order, for it to show in turn
+    trail = [(step["percent"], step["stage"]) for step in row(runner, job_id).progress_trail]
+    assert trail == [(0, "starting"), (0, "loading"), (47, "transcribing"), (90, "diarizing"), (93, "assigning"),
+                     (96, "identifying"), (96, "storing"), (98, "storing"), (100, "done")], trail
+
+
+def test_a_trail_keeps_its_last_steps_and_starts_again_when_the_job_is_handed_back(runner):
+    from jobs.table import TRAIL_STEPS, claim_run, update_run
+
+    job_id = new_job(runner)
+    with runner.database.open() as db:
+        run = claim_run(db, job_id, state="running", stage="starting", progress_trail=[])
+        for step in range(40):
+            assert update_run(db, job_id, run, stage="transcribing", progress=step / 100)
+        assert update_run(db, job_id, run, stage="transcribing", progress=0.2)  # back: neither the bar nor the trail
+        assert update_run(db, job_id, run, stage="diarizing")  # a stage alone is a step, at the bar's percent
+    trail = row(runner, job_id).progress_trail
+    assert len(trail) == TRAIL_STEPS
+    assert trail[-3:] == [{"percent": 38, "stage": "transcribing"}, {"percent": 39, "stage": "transcribing"},
+                          {"percent": 39, "stage": "diarizing"}], trail
+    with runner.database.open() as db:
+        assert update_run(db, job_id, run, state="queued", stage="queued")
+    assert row(runner, job_id).progress_trail == []

@@ -153,3 +153,23 @@ def test_the_audit_log_names_the_key_that_erased_and_records_merge_and_rename(se
     assert "Alicia" not in str(log[1:]) and "Bob" not in str(log[1:])  # merge and rename: ids only
     assert [e["action"] for e in service.get("/audit", params={"action": "rename"}, headers=admin).json()["items"]] \
         == ["rename"]
+
+
+def test_without_a_service_key_a_page_message_outlives_a_restart(tmp_path):
+    """No HEARBACK_API_KEY to derive it from (HEARBACK_INSECURE_NO_AUTH): the key that seals page
+    messages is kept in the database, so a redirect's message written before a restart (or by
+    another replica) still shows after it, and a forged one still does not."""
+    import dataclasses
+    import secrets
+
+    from api import pages
+    from api.app import create_app
+
+    settings = dataclasses.replace(make_settings(tmp_path), api_key="", insecure_no_auth=True)
+    with TestClient(create_app(settings)) as first:
+        told = pages.back("/ui/speakers", err="Le service a écrit ceci").headers["location"]
+        assert "Le service a écrit ceci" in first.get(told).text
+    pages._seal_key["key"] = secrets.token_bytes(32)  # what a new process starts with
+    with TestClient(create_app(settings)) as again:  # the service restarted
+        assert "Le service a écrit ceci" in again.get(told).text
+        assert "Le service a écrit ceci" not in again.get(told.replace("sig=", "sig=0")).text

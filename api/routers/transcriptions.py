@@ -28,7 +28,7 @@ def job_out(job, request: Request) -> JobOut:
     return JobOut(id=job.id, state=job.state, stage=job.stage, progress=job.progress, error=job.error,
                   session_id=job.session_id, created_at=job.created_at, updated_at=job.updated_at,
                   finished_at=job.finished_at, result_url=result, webhook_attempts=job.webhook_attempts or [],
-                  events=job.events or [])
+                  events=job.events or [], progress_trail=job.progress_trail or [])
 
 
 async def submitted(jobs: JobRunner, job_request: JobRequest, audio: Optional[UploadFile]):

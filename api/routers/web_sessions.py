@@ -31,7 +31,7 @@ from jobs import summaries
 from jobs.retention import delete_session
 from jobs.runner import JobRunner
 from jobs.submission import JobRequest, split_names
-from jobs.table import Job, kept_audio
+from jobs.table import Job, kept_audio, percent
 from sessions import groups, people, transcripts
 from sessions.summaries import maybe_document
 from sessions.tables import ENDED, Status
@@ -41,6 +41,11 @@ from speakers.matching import Matcher
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 PAGE_ROWS = 200  # sessions (and tags, groups, voices to choose from) shown on one page
+
+
+class StepView(BaseModel):
+    percent: int
+    stage_text: str
 
 
 class JobView(BaseModel):
@@ -56,6 +61,8 @@ class JobView(BaseModel):
     detail: str  # the error's original words, for the page's "details" fold ("" when the error says it all)
     session_id: str
     done_url: str
+    # the steps since the page last asked may be several (short stages last less than one poll): shown in turn
+    trail: list[StepView]
 
 
 def job_view(job: Job, lang: str) -> JobView:
@@ -63,9 +70,11 @@ def job_view(job: Job, lang: str) -> JobView:
     error, detail = worded(Notice(job.error, job.error_code or "", job.error_details or {}), lang) \
         if job.error else ("", "")
     return JobView(state=job.state, state_text=t.get(f"state_{job.state}", job.state), stage=job.stage,
-                   stage_text=STAGES[lang].get(job.stage, job.stage), progress=job.progress,
-                   percent=int(100 * job.progress + 1e-9), error=error, detail=detail,
-                   session_id=job.session_id, done_url=f"/ui/sessions/{job.session_id}")
+                   stage_text=STAGES[lang].get(job.stage or job.state, job.stage), progress=job.progress,
+                   percent=percent(job.progress), error=error, detail=detail,
+                   session_id=job.session_id, done_url=f"/ui/sessions/{job.session_id}",
+                   trail=[StepView(percent=step["percent"], stage_text=STAGES[lang].get(step["stage"], step["stage"]))
+                          for step in job.progress_trail or []])
 
 
 def latest_job(db: DbSession, session_id: str) -> Optional[Job]:

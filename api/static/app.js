@@ -153,16 +153,34 @@ if (job) {
   const percent = document.getElementById("job-percent"), left = document.getElementById("job-left");
   const error = document.getElementById("job-error"), title = document.getElementById("job-title");
   const estimate = timeLeft();
+  let shown = parseInt(percent.textContent, 10), shownStage = stage.textContent;  // as the server drew it
+  const show = (value, text) => {
+    bar.value = value / 100;
+    stage.textContent = text;
+    percent.textContent = value + " %";
+    shown = value; shownStage = text;
+  };
+  // The steps the job went through since the last poll (short stages last less than one), in turn
+  // and quickly, up to where it stands now: each of them was reached, none is made up.
+  const replay = async (state) => {
+    const missed = (state.trail || []).filter((s) => s.percent > shown || (s.percent === shown && s.stage_text !== shownStage));
+    const pause = Math.min(80, 320 / Math.max(1, missed.length));
+    for (const step of missed) {
+      if (step.percent >= state.percent && step.stage_text === state.stage_text) break;
+      show(step.percent, step.stage_text);
+      await new Promise((resolve) => setTimeout(resolve, pause));
+    }
+    if (state.percent >= shown) show(state.percent, state.stage_text);
+  };
   const poll = async () => {
     let state;
     try { state = await jobState(job.dataset.job); } catch (e) { setTimeout(poll, 2000); return; }
-    bar.value = state.progress;
-    stage.textContent = state.stage_text;
-    percent.textContent = state.percent + " %";
+    if (state.state !== "failed") await replay(state);
     const seconds = state.state === "running" ? estimate(state.percent, Date.now() / 1000) : null;
     left.textContent = seconds === null ? "" : "· " + job.dataset.timeLeft.replace("{s}", duration(seconds));
     if (state.state === "done") { window.location = state.done_url; return; }
     if (state.state === "failed") {
+      stage.textContent = state.stage_text;
       title.textContent = title.dataset.failed;
       left.textContent = "";
       error.hidden = false;
@@ -174,7 +192,7 @@ if (job) {
       }
       return;
     }
-    setTimeout(poll, 250);  // the stages after the transcription are short: often enough to see them
+    setTimeout(poll, 250);
   };
   poll();
 }
