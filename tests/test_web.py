@@ -344,6 +344,40 @@ def seconds_left(text: str):
     return None if not found else int(found.group(1) or 0) * 60 + int(found.group(2))
 
 
+def watch_progress(page) -> tuple[list, list]:
+    """Every change of the job page's percentage, stage and time left, as the page showed them, in
+    order (a MutationObserver: a step shown for 80 ms is seen as well as one shown for a second)."""
+    seen, stages = [], []  # (percent, seconds left or None); stage texts
+
+    def shown(percent: str, stage: str, left: str) -> None:
+        seen.append((int(percent.split()[0]), seconds_left(left)))
+        stages.append(stage)
+
+    page.expose_function("hearbackShown", shown)
+    page.add_init_script("""document.addEventListener("DOMContentLoaded", () => {
+      const job = document.getElementById("job");
+      if (!job) return;
+      const read = () => window.hearbackShown(document.getElementById("job-percent").textContent,
+        document.getElementById("job-stage").textContent, document.getElementById("job-left").textContent);
+      new MutationObserver(read).observe(job, { subtree: true, childList: true, characterData: true });
+      read();
+    });""")
+    return seen, stages
+
+
+def check_progress(seen: list, stages: list) -> None:
+    percents = sorted({p for p, _ in seen})
+    print(f"progress shown: {percents}; stages {list(dict.fromkeys(stages))}; {seen}")
+    # 0, the speech found, the ASR's encoder and decoder, the speaker windows, naming, saving: the
+    # steps shorter than a poll are shown in turn from the job's trail
+    assert len(percents) >= 5, f"the progress bar took the values {percents}"
+    assert {"transcription", "qui parle", "enregistrement"} <= set(stages), stages
+    assert [p for p, _ in seen] == sorted(p for p, _ in seen), seen  # never back
+    for (p0, l0), (p1, l1) in zip(seen, seen[1:]):
+        assert not (p1 == p0 and l0 is not None and l1 is not None and l1 > l0), f"time left rose at {p1} %: {seen}"
+    assert set(stages) <= set(STAGES_FR), stages
+
+
 def log_in(page, base: str) -> None:
     page.goto(f"{base}/ui/login")
     page.fill("input[name=api_key]", KEY)
@@ -435,21 +469,7 @@ def test_french_journey_at_1280_px(french_server, browser):
     page.fill("#transcribe-form input[name=title]", "Réunion d'équipe")
     page.fill("#transcribe-form input[name=tag]", "Comité")
     page.set_input_files("#transcribe-form input[name=audio]", str(files / "réunion.wav"))
-    seen, stages = [], []  # (percent, seconds left or None) as the page showed them, every change, in order
-
-    def shown(percent: str, stage: str, left: str) -> None:
-        seen.append((int(percent.split()[0]), seconds_left(left)))
-        stages.append(stage)
-
-    page.expose_function("hearbackShown", shown)
-    page.add_init_script("""document.addEventListener("DOMContentLoaded", () => {
-      const job = document.getElementById("job");
-      if (!job) return;
-      const read = () => window.hearbackShown(document.getElementById("job-percent").textContent,
-        document.getElementById("job-stage").textContent, document.getElementById("job-left").textContent);
-      new MutationObserver(read).observe(job, { subtree: true, childList: true, characterData: true });
-      read();
-    });""")
+    seen, stages = watch_progress(page)
     page.click("#transcribe-form button[type=submit]")
     page.wait_for_url("**/ui/jobs/*")
     job_url = page.url
@@ -459,16 +479,7 @@ def test_french_journey_at_1280_px(french_server, browser):
     assert running.inner_text().startswith(("en attente", "en cours")), running.inner_text()
     french_page_checks(page, "06-progression", 1280)
     page.wait_for_url("**/ui/sessions/*", timeout=180_000)
-    percents = sorted({p for p, _ in seen})
-    print(f"progress shown: {percents}; stages {list(dict.fromkeys(stages))}; {seen}")
-    # 0, the speech found, the ASR's encoder and decoder, the speaker windows, naming, saving: the
-    # steps shorter than a poll are shown in turn from the job's trail
-    assert len(percents) >= 5, f"the progress bar took the values {percents}"
-    assert {"transcription", "qui parle", "enregistrement"} <= set(stages), stages
-    assert [p for p, _ in seen] == sorted(p for p, _ in seen), seen  # never back
-    for (p0, l0), (p1, l1) in zip(seen, seen[1:]):
-        assert not (p1 == p0 and l0 is not None and l1 is not None and l1 > l0), f"time left rose at {p1} %: {seen}"
-    assert set(stages) <= set(STAGES_FR), stages
+    check_progress(seen, stages)
     listing.wait_for_function("() => [...document.querySelectorAll('#sessions td.state')].map(c => c.textContent.trim())"
                               ".filter(t => t === 'terminée').length === 1", timeout=20_000)
     assert listing.locator("#sessions tr", has_text="Réunion d'équipe").locator("a").get_attribute("href") == \
@@ -563,8 +574,9 @@ def test_french_journey_at_1280_px(french_server, browser):
 @pytest.mark.parametrize("width", [390, 360])
 def test_french_pages_fit_a_phone(french_server, browser, width):
     """After the journey above: every page at phone width, nothing wider than the screen, the
-    log-out button inside the header, the talk-time bars in proportion."""
-    base, _ = french_server
+    log-out button inside the header, the talk-time bars in proportion; at 390 px, an upload's live
+    progress as at 1280 px."""
+    base, files = french_server
     context = browser.new_context(locale="fr-FR", viewport={"width": width, "height": 800}, is_mobile=True,
                                   has_touch=True)
     page = context.new_page()
@@ -595,6 +607,17 @@ def test_french_pages_fit_a_phone(french_server, browser, width):
     french_page_checks(page, "personne", width)
     page.goto(f"{base}/ui/nulle-part")
     french_page_checks(page, "introuvable", width)
+    if width == 390:  # the same live progress on a phone: the 30 s recording again
+        page.goto(f"{base}/ui/sessions")
+        page.fill("#transcribe-form input[name=title]", "Réunion au téléphone")
+        page.set_input_files("#transcribe-form input[name=audio]", str(files / "réunion.wav"))
+        seen, stages = watch_progress(page)
+        page.click("#transcribe-form button[type=submit]")
+        page.wait_for_url("**/ui/jobs/*")
+        french_page_checks(page, "progression", width)
+        page.wait_for_url("**/ui/sessions/*", timeout=180_000)
+        check_progress(seen, stages)
+        assert page.locator("h1").inner_text() == "Réunion au téléphone"
     context.close()
 
 
