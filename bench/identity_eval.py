@@ -29,7 +29,7 @@ import itertools
 import pickle
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -40,8 +40,8 @@ from bench import devset  # noqa: E402
 from bench.evaluation import diarization_errors  # noqa: E402
 from hearback.decode import SAMPLE_RATE, Audio, decode  # noqa: E402
 from hearback.diarize import anchors  # noqa: E402
-from hearback.embedders import GUEST_THRESHOLD, IDENTIFY_THRESHOLD, PARTICIPANT_THRESHOLD  # noqa: E402
-from hearback.identify import KnownVoice, name_clusters, participants  # noqa: E402
+from hearback.embedders import CLEAR_PARTICIPANT, GUEST_THRESHOLD, IDENTIFY_THRESHOLD, PARTICIPANT_THRESHOLD  # noqa: E402
+from hearback.identify import ClearRule, KnownVoice, name_clusters, participants  # noqa: E402
 from hearback.pipeline import Pipeline  # noqa: E402
 from service.settings import Settings  # noqa: E402
 
@@ -177,6 +177,7 @@ class Bars:
     identify: float
     participant: float
     guest: float
+    clear: ClearRule | None = None  # with participants: a cluster under the bar clearly a participant's
 
     def of(self, mode: str) -> tuple[float, float]:
         if mode == "landed":
@@ -190,7 +191,8 @@ def named(meeting: Meeting, diarization, voiceprints, mode: str, bars: Bars) -> 
     """One row of scores: DER, scored seconds, speakers found, true count, and `frame_scores`."""
     names = {}
     if mode != "blind":
-        found = name_clusters(diarization.embeddings, voiceprints, *bars.of(mode), diarization.owners)
+        found = name_clusters(diarization.embeddings, voiceprints, *bars.of(mode), diarization.owners,
+                              bars.clear if mode == "participants" else None)
         names = {i.label: i.name for i in found if i.name}
     hyp = hypothesis(diarization, names)
     errors = diarization_errors(meeting.recording.turns, hyp)
@@ -288,7 +290,34 @@ def grid(runs, prints, embedder) -> Bars:
     anchors.ANCHOR_SCORE, anchors.ANCHOR_MARGIN, anchors.FIT_FLOOR, participant, guest = best[1]
     print(f"chosen: anchor {anchors.ANCHOR_SCORE:.2f}/{anchors.ANCHOR_MARGIN:.2f}, floor {anchors.FIT_FLOOR:.2f}; "
           f"thresholds {identify:.2f} / {participant:.2f} / {guest:.2f}")
-    return Bars(identify, participant, guest)
+    return Bars(identify, participant, guest, clear_grid(diarized(runs, prints, embedder, "participants"),
+                                                         Bars(identify, participant, guest)))
+
+
+def clear_grid(anchored, bars: Bars) -> ClearRule | None:
+    """The rule for a cluster clearly a participant's although under the bar: among the rules that
+    name no cluster that is mostly a stranger's, the one that names the most enrolled speech right
+    (to the nearest 0.5 %), then the highest score (the farthest from the unsafe ones), then the
+    widest margin; None when no rule names more than the bar alone."""
+    def at(rule):
+        return summary([named(m, d, v, "participants", replace(bars, clear=rule)) for m, d, v in anchored])
+
+    plain = at(None)["named_right"]
+    best = None
+    for score, margin in itertools.product(np.round(np.arange(0.38, 0.58, 0.02), 2), (0.15, 0.20, 0.25, 0.30)):
+        rule = ClearRule(float(score), margin, 0.05)
+        r = at(rule)
+        if r["stranger_clusters_named"] > 0.0:
+            continue
+        key = (round(r["named_right"] / 0.005), score, margin)
+        print(f"  clear rule {score:.2f}/{margin:.2f}: named right {r['named_right']:.1%}, strangers' speech named "
+              f"{r['strangers_named']:.2%}", flush=True)
+        if best is None or key > best[0]:
+            best = (key, rule, r["named_right"])
+    if best is None or best[2] <= plain:
+        return None
+    print(f"chosen clear rule: {best[1]}")
+    return best[1]
 
 
 def embedded(pipeline: Pipeline, half: str, count: int, cache: str) -> tuple[dict, list]:
@@ -330,13 +359,16 @@ def main() -> None:
     print(f"{len(runs)} meetings of the {args.half} half embedded in {time.perf_counter() - started:.0f} s "
           f"({sum(len(m.recording.samples) for m, _, _ in runs) / SAMPLE_RATE / 60:.1f} min of audio)")
     embedder = pipeline.embedder_name
-    bars = Bars(IDENTIFY_THRESHOLD[args.embedder], PARTICIPANT_THRESHOLD[args.embedder], GUEST_THRESHOLD[args.embedder])
+    clear = CLEAR_PARTICIPANT.get(args.embedder)
+    bars = Bars(IDENTIFY_THRESHOLD[args.embedder], PARTICIPANT_THRESHOLD[args.embedder], GUEST_THRESHOLD[args.embedder],
+                ClearRule(*clear) if clear else None)
     if args.grid:
         bars = grid(runs, prints, embedder)
     show(evaluate(runs, prints, embedder, MODES, bars),
          f"{args.half} half, {args.embedder}: thresholds {bars.identify:.2f} without participants, "
          f"{bars.participant:.2f} for a participant, {bars.guest:.2f} for a guest; anchor "
-         f"{anchors.ANCHOR_SCORE:.2f}, margin {anchors.ANCHOR_MARGIN:.2f}, floor {anchors.FIT_FLOOR:.2f}")
+         f"{anchors.ANCHOR_SCORE:.2f}, margin {anchors.ANCHOR_MARGIN:.2f}, floor {anchors.FIT_FLOOR:.2f}; "
+         f"clear participant {bars.clear}")
 
 
 if __name__ == "__main__":

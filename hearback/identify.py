@@ -48,10 +48,26 @@ def participants(voiceprints: Optional[Sequence[KnownVoice]]) -> list[Participan
     return [Participant(key, vectors) for key, (_, _, vectors) in _people(voiceprints or [], expected=True).items()]
 
 
+@dataclass(frozen=True)
+class ClearRule:
+    """When a cluster is clearly a participant's although under the naming threshold: a recording
+    of phone-band or compressed speech scores every match lower, its strangers too, so the
+    threshold alone leaves many participants unnamed. A cluster still unnamed takes the name of a
+    participant still unnamed when its score with them is at least `score`, at least `margin` above
+    that participant's score with every other cluster of the recording, and at least `other_margin`
+    above its own score with every other participant (calibrated per embedder)."""
+
+    score: float
+    margin: float
+    other_margin: float
+
+
 def name_clusters(clusters: dict[str, np.ndarray], voiceprints: Sequence[KnownVoice], threshold: float,
-                  stricter: float, owners: Optional[dict[str, str]] = None) -> list[Identification]:
+                  stricter: float, owners: Optional[dict[str, str]] = None,
+                  clear: Optional[ClearRule] = None) -> list[Identification]:
     """One `Identification` per cluster label. `owners`: clusters the anchoring gave to a
-    participant (label -> key); `stricter`: the score anyone not expected needs."""
+    participant (label -> key); `stricter`: the score anyone not expected needs; `clear`: the
+    rule by which a participant still unnamed may take a cluster still unnamed."""
     labels = sorted(clusters)
     found: dict[str, Identification] = {}
     expected, others = _people(voiceprints, expected=True), _people(voiceprints, expected=False)
@@ -68,7 +84,36 @@ def name_clusters(clusters: dict[str, np.ndarray], voiceprints: Sequence[KnownVo
         for i in match_clusters({label: clusters[label] for label in free}, left, bar):
             if i.name:
                 found[i.label] = i
+    if clear is not None and expected:
+        found |= _clearly_theirs(clusters, expected, found, clear)
     return [found.get(label) or _unnamed(label, clusters[label], expected | others) for label in labels]
+
+
+def _clearly_theirs(clusters: dict[str, np.ndarray], expected: dict, found: dict[str, Identification],
+                    clear: ClearRule) -> dict[str, Identification]:
+    """The clusters still unnamed that `clear` gives to a participant still unnamed, one each."""
+    labels, keys = sorted(clusters), list(expected)
+    taken = {i.speaker_id or i.name for i in found.values()}
+    vectors = unit(np.stack([clusters[label] for label in labels]))
+    scores = np.stack([(expected[key][2] @ vectors.T).max(axis=0) for key in keys], axis=1)  # clusters x people
+    chosen: dict[str, Identification] = {}
+    for r, label in enumerate(labels):
+        if label in found:
+            continue
+        free = [c for c, key in enumerate(keys) if key not in taken]
+        if not free:
+            break
+        c = max(free, key=lambda j: scores[r, j])
+        score = float(scores[r, c])
+        other_clusters = np.delete(scores[:, c], r)
+        other_people = np.delete(scores[r], c)
+        if (score >= clear.score and (not len(other_clusters) or score - other_clusters.max() >= clear.margin)
+                and (not len(other_people) or score - other_people.max() >= clear.other_margin)):
+            name, speaker_id, _ = expected[keys[c]]
+            held = chosen.get(keys[c])
+            if held is None or score > held.score:
+                chosen[keys[c]] = Identification(label, name, score, speaker_id)
+    return {i.label: i for i in chosen.values()}
 
 
 def check_voiceprints(voiceprints: Sequence[KnownVoice], embedder: str, dim: int) -> None:

@@ -23,9 +23,9 @@ from hearback.decode import MIN_DURATION, SAMPLE_RATE, Audio, declared_duration,
 from hearback.diarize import DiarizationRun, Diarizer, load_diarizer
 from hearback.diarize.cluster import MAX_SPEAKERS
 from hearback.diarize.voice import VoiceSample, embed_voice
-from hearback.embedders import guest_threshold, identify_threshold, participant_threshold
+from hearback.embedders import clear_participant, guest_threshold, identify_threshold, participant_threshold
 from hearback.errors import InputError
-from hearback.identify import KnownVoice, apply_names, check_voiceprints, name_clusters, participants
+from hearback.identify import ClearRule, KnownVoice, apply_names, check_voiceprints, name_clusters, participants
 from hearback.progress import Progress, Stage, forward_only, within
 from hearback.quality import notice_dict, warnings
 from hearback.result import Diarization, Segment, SpeechRegion, Transcript
@@ -120,6 +120,11 @@ class Pipeline:
             return bar, bar
         bar = participant_threshold(self.settings) if threshold is None else threshold
         return bar, max(bar, guest_threshold(self.settings))
+
+    def clear_rule(self) -> Optional[ClearRule]:
+        """With participants: when a cluster under the bar is still clearly a participant's."""
+        rule = clear_participant(self.settings)
+        return ClearRule(*rule) if rule else None
 
     def describe(self) -> dict:
         out = {"asr": self.asr.describe(), "diarization": self.diarizer.describe()}
@@ -292,9 +297,11 @@ class _Run:
         if self.voiceprints is not None and transcript.speaker_embeddings:
             with _timed(self.timings, "identify"):
                 self._report(Stage.IDENTIFYING, TRANSCRIBED + 0.04)
-                bar, stricter = self.pipeline.bars(any(vp.expected for vp in self.voiceprints), threshold)
+                expected = any(vp.expected for vp in self.voiceprints)
+                bar, stricter = self.pipeline.bars(expected, threshold)
+                clear = self.pipeline.clear_rule() if expected and threshold is None else None
                 apply_names(transcript, name_clusters(transcript.speaker_embeddings, self.voiceprints, bar,
-                                                      stricter, diarization.owners))
+                                                      stricter, diarization.owners, clear))
         self._report(Stage.DONE, 1.0)
         transcript.timings = self.timings
         transcript.processing_time = time.perf_counter() - self.started

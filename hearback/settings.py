@@ -66,7 +66,7 @@ class Settings:
     participant_threshold: float = setting(
         "HEARBACK_PARTICIPANT_THRESHOLD", 0.0,
         "Score a cluster needs to take the name of one of the recording's participants; 0: calibrated (0.56 for "
-        "CAM++, 0.71 for GE2E).")
+        "CAM++, 0.71 for GE2E, and for CAM++ a cluster clearly a participant's from 0.50); set by hand, exactly this.")
     guest_threshold: float = setting(
         "HEARBACK_GUEST_THRESHOLD", 0.0,
         "With participants given, the score anyone else enrolled needs (never below the participants'); 0: "

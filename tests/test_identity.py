@@ -84,6 +84,29 @@ def test_naming_gives_a_cluster_to_its_owner_and_asks_more_of_someone_not_expect
     assert alone["SPEAKER_01"].name is None
 
 
+def test_a_cluster_under_the_bar_goes_to_a_participant_only_when_it_is_clearly_theirs():
+    """Phone-band speech scores every match low: Bruno's cluster scores 0.55 against a bar of 0.6,
+    but no other cluster comes near his voiceprint, nor does his cluster come near anyone else's."""
+    from hearback.identify import ClearRule
+
+    a, b, c, d = np.eye(4, dtype=np.float32)
+    clusters = {"SPEAKER_00": a, "SPEAKER_01": unit(0.55 * b + 0.835 * d), "SPEAKER_02": unit(0.2 * b + c)}
+    prints = [KnownVoice("Alice", a, "m", "id-a"), KnownVoice("Bruno", b, "m", "id-b"),
+              KnownVoice("Chloé", c, "m", "id-c", expected=False)]
+    rule = ClearRule(0.5, 0.25, 0.05)
+    plain = {i.label: i.name for i in name_clusters(clusters, prints, 0.6, 0.99)}
+    assert plain == {"SPEAKER_00": "Alice", "SPEAKER_01": None, "SPEAKER_02": None}
+    clear = {i.label: i for i in name_clusters(clusters, prints, 0.6, 0.99, clear=rule)}
+    assert clear["SPEAKER_01"].name == "Bruno" and clear["SPEAKER_01"].score == pytest.approx(0.55, abs=0.01)
+    assert clear["SPEAKER_02"].name is None  # Chloé is no participant: the rule never names a guest
+    # another cluster close to Bruno too (0.55 and 0.40: a margin of 0.15, not 0.25): no name
+    close = dict(clusters, SPEAKER_02=unit(0.4 * b + c))
+    assert {i.label: i.name for i in name_clusters(close, prints, 0.6, 0.99, clear=rule)}["SPEAKER_01"] is None
+    # under the rule's own score: no name either
+    low = dict(clusters, SPEAKER_01=unit(0.45 * b + 0.89 * d))
+    assert {i.label: i.name for i in name_clusters(low, prints, 0.6, 0.99, clear=rule)}["SPEAKER_01"] is None
+
+
 @pytest.fixture(scope="module")
 def enrolled(pipeline):
     """Voiceprints of Kennedy, the reader and Sheila from parts of their recordings the meeting

@@ -12,14 +12,14 @@ enrolled name.
 
 from __future__ import annotations
 
-from typing import Protocol, Sequence
+from typing import Optional, Protocol, Sequence
 
 import numpy as np
 
 from hearback.errors import ConfigError
 
 EMBEDDERS = ("campp", "ge2e")
-from hearback.embedders.calibration import GUEST_THRESHOLD, IDENTIFY_THRESHOLD, PARTICIPANT_THRESHOLD
+from hearback.embedders.calibration import CLEAR_PARTICIPANT, GUEST_THRESHOLD, IDENTIFY_THRESHOLD, PARTICIPANT_THRESHOLD
 
 
 class SpeakerEmbedder(Protocol):
@@ -70,6 +70,12 @@ def participant_threshold(settings) -> float:
 def guest_threshold(settings) -> float:
     """The score a cluster needs to take the name of someone enrolled who is not a participant."""
     return _calibrated(settings.guest_threshold, GUEST_THRESHOLD, settings.embedder)
+
+
+def clear_participant(settings) -> Optional[tuple[float, float, float]]:
+    """The running embedder's rule for a cluster clearly a participant's (`hearback.identify.ClearRule`),
+    or None where none was calibrated; none either when HEARBACK_PARTICIPANT_THRESHOLD is set by hand."""
+    return None if settings.participant_threshold > 0 else CLEAR_PARTICIPANT.get(settings.embedder)
 
 
 def _calibrated(setting: float, table: dict[str, float], embedder: str) -> float:

@@ -12,3 +12,7 @@ IDENTIFY_THRESHOLD = {"campp": 0.56, "ge2e": 0.71}
 PARTICIPANT_THRESHOLD = {"campp": 0.56, "ge2e": 0.71}
 GUEST_THRESHOLD = {"campp": 0.60, "ge2e": 0.75}
 
+# With participants, a cluster still unnamed is clearly a participant's (`hearback.identify.ClearRule`):
+# (score, margin over the participant's other clusters, margin over the cluster's other participants),
+# chosen on the tuning half with no stranger's cluster named (bench/identity_eval.py --grid). GE2E has none.
+CLEAR_PARTICIPANT = {"campp": (0.50, 0.25, 0.05)}
