@@ -172,24 +172,31 @@ class Decoding:
         judged = [i for i, r in enumerate(regions) if r.end - r.start >= MIN_REGION_SECONDS]
         self.judged += [regions[i] for i in judged]
         detections = {}
+        own: dict[int, tuple[Encoded, int]] = {}  # a judged region's own window, as the encoder saw it
         if len(regions) > 1 and judged:
             for first in range(0, len(judged), self.batch_size):  # bounded memory, as in _recheck_doubtful
                 rows = judged[first:first + self.batch_size]
-                detections.update(zip(rows, self._encode([regions[i] for i in rows]).detections))
+                alone = self._encode([regions[i] for i in rows])
+                detections.update(zip(rows, alone.detections))
+                own.update({i: (alone, k) for k, i in enumerate(rows)})
         elif judged:
             detections = {judged[0]: encoded.detections[row]}
         languages = region_languages(regions, detections, self.asked, self.usual, encoded.detections[row])
-        runs: list[tuple[str, list[SpeechRegion]]] = []
-        for region, lang in zip(regions, languages):
+        runs: list[tuple[str, list[int]]] = []
+        for i, lang in enumerate(languages):
             if runs and runs[-1][0] == lang:
-                runs[-1][1].append(region)
+                runs[-1][1].append(i)
             else:
-                runs.append((lang, [region]))
+                runs.append((lang, [i]))
         out = []
         for lang, members in runs:
-            chunks = asr_chunks(members)
+            chunks = asr_chunks([regions[i] for i in members])
             if len(runs) == 1 and len(chunks) == 1:
                 out += self._decode_rows(encoded, [row], lang)
+            elif len(members) == 1 and members[0] in own and len(chunks) == 1:
+                # one region alone: its window went through the encoder for its language already
+                alone, k = own[members[0]]
+                out += self._decode_rows(alone, [k], lang)
             else:
                 out += self._decode_rows(self._encode(chunks), list(range(len(chunks))), lang)
         return out
