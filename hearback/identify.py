@@ -85,24 +85,28 @@ def name_clusters(clusters: dict[str, np.ndarray], voiceprints: Sequence[KnownVo
             if i.name:
                 found[i.label] = i
     if clear is not None and expected:
-        found |= _clearly_theirs(clusters, expected, found, clear)
+        found |= _clearly_theirs(clusters, expected, others, found, clear, owners or {})
     return [found.get(label) or _unnamed(label, clusters[label], expected | others) for label in labels]
 
 
-def _clearly_theirs(clusters: dict[str, np.ndarray], expected: dict, found: dict[str, Identification],
-                    clear: ClearRule) -> dict[str, Identification]:
-    """The clusters still unnamed that `clear` gives to a participant still unnamed, one each."""
+def _clearly_theirs(clusters: dict[str, np.ndarray], expected: dict, others: dict, found: dict[str, Identification],
+                    clear: ClearRule, owners: dict[str, str]) -> dict[str, Identification]:
+    """The clusters still unnamed that `clear` gives to a participant still unnamed, one each: never
+    a cluster the anchoring gave to someone else, nor one closer to anyone else enrolled."""
     labels, keys = sorted(clusters), list(expected)
     taken = {i.speaker_id or i.name for i in found.values()}
+    if not labels or not any(key not in taken for key in keys):
+        return {}
     vectors = unit(np.stack([clusters[label] for label in labels]))
-    scores = np.stack([(expected[key][2] @ vectors.T).max(axis=0) for key in keys], axis=1)  # clusters x people
+    people = [*expected.values(), *others.values()]
+    scores = np.stack([(vectors_of @ vectors.T).max(axis=0) for _, _, vectors_of in people], axis=1)  # clusters x people
     chosen: dict[str, Identification] = {}
     for r, label in enumerate(labels):
         if label in found:
             continue
-        free = [c for c, key in enumerate(keys) if key not in taken]
+        free = [c for c, key in enumerate(keys) if key not in taken and owners.get(label, key) == key]
         if not free:
-            break
+            continue
         c = max(free, key=lambda j: scores[r, j])
         score = float(scores[r, c])
         other_clusters = np.delete(scores[:, c], r)

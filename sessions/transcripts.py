@@ -29,6 +29,7 @@ from speakers.tables import Speaker
 
 TRANSCRIPT_META = ("model", "timings", "quality", "processing_time", "turns")  # kept on the session as they came
 NAMED_BY_HAND = 1.0  # the score of a cluster a person named: certain
+RIVAL_MARGIN = 0.05  # a participant's name under the guests' bar needs this lead on anyone else enrolled
 DONE = Status.DONE.value  # a session's status once its transcript is stored
 
 
@@ -103,6 +104,8 @@ def store_transcript(db: DbSession, matcher: Matcher, workspace: str, session_id
         return session
     found = _participants_found(transcript, set(participants))
     vectors = transcript.speaker_embeddings
+    if found and guest is not None and transcript.embedder == running.name:
+        found = _unrivalled(db, matcher, workspace, transcript, found, running, guest, set(participants))
     rest = {label: v for label, v in vectors.items() if label not in found}
     if rest and transcript.embedder == running.name:
         bar = guest if participants and guest is not None else threshold
@@ -129,6 +132,22 @@ def store_transcript(db: DbSession, matcher: Matcher, workspace: str, session_id
     db.commit()
     changes.apply(matcher, workspace)
     return session
+
+
+def _unrivalled(db: DbSession, matcher: Matcher, workspace: str, transcript: Transcript,
+                found: dict[str, Identification], running: Embedder, guest: float,
+                participants: set[str]) -> dict[str, Identification]:
+    """The participants' clusters, less those named under the guests' bar that someone else
+    enrolled comes within RIVAL_MARGIN of: the pipeline was given only the participants' voices
+    (a cluster clearly a participant's among the recording's may still be closer to a guest), and
+    a wrong name is worse than none. A cluster let go is matched with the others, at the guests' bar."""
+    doubtful = {label: i for label, i in found.items() if i.score < guest and label in transcript.speaker_embeddings}
+    if not doubtful:
+        return found
+    rivals = identify(db, matcher, workspace, {label: transcript.speaker_embeddings[label] for label in doubtful},
+                      transcript.embedder, running, -1.0, exclude=participants)
+    let_go = {r.label for r in rivals if r.name and r.score >= doubtful[r.label].score - RIVAL_MARGIN}
+    return {label: i for label, i in found.items() if label not in let_go}
 
 
 def _participants_found(transcript: Transcript, participants: set[str]) -> dict[str, Identification]:

@@ -111,3 +111,50 @@ def test_the_group_page_lists_its_sessions_with_each_members_talk_time(client):
     page = client.get(f"/ui/groups/{client.get('/groups').json()['items'][0]['id']}", headers={"Accept-Language": "fr"})
     assert page.status_code == 200, page.text
     assert GROUP.replace("'", "&#39;") in page.text and "Séance 1" in page.text and "Kennedy" in page.text
+
+
+def test_a_participant_named_under_the_guests_bar_gives_way_to_a_closer_guest(tmp_path):
+    """The pipeline sees only the participants' voices: a cluster it named Bruno at 0.52 (clearly
+    his among the recording's clusters) that Chloé, enrolled but not listed, matches at 0.55 is
+    not stored as Bruno; one named at 0.52 with nobody else near stays Bruno."""
+    import numpy as np
+
+    from database.engine import Database
+    from hearback.result import Identification, Transcript
+    from hearback.vectors import unit
+    from service.settings import Settings
+    from sessions import transcripts
+    from speakers import index_sync
+    from speakers.consent import Consent, record_consent
+    from speakers.enrolment import add_voiceprint
+    from speakers.identification import Embedder
+    from speakers.matching import FaissMatcher
+    from speakers.roster import create_speaker
+
+    settings = Settings(data_dir=tmp_path / "data", database_url=fresh_database("sqlite", tmp_path), api_key=KEY)
+    database, matcher, running = Database(settings).upgrade(), FaissMatcher(), Embedder("test-embedder", 8)
+    b, c, d = np.eye(8, dtype=np.float32)[1:4]
+    ids = {}
+    with database.open() as db:
+        for name, vector in (("Bruno", b), ("Chloé", c)):
+            person = create_speaker(db, "default", name)
+            consent = record_consent(db, person, Consent(True, "cli", name, recorded_by="test"), "default")
+            add_voiceprint(db, person, vector, running.name, consent_id=consent.id)
+            ids[name] = person.id
+        db.commit()
+        index_sync.reload(db, matcher)
+
+    def stored(cluster: np.ndarray) -> str | None:
+        transcript = Transcript([], "fr", 30.0, speakers=[ids["Bruno"]], embedder=running.name,
+                                speaker_embeddings={"SPEAKER_00": unit(cluster)},
+                                identifications=[Identification("SPEAKER_00", ids["Bruno"], 0.52, ids["Bruno"])])
+        with database.open() as db:
+            sid = transcripts.add_session(db, "default").id
+            db.commit()
+            transcripts.store_transcript(db, matcher, "default", sid, transcript, running, 0.56,
+                                         participants=[ids["Bruno"]], guest=0.60)
+            (named,) = transcripts.read_transcript(db, "default", sid)[1].identifications
+        return named.name
+
+    assert stored(0.52 * b + 0.55 * c + 0.65 * d) is None  # Chloé, at 0.55, is within 0.05 of Bruno: no name
+    assert stored(0.52 * b + 0.10 * c + 0.85 * d) == "Bruno"

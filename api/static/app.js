@@ -163,7 +163,10 @@ if (job) {
   // The steps the job went through since the last poll (short stages last less than one), in turn
   // and quickly, up to where it stands now: each of them was reached, none is made up.
   const replay = async (state) => {
-    const missed = (state.trail || []).filter((s) => s.percent > shown || (s.percent === shown && s.stage_text !== shownStage));
+    const trail = state.trail || [];
+    let last = -1;  // the step on screen, when the trail still holds it: only the steps after it were missed
+    trail.forEach((s, i) => { if (s.percent === shown && s.stage_text === shownStage) last = i; });
+    const missed = last >= 0 ? trail.slice(last + 1) : trail.filter((s) => s.percent > shown);
     const pause = Math.min(80, 320 / Math.max(1, missed.length));
     for (const step of missed) {
       if (step.percent >= state.percent && step.stage_text === state.stage_text) break;
