@@ -376,6 +376,7 @@ def check_progress(seen: list, stages: list) -> None:
     for (p0, l0), (p1, l1) in zip(seen, seen[1:]):
         assert not (p1 == p0 and l0 is not None and l1 is not None and l1 > l0), f"time left rose at {p1} %: {seen}"
     assert set(stages) <= set(STAGES_FR), stages
+    assert all(left is None for p, left in seen if p == 100), seen  # done: no time left shown
     walked = [stage for i, stage in enumerate(stages) if not i or stage != stages[i - 1]]
     assert len(walked) == len(set(walked)), f"a stage came back (one block of audio): {walked}"
 
