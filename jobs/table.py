@@ -139,7 +139,7 @@ def _trail(db: DbSession, job_id: str, run_id: str, values: dict[str, Any]) -> O
     trail = list(row.progress_trail or [])
     step = {"percent": percent(max(row.progress, values.get("progress", row.progress))),
             "stage": values.get("stage", row.stage)}
-    if step["stage"] == "failed" or (trail and trail[-1] == step):
+    if step["stage"] == JobState.FAILED.value or (trail and trail[-1] == step):
         return trail
     return [*trail, step][-TRAIL_STEPS:]
 
