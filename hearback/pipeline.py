@@ -36,11 +36,12 @@ from hearback.vad import speech_regions, speech_seconds
 log = logging.getLogger(__name__)
 
 CARRY_MARGIN = 2.0  # a region ending this close to a block's end may go on in the next block
-TRANSCRIBED = 0.95  # share of the progress bar for the blocks (speech, ASR, speaker windows) ...
-# ... and, inside one block, where each step ends and what it is called on a progress bar: the
-# speaker windows of a block are embedded while the recording is read, so "who speaks" is shown then
-BLOCK_STEPS = {"speech": 0.06, "asr": 0.9, "windows": 1.0}
-STEP_STAGES = {"speech": Stage.TRANSCRIBING, "asr": Stage.TRANSCRIBING, "windows": Stage.DIARIZING}
+TRANSCRIBED = 0.95  # share of the progress bar for the blocks (speech, speaker windows, ASR) ...
+# ... and, inside one block, where each step ends and what it is called on a progress bar: a
+# block's speaker windows come before its ASR (which hears the block voice by voice), all of it
+# reading the recording; "who speaks" is the clustering of the whole recording, at the end
+BLOCK_STEPS = {"speech": 0.04, "windows": 0.2, "asr": 1.0}
+STEP_STAGES = {"speech": Stage.TRANSCRIBING, "windows": Stage.TRANSCRIBING, "asr": Stage.TRANSCRIBING}
 
 
 @dataclass
@@ -248,18 +249,21 @@ class _Run:
             carry = max(carry, offset)
         share.end = carry
         if done:
-            self._transcribe(samples, offset, done, share)
+            voices = None
             if self.diarization is not None:
                 with _timed(self.timings, "diarize"):
                     self.diarization.feed(samples, done, offset, activity, lambda f: share("windows", f))
+                    voices = self.diarization.voices()
+            self._transcribe(samples, offset, done, share, voices)
         self.regions += done
-        share("windows", 1.0)
+        share("asr", 1.0)
         return carry
 
-    def _transcribe(self, samples: np.ndarray, offset: float, regions: list[SpeechRegion], share: "_Share") -> None:
+    def _transcribe(self, samples: np.ndarray, offset: float, regions: list[SpeechRegion], share: "_Share",
+                    voices) -> None:
         with _timed(self.timings, "asr"):
             result = self.pipeline.asr.transcribe(samples, regions, self.asked, lambda f: share("asr", f),
-                                                  offset=offset, heard=dict(self.language_seconds))
+                                                  offset=offset, heard=dict(self.language_seconds), voices=voices)
         self.segments += result.segments
         for table, more in ((self.language_seconds, result.language_seconds), (self.foreign, result.foreign_seconds)):
             for language, seconds in more.items():

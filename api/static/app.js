@@ -178,7 +178,8 @@ if (job) {
   const poll = async () => {
     let state;
     try { state = await jobState(job.dataset.job); } catch (e) { setTimeout(poll, 2000); return; }
-    if (state.state !== "running") left.textContent = "";  // nothing left to wait for
+    // nothing left to wait for; or the bar moves on: the time left shown was for where it stood
+    if (state.state !== "running" || state.percent > shown) left.textContent = "";
     if (state.state !== "failed") await replay(state);
     const seconds = state.state === "running" ? estimate(state.percent, Date.now() / 1000) : null;
     left.textContent = seconds === null ? "" : "· " + job.dataset.timeLeft.replace("{s}", duration(seconds));

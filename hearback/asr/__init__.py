@@ -12,7 +12,7 @@ Shared helpers: `segments.py` (chunks for the decoder, sentences, word clamping)
 
 from __future__ import annotations
 
-from typing import Optional, Protocol
+from typing import Optional, Protocol, Sequence
 
 import numpy as np
 
@@ -32,11 +32,13 @@ class AsrBackend(Protocol):
 
     def transcribe(self, samples: np.ndarray, regions: list[SpeechRegion], language: Optional[str],
                    progress: Optional[StepProgress] = None, offset: float = 0.0,
-                   heard: Optional[dict[str, float]] = None) -> AsrResult:
+                   heard: Optional[dict[str, float]] = None,
+                   voices: Optional[Sequence[tuple[SpeechRegion, int]]] = None) -> AsrResult:
         """Recognise the speech `regions` (seconds of the recording) of 16 kHz `samples`, which
         start `offset` seconds into the recording. `language` forces a language (None: detect per
         chunk); `heard` is the seconds of each language heard so far in the recording: the most
-        heard is preferred where a short or unclear stretch could be either."""
+        heard is preferred where a short or unclear stretch could be either; `voices`: pieces of
+        the speech and a number for who speaks in each, when the diarization knows it already."""
 
 
 def check_language(language: Optional[str]) -> Optional[str]:

@@ -1,26 +1,30 @@
 """The embedded ASR backend: faster-whisper (CTranslate2) on the CPU, offline.
 
-The VAD's speech regions are grouped into chunks of up to 30 s and decoded in batches, each chunk
-on its own (no text carried from one chunk to the next: a hallucination in one chunk cannot loop
-through the rest of a long recording), each in the language heard in it (`language.py`). Then
-every speech region without words is decoded again on its own (`coverage.py`), and what still has
-none is reported, never silently dropped.
+The VAD's speech regions are grouped into chunks of up to 30 s (`chunks.py`) and decoded in
+batches, each chunk on its own (no text carried from one chunk to the next: a hallucination in one
+chunk cannot loop through the rest of a long recording), each in the language heard in it
+(`language.py`). When the diarization says who speaks where, a recording longer than one window
+is heard voice by voice: each voice's turns joined into chunks, so that a meeting of short turns
+in two languages needs no closer look turn by turn. Then the stretches of speech left without
+words are decoded again (`coverage.py`: joined voice by voice, then what still has none alone), and
+what still has none is reported, never silently dropped.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from typing import Callable, Optional
+from typing import Callable, Optional, Sequence
 
 import numpy as np
 
+from hearback.asr.chunks import Chunk, by_voice, joined, stretches
 from hearback.asr.coverage import missed_regions
 from hearback.asr.language import (ASKED_STILL_LIKELY, CLEAR_REGION, MIN_REGION_SECONDS, chunk_is_clear,
                                    dominant, region_languages)
 from hearback.asr.loops import repair_loops
-from hearback.asr.segments import asr_chunks, fit_words_to_speech, replace_words, split_sentences, words_inside
-from hearback.asr.whisper_decoder import Encoded, WhisperDecoder
+from hearback.asr.segments import fit_words_to_speech, replace_words, split_sentences, words_inside
+from hearback.asr.whisper_decoder import Encoded, WhisperDecoder, gather
 from hearback.errors import ConfigError, InputError
 from hearback.models import resolve_whisper_model
 from hearback.progress import StepProgress
@@ -28,7 +32,8 @@ from hearback.result import AsrResult, Segment, SpeechRegion
 from hearback.settings import Settings
 
 log = logging.getLogger(__name__)
-ENCODER_SHARE = 0.25  # of a batch's decoding time, for the progress bar (measured: 0.37 of 1.75 s on a 30 s clip)
+Voices = Sequence[tuple[SpeechRegion, int]]  # pieces of speech and who speaks in each
+ENCODER_SHARE = 0.25  # of the chunks' time, for the progress bar (measured: 0.37 of 1.75 s on a 30 s clip)
 HEARD_SECONDS = 5.0  # a language heard this long so far in the recording is expected in the rest
 DOUBTFUL_PROBABILITY = 0.6  # mean word probability under which a region's language is checked
 LOOP_TEMPERATURES = (0.2, 0.4, 0.6)  # a looping segment is decoded again with sampling ...
@@ -57,12 +62,13 @@ class FasterWhisperAsr:
 
     def transcribe(self, samples: np.ndarray, regions: list[SpeechRegion], language: Optional[str],
                    progress: Optional[StepProgress] = None, offset: float = 0.0,
-                   heard: Optional[dict[str, float]] = None) -> AsrResult:
+                   heard: Optional[dict[str, float]] = None, voices: Optional[Voices] = None) -> AsrResult:
         local = [r.shifted(-offset) for r in regions]
         expected = frozenset(self.settings.languages) | frozenset(
             lang for lang, seconds in (heard or {}).items() if seconds >= HEARD_SECONDS)
         result = Decoding(self.decoder, samples, language, dominant(heard or {}), expected,
-                          self._english_only(language), self.settings.batch_size).run(local, progress)
+                          self._english_only(language), self.settings.batch_size,
+                          [(p.shifted(-offset), v) for p, v in voices or []]).run(local, progress)
         result.segments = [s.shifted(offset) for s in result.segments]
         result.redecoded = [r.shifted(offset) for r in result.redecoded]
         result.untranscribed = [r.shifted(offset) for r in result.untranscribed]
@@ -81,8 +87,10 @@ class Decoding:
     """One block of audio through the decoder: languages, words, coverage, loops."""
 
     def __init__(self, decoder: WhisperDecoder, samples: np.ndarray, asked: Optional[str], usual: Optional[str],
-                 expected: frozenset[str], english_only: bool, batch_size: int):
+                 expected: frozenset[str], english_only: bool, batch_size: int, voices: Voices = ()):
+        """`voices`: pieces of the speech and who speaks in each (a number per voice), when known."""
         self.decoder, self.samples = decoder, samples
+        self.voices = list(voices)
         self.asked = "en" if english_only else asked
         self.usual = usual
         self.expected = expected | ({self.asked} if self.asked else set())
@@ -92,26 +100,21 @@ class Decoding:
         self.judged: list[SpeechRegion] = []  # regions whose language was detected on their own
 
     def run(self, regions: list[SpeechRegion], progress: Optional[StepProgress]) -> AsrResult:
-        chunks = asr_chunks(regions)
-        segments: list[Segment] = []
-        total = max(len(chunks), 1)
-        for first in range(0, len(chunks), self.batch_size):
-            batch = chunks[first:first + self.batch_size]
-            # the encoder takes about a third of a batch's time: say so, or a short file jumps from 0 to 85 %
-            encoded = (lambda done=first, size=len(batch): progress(0.85 * (done + ENCODER_SHARE * size) / total)) \
-                if progress else None
-            segments += self._batch(batch, regions, encoded)
-            if progress:
-                progress(0.85 * min(1.0, (first + len(batch)) / total))
+        chunks = stretches(regions)
+        if len(chunks) > 1 and len({v for _, v in self.voices}) > 1:
+            chunks = by_voice(*zip(*self.voices))
+        segments = self._batch(chunks, regions, (lambda f: progress(0.85 * f)) if progress else None)
         repaired = repair_loops(sorted(segments, key=lambda s: s.start), self._redecode_loop)
         segments = self._recheck_doubtful(repaired.segments, regions)
         if progress:
             progress(0.92)
         missed = missed_regions(regions, segments)
-        for done, region in enumerate(missed, 1):
+        segments = self._decode_missed(missed, segments)
+        still = missed_regions(missed, segments)
+        for done, region in enumerate(still, 1):
             again = self._decode_alone(region)
             if progress:
-                progress(0.92 + 0.07 * done / len(missed))
+                progress(0.92 + 0.07 * done / len(still))
             if len(words_inside(again, region)) > len(words_inside(segments, region)):
                 segments = replace_words(segments, region, again)
         # regions decoded again above (another language, or no words) can loop too: the same repair
@@ -129,6 +132,31 @@ class Decoding:
                          missed, untranscribed,
                          self.foreign)
 
+    def _decode_missed(self, missed: list[SpeechRegion], segments: list[Segment]) -> list[Segment]:
+        """The stretches the chunks left without words, joined voice by voice into as few windows
+        as they fill (an encoder pass costs the same for 1 s as for 30 s) and decoded in the
+        language each window is heard in. What still has no words is then decoded alone."""
+        if len(missed) < 2:
+            return segments
+        voices = [self._voice_of(r) for r in missed]
+        chunks = [c for voice in dict.fromkeys(voices)
+                  for c in joined([r for r, v in zip(missed, voices) if v == voice])]
+        for first in range(0, len(chunks), self.batch_size):
+            encoded = self._encode(chunks[first:first + self.batch_size])
+            languages = {i: chunk_is_clear(d, self.asked) or self.asked or d.language
+                         for i, d in enumerate(encoded.detections)}
+            again = self._decode_pending([(encoded, i, lang) for i, lang in languages.items()])
+            for region in (part for chunk in encoded.chunks for part in chunk.parts):
+                mine = [s for s in again if s.words and words_inside([s], region)]
+                if len(words_inside(mine, region)) > len(words_inside(segments, region)):
+                    segments = replace_words(segments, region, mine)
+        return segments
+
+    def _voice_of(self, region: SpeechRegion) -> int:
+        """Who speaks most of `region` (0 when the voices are not known)."""
+        shared = [(min(p.end, region.end) - max(p.start, region.start), v) for p, v in self.voices]
+        return max(shared)[1] if shared and max(shared)[0] > 0 else 0
+
     def _recheck_doubtful(self, segments: list[Segment], regions: list[SpeechRegion]) -> list[Segment]:
         """Regions decoded with unsure words in a chunk judged as a whole may be in another
         language (one French turn among English ones leaves the chunk clearly English): such a
@@ -139,7 +167,7 @@ class Decoding:
         # were the process's peak memory (one 30 s window each)
         for first in range(0, len(doubtful), self.batch_size):
             batch = doubtful[first:first + self.batch_size]
-            encoded = self._encode(batch)
+            encoded = self._encode([Chunk.stretch(r) for r in batch])
             for i, (region, detection) in enumerate(zip(batch, encoded.detections)):
                 heard = {s.language for s in segments if s.start < region.end and s.end > region.start} - {None}
                 if detection.probability < CLEAR_REGION or detection.language in heard:
@@ -154,21 +182,57 @@ class Decoding:
                 segments = replace_words(segments, region, again)
         return segments
 
-    def _batch(self, chunks: list[SpeechRegion], regions: list[SpeechRegion],
-               encoded_hook: Optional[Callable[[], None]] = None) -> list[Segment]:
-        encoded = self._encode(chunks)
-        if encoded_hook:
-            encoded_hook()
-        clear = [chunk_is_clear(d, self.asked) for d in encoded.detections]
-        out = self._decode_by_language(encoded, {i: lang for i, lang in enumerate(clear) if lang})
-        for i, lang in enumerate(clear):
-            if lang is None:
-                inside = [r for r in regions if r.start >= chunks[i].start - 1e-6 and r.end <= chunks[i].end + 1e-6]
-                out += self._unclear_chunk(inside or [chunks[i]], encoded, i)
+    def _batch(self, chunks: list[Chunk], regions: list[SpeechRegion],
+               progress: Optional[StepProgress] = None) -> list[Segment]:
+        """Encode the chunks a batch at a time, look closer at those without a clear language, and
+        decode the others (`_decode_pending`)."""
+        pending: list[tuple[Encoded, int, str]] = []
+        out: list[Segment] = []
+        for first in range(0, len(chunks), self.batch_size):
+            batch = chunks[first:first + self.batch_size]
+            encoded = self._encode(batch)
+            # the encoder takes about a third of the time: say so, or a short file jumps from 0 to 85 %
+            if progress:
+                progress(ENCODER_SHARE * (first + len(batch)) / len(chunks))
+            for i, detection in enumerate(encoded.detections):
+                language = chunk_is_clear(detection, self.asked)
+                if language:
+                    pending.append((encoded, i, language))
+                else:
+                    out += self._unclear(batch[i], regions, encoded, i)
+        return out + self._decode_pending(pending, progress)
+
+    def _decode_pending(self, pending: list[tuple[Encoded, int, str]],
+                        progress: Optional[StepProgress] = None) -> list[Segment]:
+        """Encoded rows decoded a language at a time, a batch of rows at a time, longest first: a
+        batch decodes for as long as its longest row takes, so rows of like length go together."""
+        groups: list[tuple[str, list[tuple[Encoded, int]]]] = []
+        for language in dict.fromkeys(lang for _, _, lang in pending):
+            rows = sorted(((e, i) for e, i, lang in pending if lang == language), key=lambda r: -r[0].chunks[r[1]].seconds)
+            groups += [(language, rows[k:k + self.batch_size]) for k in range(0, len(rows), self.batch_size)]
+        out: list[Segment] = []
+        for done, (language, rows) in enumerate(groups, 1):
+            encoded = gather(rows)
+            out += self._decode_rows(encoded, list(range(len(rows))), language)
+            if progress:
+                progress(ENCODER_SHARE + (1 - ENCODER_SHARE) * done / len(groups))
         return out
 
-    def _unclear_chunk(self, regions: list[SpeechRegion], encoded: Encoded, row: int) -> list[Segment]:
-        """Judge the chunk's regions one by one, then decode runs of regions of one language."""
+    def _unclear(self, chunk: Chunk, regions: list[SpeechRegion], encoded: Encoded, row: int) -> list[Segment]:
+        """A chunk without a clear language: heard again voice by voice when it holds several
+        voices (one encoder pass each, not one per turn), else judged region by region."""
+        voices = [(p, v) for p, v in self.voices if _inside(p, chunk)]
+        if len({v for _, v in voices}) > 1:
+            return self._batch(by_voice(*zip(*voices)), regions)
+        if len(chunk.parts) > 1:
+            return self._unclear_chunk(list(chunk.parts), encoded, row, joined)
+        inside = [r for r in regions if _inside(r, chunk)]
+        return self._unclear_chunk(inside or list(chunk.parts), encoded, row, stretches)
+
+    def _unclear_chunk(self, regions: list[SpeechRegion], encoded: Encoded, row: int,
+                       rechunk: Callable[[list[SpeechRegion]], list[Chunk]]) -> list[Segment]:
+        """Judge the chunk's regions one by one, then decode runs of regions of one language
+        (`rechunk` groups a run into chunks as the chunk was made: a stretch or joined pieces)."""
         judged = [i for i, r in enumerate(regions) if r.end - r.start >= MIN_REGION_SECONDS]
         self.judged += [regions[i] for i in judged]
         detections = {}
@@ -176,7 +240,7 @@ class Decoding:
         if len(regions) > 1 and judged:
             for first in range(0, len(judged), self.batch_size):  # bounded memory, as in _recheck_doubtful
                 rows = judged[first:first + self.batch_size]
-                alone = self._encode([regions[i] for i in rows])
+                alone = self._encode([Chunk.stretch(regions[i]) for i in rows])
                 detections.update(zip(rows, alone.detections))
                 own.update({i: (alone, k) for k, i in enumerate(rows)})
         elif judged:
@@ -190,7 +254,7 @@ class Decoding:
                 runs.append((lang, [i]))
         out = []
         for lang, members in runs:
-            chunks = asr_chunks([regions[i] for i in members])
+            chunks = rechunk([regions[i] for i in members])
             if len(runs) == 1 and len(chunks) == 1:
                 out += self._decode_rows(encoded, [row], lang)
             elif len(members) == 1 and members[0] in own and len(chunks) == 1:
@@ -201,19 +265,13 @@ class Decoding:
                 out += self._decode_rows(self._encode(chunks), list(range(len(chunks))), lang)
         return out
 
-    def _decode_by_language(self, encoded: Encoded, languages: dict[int, str]) -> list[Segment]:
-        out = []
-        for lang in dict.fromkeys(languages.values()):
-            out += self._decode_rows(encoded, [i for i, la in languages.items() if la == lang], lang)
-        return out
-
     def _decode_rows(self, encoded: Encoded, rows: list[int], language: str) -> list[Segment]:
         segments = self.decoder.decode(encoded, rows, language)
-        spoken = sum(encoded.chunks[i].end - encoded.chunks[i].start for i in rows)
+        spoken = sum(encoded.chunks[i].speech for i in rows)
         self._count(language, spoken)
         return segments
 
-    def _encode(self, chunks: list[SpeechRegion]) -> Encoded:
+    def _encode(self, chunks: list[Chunk]) -> Encoded:
         """Encode, and read each detection among the expected languages (and those heard clearly)."""
         encoded = self.decoder.encode(self.samples, chunks)
         expected = self.expected | {lang for lang, sec in self.seconds.items() if sec >= HEARD_SECONDS}
@@ -227,7 +285,7 @@ class Decoding:
 
     def _decode_alone(self, region: SpeechRegion) -> list[Segment]:
         """A region without words: its own language first, then the others heard, then the usual."""
-        encoded = self._encode([region])
+        encoded = self._encode([Chunk.stretch(region)])
         detected = encoded.detections[0]
         tries = [detected.language] if detected.probability >= 0.5 else []
         tries += [self.asked or self.usual or detected.language, *self.seconds, detected.language]
@@ -239,7 +297,7 @@ class Decoding:
     def _redecode_loop(self, segment: Segment) -> list[Segment]:
         """Decode one looping stretch again with sampling and a repetition guard."""
         region = SpeechRegion(segment.start, min(segment.end, segment.start + 30.0))
-        encoded = self._encode([region])
+        encoded = self._encode([Chunk.stretch(region)])
         language = segment.language or self.asked or encoded.detections[0].language
         for temperature in LOOP_TEMPERATURES:
             again = self.decoder.decode(encoded, [0], language, temperature, no_repeat_ngram_size=NO_REPEAT_NGRAM,
@@ -247,6 +305,10 @@ class Decoding:
             if again:
                 return again
         return []
+
+
+def _inside(region: SpeechRegion, chunk: Chunk) -> bool:
+    return any(region.start >= p.start - 1e-6 and region.end <= p.end + 1e-6 for p in chunk.parts)
 
 
 def _doubtful(words) -> bool:

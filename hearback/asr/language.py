@@ -54,8 +54,9 @@ class Detection:
         return next((p for lang, p in self.ranked if lang == language), 0.0)
 
     def among(self, expected: frozenset[str]) -> "Detection":
-        """The detection read among the `expected` languages, unless Whisper is sure of another."""
-        if not expected or self.probability >= SURE or self.language in expected:
+        """The detection read among the `expected` languages, unless Whisper is sure of another:
+        phone-band English heard as en 0.57, cy 0.37 is English, not an unclear chunk."""
+        if not expected or self.probability >= SURE:
             return self
         kept = [(lang, p) for lang, p in self.ranked if lang in expected]
         total = sum(p for _, p in kept)

@@ -1,5 +1,5 @@
-"""Shaping what the recogniser hears and says: chunks of speech for the decoder, and segments cut
-into sentences that read as subtitles."""
+"""Shaping what the recogniser says: segments cut into sentences that read as subtitles, words
+kept inside the speech."""
 
 from __future__ import annotations
 
@@ -15,18 +15,6 @@ MAX_PAUSE = 1.2  # a pause this long inside a segment starts a new one
 MAX_WORD_SECONDS = 2.0  # no real word lasts longer; Whisper sometimes stretches one over a silence
 MIN_GAP_INSIDE_WORD = 0.5  # seconds of silence inside a word that show its alignment ran over a pause
 CONTIGUOUS = 0.05  # seconds: the next word starts where this one ends
-CHUNK_SECONDS = 30.0  # Whisper's window
-
-
-def asr_chunks(regions: list[SpeechRegion], max_seconds: float = CHUNK_SECONDS) -> list[SpeechRegion]:
-    """Group consecutive speech regions into chunks no longer than Whisper's 30 s window."""
-    chunks: list[SpeechRegion] = []
-    for region in regions:
-        if chunks and region.end - chunks[-1].start <= max_seconds:
-            chunks[-1] = SpeechRegion(chunks[-1].start, region.end)
-        else:
-            chunks.append(SpeechRegion(region.start, min(region.end, region.start + max_seconds)))
-    return chunks
 
 
 def split_sentences(segments: list[Segment]) -> list[Segment]:

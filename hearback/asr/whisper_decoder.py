@@ -16,9 +16,9 @@ from typing import Sequence
 
 import numpy as np
 
+from hearback.asr.chunks import Chunk
 from hearback.asr.language import Detection
-from hearback.decode import SAMPLE_RATE
-from hearback.result import Segment, SpeechRegion, Word
+from hearback.result import Segment, Word
 
 PREPEND_PUNCTUATION = "\"'“¿([{-"  # faster-whisper's defaults
 APPEND_PUNCTUATION = "\"'.。,，!！?？:：”)]}、"
@@ -29,7 +29,7 @@ FALLBACK_TEMPERATURES = (0.2, 0.4, 0.6)  # sampling, when greedy/beam decoding g
 class Encoded:
     """Chunks of audio through the encoder, with what Whisper thinks their language is."""
 
-    chunks: list[SpeechRegion]  # in seconds of the samples given
+    chunks: list[Chunk]  # in seconds of the samples given
     output: object  # ctranslate2.StorageView, one row per chunk
     detections: list[Detection]
 
@@ -42,11 +42,11 @@ class WhisperDecoder:
         self.multilingual = bool(model.model.is_multilingual)
         self._tokenizers: dict[str, object] = {}
 
-    def encode(self, samples: np.ndarray, chunks: Sequence[SpeechRegion]) -> Encoded:
+    def encode(self, samples: np.ndarray, chunks: Sequence[Chunk]) -> Encoded:
         """Encode `chunks` of `samples` (each padded to Whisper's 30 s window) and detect their language."""
         from faster_whisper.audio import pad_or_trim
 
-        features = [self.model.feature_extractor(_cut(samples, c))[..., :-1] for c in chunks]
+        features = [self.model.feature_extractor(c.audio(samples))[..., :-1] for c in chunks]
         output = self.model.encode(np.stack([pad_or_trim(f) for f in features]))
         if self.multilingual:
             detections = [Detection.from_whisper(d) for d in self.model.model.detect_language(output)]
@@ -70,20 +70,21 @@ class WhisperDecoder:
             return_no_speech_prob=True, sampling_temperature=temperature, **sampling, **options)
         pieces, sizes = [], []
         for chunk, result in zip(chunks, results):
-            duration = chunk.end - chunk.start
+            # times in the chunk's own audio, taken back to the recording's below
+            duration = chunk.seconds
             size = int(ceil(duration) * self.model.frames_per_second)
             subsegments, _, _ = self.model._split_segments_by_timestamps(
-                tokenizer=tokenizer, tokens=result.sequences_ids[0], time_offset=chunk.start,
+                tokenizer=tokenizer, tokens=result.sequences_ids[0], time_offset=0.0,
                 segment_size=size, segment_duration=duration, seek=0)
-            seek = int(chunk.start * self.model.frames_per_second)
-            piece = [{"tokens": s["tokens"], "start": s["start"], "end": s["end"], "seek": seek,
+            piece = [{"tokens": s["tokens"], "start": s["start"], "end": s["end"], "seek": 0,
                       "text": tokenizer.decode(s["tokens"])} for s in subsegments]
             # an empty chunk still needs a row: the alignment is computed for the whole batch
-            pieces.append(piece or [{"tokens": [], "start": chunk.start, "end": chunk.start, "seek": seek, "text": ""}])
+            pieces.append(piece or [{"tokens": [], "start": 0.0, "end": 0.0, "seek": 0, "text": ""}])
             sizes.append(size)
         self.model.add_word_timestamps(pieces, tokenizer, output, sizes, PREPEND_PUNCTUATION,
                                        APPEND_PUNCTUATION, 0.0)
-        return [_segment(s, language) for piece in pieces for s in piece if s["text"].strip()]
+        return [out for chunk, piece in zip(chunks, pieces) for s in piece if s["text"].strip()
+                for out in chunk.segments_in_recording(_segment(s, language))]
 
     def decode_hard(self, encoded: Encoded, languages: Sequence[str]) -> list[Segment]:
         """One encoded region that got no words: each language in turn, greedy then sampled at
@@ -104,8 +105,22 @@ class WhisperDecoder:
         return self._tokenizers[language]
 
 
-def _cut(samples: np.ndarray, chunk: SpeechRegion) -> np.ndarray:
-    return samples[int(chunk.start * SAMPLE_RATE):int(chunk.end * SAMPLE_RATE)]
+def gather(rows: Sequence[tuple[Encoded, int]]) -> Encoded:
+    """Rows of one or more encoder outputs as one output, to decode them in one batch."""
+    first = rows[0][0]
+    if all(e is first for e, _ in rows) and [i for _, i in rows] == list(range(len(first.chunks))):
+        return first
+    import ctranslate2
+
+    arrays: dict[int, np.ndarray] = {}
+    for e, _ in rows:
+        if id(e) not in arrays:
+            out = e.output
+            arrays[id(e)] = np.asarray(out.to_device(ctranslate2.Device.cpu) if out.device != "cpu" else out)
+    view = ctranslate2.StorageView.from_array(np.ascontiguousarray(np.stack([arrays[id(e)][i] for e, i in rows])))
+    return Encoded([e.chunks[i] for e, i in rows],
+                   view if first.output.device == "cpu" else view.to_device(ctranslate2.Device.cuda),
+                   [e.detections[i] for e, i in rows])
 
 
 def _rows(output, rows: Sequence[int]):

@@ -31,7 +31,7 @@ from typing import Optional
 
 import numpy as np
 
-from hearback.asr.faster_whisper import FasterWhisperAsr
+from hearback.asr.faster_whisper import FasterWhisperAsr, Voices
 from hearback.asr.segments import segment_of
 from hearback.bundled import checked_file
 from hearback.errors import ConfigError
@@ -69,9 +69,9 @@ class WhisperXAsr:
 
     def transcribe(self, samples: np.ndarray, regions: list[SpeechRegion], language: Optional[str],
                    progress: Optional[StepProgress] = None, offset: float = 0.0,
-                   heard: Optional[dict[str, float]] = None) -> AsrResult:
+                   heard: Optional[dict[str, float]] = None, voices: Optional[Voices] = None) -> AsrResult:
         step = (lambda f: progress(f * (1 - ALIGN_SHARE))) if progress else None
-        result = self.decoding.transcribe(samples, regions, language, step, offset, heard)
+        result = self.decoding.transcribe(samples, regions, language, step, offset, heard, voices)
         result.segments = [self._align(s, samples, offset) for s in result.segments]
         if progress:
             progress(1.0)

@@ -37,6 +37,10 @@ class DiarizationRun(Protocol):
         """A block of 16 kHz `samples` starting `offset` seconds in, its speech regions (recording
         time) and, when segmentation-3.0 ran, what it heard (overlaps, local speaker tracks)."""
 
+    def voices(self) -> list[tuple[SpeechRegion, int]]:
+        """Pieces of the speech of the block fed last and a number for who speaks in each, as that
+        block alone tells (empty where the backend cannot tell before `finish`)."""
+
     def finish(self, regions: list[SpeechRegion], min_speakers: Optional[int], max_speakers: Optional[int],
                progress: Optional[StepProgress] = None, participants: Sequence["Participant"] = ()) -> Diarization:
         """Turns and one embedding per speaker, for the whole recording. `participants`: the

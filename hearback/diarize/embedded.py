@@ -42,6 +42,7 @@ class WindowRun:
         self.found = SpeakerWindows()
         self.overlaps: list[tuple[float, float]] = []
         self.regions_seen = 0
+        self.last_block: tuple[list[SpeechRegion], int] = ([], 0)  # its pieces, and its first window
 
     def feed(self, samples: np.ndarray, regions: list[SpeechRegion], offset: float,
              activity: Optional[Activity] = None, progress: Optional[StepProgress] = None) -> None:
@@ -51,11 +52,24 @@ class WindowRun:
         windows, ids = speaker_windows(pieces, end, e.window_seconds, e.window_hop, not_before=offset)
         vectors = embed_windows(e, samples, pieces, windows, ids, progress, offset=offset)
         weights = window_weights(pieces, ids, e.window_hop)
+        self.last_block = (pieces, len(self.found))
         self.found.extend(SpeakerWindows(windows, ids + self.regions_seen, vectors, weights))
         self.regions_seen += len(pieces)
         if activity is not None and regions:
             done = regions[-1].end
             self.overlaps += [o for o in activity.overlaps() if o[0] < done]
+
+    def voices(self) -> list[tuple[SpeechRegion, int]]:
+        """Who speaks in each piece of the block fed last, as far as that block alone tells (its
+        windows clustered on their own): the ASR hears a block voice by voice, while the speakers of
+        the whole recording are settled by `finish`."""
+        pieces, first = self.last_block
+        if not pieces or first >= len(self.found):
+            return []
+        ids = self.found.region_ids[first:] - (self.regions_seen - len(pieces))
+        labels = cluster_windows(self.found.embeddings[first:], self.embedder.same_voice,
+                                 weights=self.found.weights[first:])
+        return list(zip(pieces, piece_voices(len(pieces), ids, labels, self.found.weights[first:])))
 
     def finish(self, regions: list[SpeechRegion], min_speakers: Optional[int], max_speakers: Optional[int],
                progress: Optional[StepProgress] = None,
@@ -78,6 +92,18 @@ class WindowRun:
                       for k, p in group_owners(labels, tags).items() if k in order}
             details["anchored_windows"] = int((tags >= 0).sum())
         return summarise(turns, embeddings, self.embedder.name, details, owners)
+
+
+def piece_voices(pieces: int, piece_ids: np.ndarray, labels: np.ndarray, weights: np.ndarray) -> list[int]:
+    """Each piece's voice: the label most of its windows' weight has; a piece too short for a
+    window takes its nearest neighbour's with one."""
+    votes = np.zeros((pieces, int(labels.max()) + 1))
+    np.add.at(votes, (piece_ids, labels), weights + 1e-6)
+    have = np.flatnonzero(votes.sum(axis=1) > 0)
+    if not len(have):
+        return [0] * pieces
+    return [int(np.argmax(votes[i] if votes[i].sum() > 0 else votes[have[np.argmin(np.abs(have - i))]]))
+            for i in range(pieces)]
 
 
 def summarise(turns: list[Turn], embeddings: dict[str, np.ndarray], embedder: str, details: dict,

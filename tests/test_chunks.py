@@ -1,0 +1,87 @@
+"""Chunks for the decoder (issue 23): a voice's turns joined into one Whisper window, decoded
+with the real Whisper model, and every word taken back to where it was said in the recording."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+from conftest import audio
+
+from hearback.asr.chunks import JOIN_SILENCE, Chunk, by_voice, joined, stretches
+from hearback.decode import SAMPLE_RATE, decode
+from hearback.vad import speech_regions
+from hearback.result import Segment, SpeechRegion, Word
+
+
+def test_pieces_are_joined_up_to_one_window_and_a_long_one_is_cut():
+    pieces = [SpeechRegion(0.0, 10.0), SpeechRegion(20.0, 35.0), SpeechRegion(50.0, 60.0), SpeechRegion(70.0, 135.0)]
+    chunks = joined(pieces)
+    assert [c.parts for c in chunks] == [
+        (SpeechRegion(0.0, 10.0), SpeechRegion(20.0, 35.0)),
+        (SpeechRegion(50.0, 60.0),),
+        (SpeechRegion(70.0, 100.0),), (SpeechRegion(100.0, 130.0),),
+        (SpeechRegion(130.0, 135.0),)]
+    assert chunks[0].seconds == pytest.approx(25.0 + JOIN_SILENCE)
+    assert chunks[0].speech == pytest.approx(25.0)
+    assert all(c.seconds <= 30.0 for c in chunks)
+    # a stretch keeps its pauses: the two first regions are 35 s apart end to end, too long for one
+    assert [c.parts for c in stretches(pieces[:2])] == [(SpeechRegion(0.0, 10.0),), (SpeechRegion(20.0, 35.0),)]
+
+
+def test_voices_are_heard_one_after_the_other_each_in_time_order():
+    pieces = [SpeechRegion(0, 4), SpeechRegion(4, 9), SpeechRegion(9, 12), SpeechRegion(13, 18), SpeechRegion(19, 21),
+              SpeechRegion(22, 23)]
+    voices = [1, 0, 1, 0, 2, 2]
+    # voice 2's two pieces follow each other: one stretch, with the pause between them
+    assert [c.parts for c in by_voice(pieces, voices)] == [
+        (SpeechRegion(0, 4), SpeechRegion(9, 12)), (SpeechRegion(4, 9), SpeechRegion(13, 18)), (SpeechRegion(19, 23),)]
+
+
+def test_times_go_back_to_the_recording_and_a_segment_is_cut_where_two_parts_meet():
+    chunk = Chunk((SpeechRegion(10.0, 12.0), SpeechRegion(40.0, 43.0)))
+    words = [Word(" Bonjour", 0.2, 0.9), Word(" à", 1.0, 1.2), Word(" tous.", 1.3, 2.1),  # the last one ran into the silence
+             Word(" Merci", 2.4, 2.9), Word(" Paul.", 3.0, 3.4)]
+    out = chunk.segments_in_recording(Segment(0.2, 3.4, "Bonjour à tous. Merci Paul.", words, None, "fr"))
+    assert [s.text for s in out] == ["Bonjour à tous.", "Merci Paul."]
+    assert [(w.word, w.start, w.end) for s in out for w in s.words] == [
+        (" Bonjour", pytest.approx(10.2), pytest.approx(10.9)), (" à", pytest.approx(11.0), pytest.approx(11.2)),
+        (" tous.", pytest.approx(11.3), pytest.approx(12.0)),  # kept inside its part, not in the joining silence
+        (" Merci", pytest.approx(40.1), pytest.approx(40.6)), (" Paul.", pytest.approx(40.7), pytest.approx(41.1))]
+    assert (out[0].start, out[0].end, out[1].start, out[1].end) == pytest.approx((10.2, 12.0, 40.1, 41.1))
+    assert all(s.language == "fr" for s in out)
+    one = Chunk.stretch(SpeechRegion(5.0, 9.0)).segments_in_recording(Segment(0.5, 1.5, "Oui.", [Word(" Oui.", 0.5, 1.5)]))
+    assert (one[0].start, one[0].words[0].end) == (5.5, 6.5)
+
+
+def normalised(text: str) -> str:
+    return re.sub(r"[^\w' ]", "", text.lower()).strip()
+
+
+def test_one_voice_joined_around_another_is_decoded_word_for_word_where_it_was_said(pipeline):
+    """JFK's sentence cut in two at a pause, five seconds of a French speaker put between the
+    halves: his speech regions joined in one chunk come out as the whole sentence, each word where
+    it was said, none in the French."""
+    jfk = decode(audio("jfk.flac")).samples
+    regions = speech_regions(jfk, 0.0)
+    cut = (regions[0].end + regions[1].start) / 2  # the pause after "my fellow Americans"
+    french = decode(audio("voices/prompts/armelle_fr_dir-intro.flac")).samples[:5 * SAMPLE_RATE]
+    assert len(french) == 5 * SAMPLE_RATE
+    at = int(cut * SAMPLE_RATE)
+    samples = np.concatenate([jfk[:at], french, jfk[at:]]).astype(np.float32)
+    gap = (cut, cut + 5.0)
+    [chunk, other] = by_voice([*regions[:1], SpeechRegion(gap[0] + 0.2, gap[1] - 0.2), *(r.shifted(5.0) for r in regions[1:])],
+                              [0, 1] + [0] * (len(regions) - 1))
+    assert other.parts == (SpeechRegion(gap[0] + 0.2, gap[1] - 0.2),)
+    decoder = pipeline.asr.decoder
+    encoded = decoder.encode(samples, [chunk])
+    assert encoded.detections[0].language == "en"
+    segments = decoder.decode(encoded, [0], "en")
+    heard = [w for s in segments for w in s.words]
+    text = " ".join(normalised(w.word) for w in heard)
+    assert "my fellow americans ask not what your country can do for you" in text, text
+    assert all(not (gap[0] < (w.start + w.end) / 2 < gap[1]) for w in heard), heard  # none in the French
+    assert max(w.end for w in heard if "american" in w.word.lower()) <= regions[0].end + 1e-6
+    assert min(w.start for w in heard if normalised(w.word) == "country") >= regions[3].start + 5.0 - 1e-6
+    assert all(s.end <= cut or s.start >= gap[1] for s in segments), segments  # no segment spans the French
