@@ -143,8 +143,8 @@ class Decoding:
                   for c in joined([r for r, v in zip(missed, voices) if v == voice])]
         for first in range(0, len(chunks), self.batch_size):
             encoded = self._encode(chunks[first:first + self.batch_size])
-            languages = {i: chunk_is_clear(d, self.asked) or self.asked or d.language
-                         for i, d in enumerate(encoded.detections)}
+            languages = {i: d.language if d.probability >= 0.5 else self.asked or self.usual or d.language
+                         for i, d in enumerate(encoded.detections)}  # as `_decode_alone` tries first
             again = self._decode_pending([(encoded, i, lang) for i, lang in languages.items()])
             for region in (part for chunk in encoded.chunks for part in chunk.parts):
                 mine = [s for s in again if s.words and words_inside([s], region)]
