@@ -41,7 +41,6 @@ TRANSCRIBED = 0.95  # share of the progress bar for the blocks (speech, speaker 
 # block's speaker windows come before its ASR (which hears the block voice by voice), all of it
 # reading the recording; "who speaks" is the clustering of the whole recording, at the end
 BLOCK_STEPS = {"speech": 0.04, "windows": 0.2, "asr": 1.0}
-STEP_STAGES = {"speech": Stage.TRANSCRIBING, "windows": Stage.TRANSCRIBING, "asr": Stage.TRANSCRIBING}
 
 
 @dataclass
@@ -260,7 +259,7 @@ class _Run:
         return carry
 
     def _transcribe(self, samples: np.ndarray, offset: float, regions: list[SpeechRegion], share: "_Share",
-                    voices) -> None:
+                    voices: Optional[list[tuple[SpeechRegion, int]]]) -> None:
         with _timed(self.timings, "asr"):
             result = self.pipeline.asr.transcribe(samples, regions, self.asked, lambda f: share("asr", f),
                                                   offset=offset, heard=dict(self.language_seconds), voices=voices)
@@ -346,7 +345,7 @@ class _Share:
         before = BLOCK_STEPS[steps[steps.index(step) - 1]] if steps.index(step) else 0.0
         inside = before + (BLOCK_STEPS[step] - before) * min(max(fraction, 0.0), 1.0)
         seconds = self.start + (self.end - self.start) * inside
-        within(self.progress, STEP_STAGES[step], 0.0, TRANSCRIBED)(min(seconds / self.duration, 1.0))
+        within(self.progress, Stage.TRANSCRIBING, 0.0, TRANSCRIBED)(min(seconds / self.duration, 1.0))
 
 
 class _timed:

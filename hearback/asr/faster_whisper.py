@@ -34,6 +34,7 @@ from hearback.settings import Settings
 log = logging.getLogger(__name__)
 Voices = Sequence[tuple[SpeechRegion, int]]  # pieces of speech and who speaks in each
 ENCODER_SHARE = 0.25  # of the chunks' time, for the progress bar (measured: 0.37 of 1.75 s on a 30 s clip)
+LIKELY = 0.5  # a stretch decoded again is tried first in the language detected with this probability
 HEARD_SECONDS = 5.0  # a language heard this long so far in the recording is expected in the rest
 DOUBTFUL_PROBABILITY = 0.6  # mean word probability under which a region's language is checked
 LOOP_TEMPERATURES = (0.2, 0.4, 0.6)  # a looping segment is decoded again with sampling ...
@@ -143,8 +144,8 @@ class Decoding:
                   for c in joined([r for r, v in zip(missed, voices) if v == voice])]
         for first in range(0, len(chunks), self.batch_size):
             encoded = self._encode(chunks[first:first + self.batch_size])
-            languages = {i: d.language if d.probability >= 0.5 else self.asked or self.usual or d.language
-                         for i, d in enumerate(encoded.detections)}  # as `_decode_alone` tries first
+            languages = {i: d.language if d.probability >= LIKELY else self.asked or self.usual or d.language
+                         for i, d in enumerate(encoded.detections)}
             again = self._decode_pending([(encoded, i, lang) for i, lang in languages.items()])
             for region in (part for chunk in encoded.chunks for part in chunk.parts):
                 mine = [s for s in again if s.words and words_inside([s], region)]
@@ -287,7 +288,7 @@ class Decoding:
         """A region without words: its own language first, then the others heard, then the usual."""
         encoded = self._encode([Chunk.stretch(region)])
         detected = encoded.detections[0]
-        tries = [detected.language] if detected.probability >= 0.5 else []
+        tries = [detected.language] if detected.probability >= LIKELY else []
         tries += [self.asked or self.usual or detected.language, *self.seconds, detected.language]
         segments = self.decoder.decode_hard(encoded, tries)
         if segments and segments[0].language:

@@ -60,7 +60,7 @@ class WhisperDecoder:
         if not rows:
             return []
         tokenizer = self._tokenizer(language)
-        output = _rows(encoded.output, rows) if len(rows) != len(encoded.chunks) else encoded.output
+        output = gather([(encoded, i) for i in rows]).output
         chunks = [encoded.chunks[i] for i in rows]
         prompt = self.model.get_prompt(tokenizer, previous_tokens=[], without_timestamps=True)
         sampling = {"beam_size": 1, "sampling_topk": 0} if temperature > 0 else {"beam_size": self.beam_size}
@@ -106,7 +106,8 @@ class WhisperDecoder:
 
 
 def gather(rows: Sequence[tuple[Encoded, int]]) -> Encoded:
-    """Rows of one or more encoder outputs as one output, to decode them in one batch."""
+    """Rows of one or more encoder outputs (CPU or GPU) as one output, to decode them in one batch;
+    all the rows of one output, in order, are that output itself."""
     first = rows[0][0]
     if all(e is first for e, _ in rows) and [i for _, i in rows] == list(range(len(first.chunks))):
         return first
@@ -121,15 +122,6 @@ def gather(rows: Sequence[tuple[Encoded, int]]) -> Encoded:
     return Encoded([e.chunks[i] for e, i in rows],
                    view if first.output.device == "cpu" else view.to_device(ctranslate2.Device.cuda),
                    [e.detections[i] for e, i in rows])
-
-
-def _rows(output, rows: Sequence[int]):
-    """Some rows of an encoder output (a CPU or GPU StorageView)."""
-    import ctranslate2
-
-    array = np.asarray(output.to_device(ctranslate2.Device.cpu) if output.device != "cpu" else output)
-    view = ctranslate2.StorageView.from_array(np.ascontiguousarray(array[list(rows)]))
-    return view if output.device == "cpu" else view.to_device(ctranslate2.Device.cuda)
 
 
 def _suppressed(tokenizer) -> list[int]:
