@@ -85,3 +85,26 @@ def test_one_voice_joined_around_another_is_decoded_word_for_word_where_it_was_s
     assert max(w.end for w in heard if "american" in w.word.lower()) <= regions[0].end + 1e-6
     assert min(w.start for w in heard if normalised(w.word) == "country") >= regions[3].start + 5.0 - 1e-6
     assert all(s.end <= cut or s.start >= gap[1] for s in segments), segments  # no segment spans the French
+
+
+def test_rows_of_two_languages_decode_in_one_batch_as_each_would_alone(pipeline):
+    """An English chunk and a French one through one generate call, each in its own language,
+    give the very words and times each gives decoded alone (a batch per language cost more)."""
+    jfk = decode(audio("jfk.flac")).samples
+    french = decode(audio("voices/prompts/armelle_fr_dir-intro.flac")).samples
+    samples = np.concatenate([jfk, french]).astype(np.float32)
+    chunks = [Chunk.stretch(SpeechRegion(0.0, len(jfk) / SAMPLE_RATE)),
+              Chunk.stretch(SpeechRegion(len(jfk) / SAMPLE_RATE, len(samples) / SAMPLE_RATE))]
+    decoder = pipeline.asr.decoder
+    encoded = decoder.encode(samples, chunks)
+    together = decoder.decode(encoded, [0, 1], ["en", "fr"])
+    alone = decoder.decode(encoded, [0], "en") + decoder.decode(encoded, [1], "fr")
+
+    def said(segments):
+        return [(s.language, w.word, round(w.start, 2), round(w.end, 2)) for s in segments for w in s.words]
+
+    assert said(together) == said(alone)
+    english = " ".join(normalised(w) for lang, w, _, _ in said(together) if lang == "en")
+    assert "ask not what your country can do for you" in english, english
+    french_words = [(w, start) for lang, w, start, _ in said(together) if lang == "fr"]
+    assert len(french_words) >= 5 and all(start >= len(jfk) / SAMPLE_RATE - 1e-6 for _, start in french_words)

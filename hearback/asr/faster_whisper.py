@@ -205,18 +205,17 @@ class Decoding:
 
     def _decode_pending(self, pending: list[tuple[Encoded, int, str]],
                         progress: Optional[StepProgress] = None) -> list[Segment]:
-        """Encoded rows decoded a language at a time, a batch of rows at a time, longest first: a
-        batch decodes for as long as its longest row takes, so rows of like length go together."""
-        groups: list[tuple[str, list[tuple[Encoded, int]]]] = []
-        for language in dict.fromkeys(lang for _, _, lang in pending):
-            rows = sorted(((e, i) for e, i, lang in pending if lang == language), key=lambda r: -r[0].chunks[r[1]].seconds)
-            groups += [(language, rows[k:k + self.batch_size]) for k in range(0, len(rows), self.batch_size)]
+        """Encoded rows decoded a batch at a time, longest first, each in its own language: a
+        batch decodes for as long as its longest row takes, so rows of like length go together,
+        and one full batch costs less than a part-filled batch per language."""
+        rows = sorted(pending, key=lambda r: -r[0].chunks[r[1]].seconds)
+        batches = [rows[k:k + self.batch_size] for k in range(0, len(rows), self.batch_size)]
         out: list[Segment] = []
-        for done, (language, rows) in enumerate(groups, 1):
-            encoded = gather(rows)
-            out += self._decode_rows(encoded, list(range(len(rows))), language)
+        for done, batch in enumerate(batches, 1):
+            encoded = gather([(e, i) for e, i, _ in batch])
+            out += self._decode_rows(encoded, list(range(len(batch))), [lang for _, _, lang in batch])
             if progress:
-                progress(ENCODER_SHARE + (1 - ENCODER_SHARE) * done / len(groups))
+                progress(ENCODER_SHARE + (1 - ENCODER_SHARE) * done / len(batches))
         return out
 
     def _unclear(self, chunk: Chunk, regions: list[SpeechRegion], encoded: Encoded, row: int) -> list[Segment]:
@@ -266,10 +265,11 @@ class Decoding:
                 out += self._decode_rows(self._encode(chunks), list(range(len(chunks))), lang)
         return out
 
-    def _decode_rows(self, encoded: Encoded, rows: list[int], language: str) -> list[Segment]:
+    def _decode_rows(self, encoded: Encoded, rows: list[int], language: str | list[str]) -> list[Segment]:
+        """Decode `rows` in `language` (one for all, or one per row), counting their speech."""
         segments = self.decoder.decode(encoded, rows, language)
-        spoken = sum(encoded.chunks[i].speech for i in rows)
-        self._count(language, spoken)
+        for i, lang in zip(rows, [language] * len(rows) if isinstance(language, str) else language):
+            self._count(lang, encoded.chunks[i].speech)
         return segments
 
     def _encode(self, chunks: list[Chunk]) -> Encoded:

@@ -54,22 +54,35 @@ class WhisperDecoder:
             detections = [Detection((("en", 1.0),)) for _ in chunks]
         return Encoded(list(chunks), output, detections)
 
-    def decode(self, encoded: Encoded, rows: Sequence[int], language: str, temperature: float = 0.0,
+    def decode(self, encoded: Encoded, rows: Sequence[int], language: str | Sequence[str], temperature: float = 0.0,
                **options) -> list[Segment]:
-        """Decode the `rows` of `encoded` in `language`; segment times are in seconds of the samples."""
+        """Decode the `rows` of `encoded`, in `language` (one for all, or one per row: rows of
+        several languages decode in one batch, which costs less than a batch per language);
+        segment times are in seconds of the samples."""
         if not rows:
             return []
-        tokenizer = self._tokenizer(language)
-        output = gather([(encoded, i) for i in rows]).output
-        chunks = [encoded.chunks[i] for i in rows]
-        prompt = self.model.get_prompt(tokenizer, previous_tokens=[], without_timestamps=True)
+        languages = [language] * len(rows) if isinstance(language, str) else list(language)
+        batch = gather([(encoded, i) for i in rows])
+        prompts = [list(self.model.get_prompt(self._tokenizer(lang), previous_tokens=[], without_timestamps=True))
+                   for lang in languages]
         sampling = {"beam_size": 1, "sampling_topk": 0} if temperature > 0 else {"beam_size": self.beam_size}
         results = self.model.model.generate(
-            output, [list(prompt) for _ in rows], patience=1, length_penalty=1, max_length=self.model.max_length,
-            suppress_blank=True, suppress_tokens=_suppressed(tokenizer), return_scores=True,
+            batch.output, prompts, patience=1, length_penalty=1, max_length=self.model.max_length,
+            suppress_blank=True, suppress_tokens=_suppressed(self._tokenizer(languages[0])), return_scores=True,
             return_no_speech_prob=True, sampling_temperature=temperature, **sampling, **options)
+        out: list[Segment] = []
+        for lang in dict.fromkeys(languages):
+            # word times are aligned a language at a time: the alignment takes one prompt for its batch
+            mine = [k for k, row_language in enumerate(languages) if row_language == lang]
+            out += self._words(batch if len(mine) == len(rows) else gather([(batch, k) for k in mine]),
+                               [results[k] for k in mine], lang)
+        return out
+
+    def _words(self, encoded: Encoded, results: Sequence, language: str) -> list[Segment]:
+        """Segments with word times of decoded rows of one language."""
+        tokenizer = self._tokenizer(language)
         pieces, sizes = [], []
-        for chunk, result in zip(chunks, results):
+        for chunk, result in zip(encoded.chunks, results):
             # times in the chunk's own audio, taken back to the recording's below
             duration = chunk.seconds
             size = int(ceil(duration) * self.model.frames_per_second)
@@ -81,9 +94,9 @@ class WhisperDecoder:
             # an empty chunk still needs a row: the alignment is computed for the whole batch
             pieces.append(piece or [{"tokens": [], "start": 0.0, "end": 0.0, "seek": 0, "text": ""}])
             sizes.append(size)
-        self.model.add_word_timestamps(pieces, tokenizer, output, sizes, PREPEND_PUNCTUATION,
+        self.model.add_word_timestamps(pieces, tokenizer, encoded.output, sizes, PREPEND_PUNCTUATION,
                                        APPEND_PUNCTUATION, 0.0)
-        return [out for chunk, piece in zip(chunks, pieces) for s in piece if s["text"].strip()
+        return [out for chunk, piece in zip(encoded.chunks, pieces) for s in piece if s["text"].strip()
                 for out in chunk.segments_in_recording(_segment(s, language))]
 
     def decode_hard(self, encoded: Encoded, languages: Sequence[str]) -> list[Segment]:
