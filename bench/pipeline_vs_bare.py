@@ -10,8 +10,8 @@ segmentation-3.0), a language per chunk with the coverage check, diarization (CA
 clustering), speaker assignment and sentence splitting. Words found are reported beside the times,
 so that speed is never bought by dropping speech. `--mixed` adds a phone-band lookalike of the
 issues' mixed French/English meeting; `--meeting` a 3-minute one (five voices in ~5 s turns, test
-half of bench/devset.py). Each is run --repeat times after a warm-up and the median is reported,
-with per-stage times and the peak RSS of each phase.
+half of bench/devset.py). Each is run --repeat times after a warm-up, sequential, batched and full
+interleaved, and the median is reported, with per-stage times and the peak RSS of each.
 
     python bench/pipeline_vs_bare.py [--audio PATH ...] [--repeat 3] [--mixed] [--meeting]
 
@@ -128,13 +128,17 @@ def main() -> None:
         samples = audio.samples
         bare(pipeline, samples, settings)  # warm-up
         pipeline.transcribe_audio(audio, Options())
-        seq = [sequential(pipeline, samples, settings) for _ in range(args.repeat)]
-        reset_peak_rss()
-        bare_runs = [bare(pipeline, samples, settings) for _ in range(args.repeat)]
-        bare_peak = peak_rss_mb()
-        reset_peak_rss()
-        runs = [pipeline.transcribe_audio(audio, Options()) for _ in range(args.repeat)]
-        full_peak = peak_rss_mb()
+        # interleaved, a run of each at a time: a slow spell of this shared machine then falls on
+        # all three alike instead of on whichever was being measured
+        seq, bare_runs, runs, bare_peak, full_peak = [], [], [], 0.0, 0.0
+        for _ in range(args.repeat):
+            seq.append(sequential(pipeline, samples, settings))
+            reset_peak_rss()
+            bare_runs.append(bare(pipeline, samples, settings))
+            bare_peak = max(bare_peak, peak_rss_mb())
+            reset_peak_rss()
+            runs.append(pipeline.transcribe_audio(audio, Options()))
+            full_peak = max(full_peak, peak_rss_mb())
         q, b = statistics.median(r[0] for r in seq), statistics.median(r[0] for r in bare_runs)
         f = statistics.median(r.processing_time for r in runs)
         full_words = sum(len(s.words) for s in runs[-1].segments)
