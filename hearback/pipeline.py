@@ -28,7 +28,7 @@ from hearback.errors import InputError
 from hearback.identify import ClearRule, KnownVoice, apply_names, check_voiceprints, name_clusters, participants
 from hearback.progress import Progress, Stage, forward_only, within
 from hearback.quality import notice_dict, warnings
-from hearback.result import Diarization, Segment, SpeechRegion, Transcript
+from hearback.result import Diarization, Segment, SpeechRegion, Transcript, Voices
 from hearback.segmentation import Activity
 from hearback.settings import Settings
 from hearback.vad import speech_regions, speech_seconds
@@ -259,7 +259,7 @@ class _Run:
         return carry
 
     def _transcribe(self, samples: np.ndarray, offset: float, regions: list[SpeechRegion], share: "_Share",
-                    voices: Optional[list[tuple[SpeechRegion, int]]]) -> None:
+                    voices: Optional[Voices]) -> None:
         with _timed(self.timings, "asr"):
             result = self.pipeline.asr.transcribe(samples, regions, self.asked, lambda f: share("asr", f),
                                                   offset=offset, heard=dict(self.language_seconds), voices=voices)

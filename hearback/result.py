@@ -6,7 +6,7 @@ Small dataclasses only; `Transcript.to_dict()` produces the documented JSON shap
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any, Optional
+from typing import Any, Optional, Sequence
 
 import numpy as np
 
@@ -75,6 +75,10 @@ class SpeechRegion:
 
     def shifted(self, seconds: float) -> "SpeechRegion":
         return SpeechRegion(self.start + seconds, self.end + seconds)
+
+
+# pieces of speech and a number for who speaks in each (the diarization tells the ASR)
+Voices = Sequence[tuple[SpeechRegion, int]]
 
 
 @dataclass

@@ -12,13 +12,13 @@ Shared helpers: `segments.py` (chunks for the decoder, sentences, word clamping)
 
 from __future__ import annotations
 
-from typing import Optional, Protocol, Sequence
+from typing import Optional, Protocol
 
 import numpy as np
 
 from hearback.errors import ConfigError, InputError
 from hearback.progress import StepProgress
-from hearback.result import AsrResult, SpeechRegion
+from hearback.result import AsrResult, SpeechRegion, Voices
 from hearback.settings import Settings
 
 LANGUAGES = ("fr", "en", "auto")
@@ -33,7 +33,7 @@ class AsrBackend(Protocol):
     def transcribe(self, samples: np.ndarray, regions: list[SpeechRegion], language: Optional[str],
                    progress: Optional[StepProgress] = None, offset: float = 0.0,
                    heard: Optional[dict[str, float]] = None,
-                   voices: Optional[Sequence[tuple[SpeechRegion, int]]] = None) -> AsrResult:
+                   voices: Optional[Voices] = None) -> AsrResult:
         """Recognise the speech `regions` (seconds of the recording) of 16 kHz `samples`, which
         start `offset` seconds into the recording. `language` forces a language (None: detect per
         chunk); `heard` is the seconds of each language heard so far in the recording: the most

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Callable, Optional, Sequence
+from typing import Callable, Optional
 
 import numpy as np
 
@@ -24,15 +24,14 @@ from hearback.asr.language import (ASKED_STILL_LIKELY, CLEAR_REGION, MIN_REGION_
                                    dominant, region_languages)
 from hearback.asr.loops import repair_loops
 from hearback.asr.segments import fit_words_to_speech, replace_words, split_sentences, words_inside
-from hearback.asr.whisper_decoder import Encoded, WhisperDecoder, gather
+from hearback.asr.whisper_decoder import Encoded, WhisperDecoder, gather, per_row
 from hearback.errors import ConfigError, InputError
 from hearback.models import resolve_whisper_model
 from hearback.progress import StepProgress
-from hearback.result import AsrResult, Segment, SpeechRegion
+from hearback.result import AsrResult, Segment, SpeechRegion, Voices
 from hearback.settings import Settings
 
 log = logging.getLogger(__name__)
-Voices = Sequence[tuple[SpeechRegion, int]]  # pieces of speech and who speaks in each
 ENCODER_SHARE = 0.25  # of the chunks' time, for the progress bar (measured: 0.37 of 1.75 s on a 30 s clip)
 LIKELY = 0.5  # a stretch decoded again is tried first in the language detected with this probability
 HEARD_SECONDS = 5.0  # a language heard this long so far in the recording is expected in the rest
@@ -268,7 +267,7 @@ class Decoding:
     def _decode_rows(self, encoded: Encoded, rows: list[int], language: str | list[str]) -> list[Segment]:
         """Decode `rows` in `language` (one for all, or one per row), counting their speech."""
         segments = self.decoder.decode(encoded, rows, language)
-        for i, lang in zip(rows, [language] * len(rows) if isinstance(language, str) else language):
+        for i, lang in zip(rows, per_row(language, len(rows))):
             self._count(lang, encoded.chunks[i].speech)
         return segments
 

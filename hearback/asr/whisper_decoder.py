@@ -61,7 +61,7 @@ class WhisperDecoder:
         segment times are in seconds of the samples."""
         if not rows:
             return []
-        languages = [language] * len(rows) if isinstance(language, str) else list(language)
+        languages = per_row(language, len(rows))
         batch = gather([(encoded, i) for i in rows])
         prompts = [list(self.model.get_prompt(self._tokenizer(lang), previous_tokens=[], without_timestamps=True))
                    for lang in languages]
@@ -116,6 +116,11 @@ class WhisperDecoder:
             self._tokenizers[language] = Tokenizer(self.model.hf_tokenizer, self.multilingual, task="transcribe",
                                                    language=language if self.multilingual else "en")
         return self._tokenizers[language]
+
+
+def per_row(language: str | Sequence[str], rows: int) -> list[str]:
+    """The language of each of `rows` rows: one for all, or one each."""
+    return [language] * rows if isinstance(language, str) else list(language)
 
 
 def gather(rows: Sequence[tuple[Encoded, int]]) -> Encoded:

@@ -31,13 +31,13 @@ from typing import Optional
 
 import numpy as np
 
-from hearback.asr.faster_whisper import FasterWhisperAsr, Voices
+from hearback.asr.faster_whisper import FasterWhisperAsr
 from hearback.asr.segments import segment_of
 from hearback.bundled import checked_file
 from hearback.errors import ConfigError
 from hearback.models import resolve_whisper_model
 from hearback.progress import StepProgress
-from hearback.result import AsrResult, Segment, SpeechRegion, Word
+from hearback.result import AsrResult, Segment, SpeechRegion, Voices, Word
 
 log = logging.getLogger(__name__)
 ALIGN_SHARE = 0.2  # share of the ASR step's progress for the alignment

@@ -19,7 +19,7 @@ from hearback.diarize.labels import Source
 from hearback.embedders import SpeakerEmbedder, load_embedder
 from hearback.errors import ConfigError
 from hearback.progress import StepProgress
-from hearback.result import Diarization, SpeechRegion
+from hearback.result import Diarization, SpeechRegion, Voices
 from hearback.segmentation import Activity
 from hearback.settings import Settings
 
@@ -37,7 +37,7 @@ class DiarizationRun(Protocol):
         """A block of 16 kHz `samples` starting `offset` seconds in, its speech regions (recording
         time) and, when segmentation-3.0 ran, what it heard (overlaps, local speaker tracks)."""
 
-    def voices(self) -> list[tuple[SpeechRegion, int]]:
+    def voices(self) -> Voices:
         """Pieces of the speech of the block fed last and a number for who speaks in each, as that
         block alone tells (empty where the backend cannot tell before `finish`)."""
 

@@ -15,7 +15,7 @@ from hearback.diarize.windows import (SpeakerWindows, cut_at, embed_windows, fra
                                       window_weights)
 from hearback.embedders import SpeakerEmbedder
 from hearback.progress import StepProgress
-from hearback.result import Diarization, SpeechRegion, Turn
+from hearback.result import Diarization, SpeechRegion, Turn, Voices
 from hearback.decode import SAMPLE_RATE
 from hearback.segmentation import Activity
 
@@ -59,7 +59,7 @@ class WindowRun:
             done = regions[-1].end
             self.overlaps += [o for o in activity.overlaps() if o[0] < done]
 
-    def voices(self) -> list[tuple[SpeechRegion, int]]:
+    def voices(self) -> Voices:
         """Who speaks in each piece of the block fed last, as far as that block alone tells (its
         windows clustered on their own): the ASR hears a block voice by voice, while the speakers of
         the whole recording are settled by `finish`."""
