@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from conftest import audio
 
-from hearback.asr.chunks import JOIN_SILENCE, Chunk, by_voice, joined, stretches
+from hearback.asr.chunks import JOIN_SILENCE, Chunk, by_voice, joined, packed, stretches, voice_chunks
 from hearback.decode import SAMPLE_RATE, decode
 from hearback.vad import speech_regions
 from hearback.result import Segment, SpeechRegion, Word
@@ -108,3 +108,48 @@ def test_rows_of_two_languages_decode_in_one_batch_as_each_would_alone(pipeline)
     assert "ask not what your country can do for you" in english, english
     french_words = [(w, start) for lang, w, start, _ in said(together) if lang == "fr"]
     assert len(french_words) >= 5 and all(start >= len(jfk) / SAMPLE_RATE - 1e-6 for _, start in french_words)
+
+
+def test_the_last_part_filled_chunks_of_voices_of_one_language_share_a_window(pipeline, monkeypatch):
+    """Two English voices with more than a window of speech each, and a French one: each English
+    voice's first window names its language, and the rest of both (part-filled windows) is heard
+    in one shared window instead of one each; every word still comes back where it was said."""
+    def clip(name: str) -> np.ndarray:
+        return decode(audio(name)).samples
+
+    # voice 0: Allison; voice 1: four LibriVox readings, then JFK (numbers as the diarization gives them)
+    parts = [(clip("voices/prompts/allison_en_demo-echotest.flac"), 0), (clip("voices/prompts/allison_en_dir-intro.flac"), 0),
+             *((clip(f"voices/prompts/librivox_en_{n}.flac"), 1) for n in ("0870", "0890", "0920", "0930")),
+             (clip("jfk.flac"), 1), (clip("voices/prompts/armelle_fr_dir-intro.flac"), 2)]
+    samples = np.concatenate([p for p, _ in parts]).astype(np.float32)
+    voices, at, starts = [], 0.0, []
+    for piece, voice in parts:
+        starts.append(at)
+        voices += [(r, voice) for r in speech_regions(piece, at)]
+        at += len(piece) / SAMPLE_RATE
+    regions = [r for r, _ in voices]
+    windows = [c for _, c in voice_chunks(*zip(*voices))]
+    assert len(windows) == 5  # two for each English voice, one for the French
+    encoded: list[Chunk] = []
+    encode = pipeline.asr.decoder.encode
+    monkeypatch.setattr(pipeline.asr.decoder, "encode", lambda s, chunks: encoded.extend(chunks) or encode(s, chunks))
+
+    result = pipeline.asr.transcribe(samples, regions, None, voices=voices)
+
+    def heard_in(chunk: Chunk) -> set[int]:
+        return {v for r, v in voices if any(p.start - 1e-6 <= r.start and r.end <= p.end + 1e-6 for p in chunk.parts)}
+
+    # a window for each voice, then the rest of both English voices together (before: one each)
+    assert [heard_in(c) for c in encoded[:4]] == [{0}, {1}, {2}, {0, 1}]
+    assert encoded[3].parts == packed([windows[1], windows[3]])[0].parts and encoded[3].seconds <= 30.0
+
+    def said(start: float, end: float) -> str:
+        return " ".join(normalised(w.word) for s in result.segments for w in s.words if start <= w.start < end)
+
+    assert "echo test" in said(0.0, starts[1])
+    assert "welcome to the directory" in said(starts[1], starts[2])
+    assert "ask not what your country can do for you" in said(starts[6], starts[7])
+    assert {s.language for s in result.segments} == {"en", "fr"}
+    assert {s.language for s in result.segments if s.start >= starts[7]} == {"fr"}
+    clip_at = lambda t: int(np.searchsorted(starts, t, side="right"))  # noqa: E731
+    assert all(clip_at(w.start) == clip_at(w.end - 0.05) for s in result.segments for w in s.words)  # none straddles two

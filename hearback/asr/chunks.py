@@ -145,6 +145,12 @@ def by_voice(pieces: Sequence[SpeechRegion], voices: Sequence[int],
     """Each voice's speech joined into chunks, voice after voice in order of first appearance. A
     voice's consecutive pieces (no other voice between them) stay one stretch, pauses included:
     only another voice's turn is taken out."""
+    return [chunk for _, chunk in voice_chunks(pieces, voices, max_seconds)]
+
+
+def voice_chunks(pieces: Sequence[SpeechRegion], voices: Sequence[int],
+                 max_seconds: float = CHUNK_SECONDS) -> list[tuple[int, Chunk]]:
+    """`by_voice`'s chunks, each with its voice."""
     ordered = sorted(zip(pieces, voices), key=lambda pv: pv[0].start)
     runs: list[tuple[SpeechRegion, int]] = []
     for piece, voice in ordered:
@@ -152,10 +158,13 @@ def by_voice(pieces: Sequence[SpeechRegion], voices: Sequence[int],
             runs[-1] = (SpeechRegion(runs[-1][0].start, piece.end), voice)
         else:
             runs.append((piece, voice))
-    out: list[Chunk] = []
-    for voice in dict.fromkeys(voices):
-        out += joined([run for run, v in runs if v == voice], max_seconds)
-    return out
+    return [(voice, chunk) for voice in dict.fromkeys(voices)
+            for chunk in joined([run for run, v in runs if v == voice], max_seconds)]
+
+
+def packed(chunks: Sequence[Chunk], max_seconds: float = CHUNK_SECONDS) -> list[Chunk]:
+    """The parts of `chunks`, in order, joined into as few windows as they fill."""
+    return joined([part for chunk in chunks for part in chunk.parts], max_seconds)
 
 
 def _at_most(pieces: Sequence[SpeechRegion], max_seconds: float) -> list[SpeechRegion]:
