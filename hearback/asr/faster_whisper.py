@@ -5,7 +5,8 @@ batches, each chunk on its own (no text carried from one chunk to the next: a ha
 chunk cannot loop through the rest of a long recording), each in the language heard in it
 (`language.py`). When the diarization says who speaks where, a recording longer than one window
 is heard voice by voice: each voice's turns joined into chunks, so that a meeting of short turns
-in two languages needs no closer look turn by turn. Then the stretches of speech left without
+in two languages needs no closer look turn by turn, and the part-filled last chunks of voices of
+one language share windows once their first ones have named it. Then the stretches of speech left without
 words are decoded again (`coverage.py`: joined voice by voice, then what still has none alone), and
 what still has none is reported, never silently dropped.
 """
