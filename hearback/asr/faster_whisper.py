@@ -209,10 +209,10 @@ class Decoding:
         pending, out = self._encode_chunks([c for _, c in first], regions,
                                            (lambda f: progress(share * f)) if progress else None)
         known = _voice_languages(first, pending)
-        alone = [c for v, c in (chunks[i] for i in held) if v not in known]
-        languages = list(dict.fromkeys(known[v] for v, _ in (chunks[i] for i in held) if v in known))
-        shared = [(language, c) for language in languages
-                  for c in packed([c for v, c in (chunks[i] for i in held) if known.get(v) == language])]
+        rest = [chunks[i] for i in held]
+        alone = [c for v, c in rest if v not in known]
+        shared = [(language, c) for language in dict.fromkeys(known[v] for v, _ in rest if v in known)
+                  for c in packed([c for v, c in rest if known.get(v) == language])]
         later = (lambda f: progress(share + (1 - share) * f)) if progress else None
         more, out_more = self._encode_chunks(alone + [c for _, c in shared], regions, later,
                                              [None] * len(alone) + [language for language, _ in shared])
@@ -232,9 +232,10 @@ class Decoding:
             if progress:
                 progress(ENCODER_SHARE * (first + len(batch)) / len(chunks))
             for i, detection in enumerate(encoded.detections):
-                clear = chunk_is_clear(detection, self.asked)
+                language = chunk_is_clear(detection, self.asked)
                 expected = languages[first + i] if languages else None
-                language = (expected if clear in (None, expected) else None) if expected else clear
+                if expected:  # kept unless the window clearly sounds another: then a closer look
+                    language = expected if language in (None, expected) else None
                 if language:
                     pending.append((encoded, i, language))
                 else:
