@@ -1,6 +1,6 @@
 """Every second of speech accounted for: which speech regions the recognised words cover.
 
-A word covers its own span, widened by WORD_PAD on each side (word times from cross-attention are
+A word covers its own span (at most MAX_WORD_SECONDS of it), widened by WORD_PAD on each side (word times from cross-attention are
 approximate); words less than WORD_GAP apart also cover the pause between them (a breath inside a
 sentence). A stretch of speech of at least MIN_MISSED_SECONDS that no word covers is "missed": it
 is decoded again on its own (Whisper often stops after the first sentence of a long region with
@@ -13,6 +13,7 @@ from typing import Iterable
 
 import numpy as np
 
+from hearback.asr.segments import MAX_WORD_SECONDS
 from hearback.result import Segment, SpeechRegion
 
 WORD_PAD = 0.25
@@ -23,7 +24,9 @@ STEP = 0.01  # resolution of the coverage count, seconds
 
 def covered_spans(segments: Iterable[Segment]) -> list[tuple[float, float]]:
     """Spans the words cover, merged."""
-    words = sorted((w.start, w.end) for s in segments for w in s.words)
+    # a word stretched over the rest of its window (a 24 s "pas..." after a translated sentence was
+    # seen) covers no more than a word can last: the speech after it is still missed
+    words = sorted((w.start, min(w.end, w.start + MAX_WORD_SECONDS)) for s in segments for w in s.words)
     spans: list[tuple[float, float]] = []
     for start, end in words:
         start, end = start - WORD_PAD, end + WORD_PAD
