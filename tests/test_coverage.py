@@ -18,5 +18,5 @@ def test_a_word_stretched_over_the_rest_of_its_window_does_not_cover_the_speech_
     # words as long as words are: the same speech is covered, pauses inside a sentence too
     said = [Word(f" w{i}", 6.6 + 0.5 * i, 7.0 + 0.5 * i) for i in range(17)] + [Word(" fin", 15.9, 17.8)]
     assert missed_regions(regions[2:3], [Segment(6.6, 15.2, "", said)]) == []
-    assert [(round(r.start, 2), round(r.end, 2)) for r in missed_regions(regions[3:], [Segment(15.9, 17.8, "", said[-1:])])] \
-        == [(18.05, 27.4)]
+    after_one_word = missed_regions(regions[3:], [Segment(15.9, 17.8, "", said[-1:])])
+    assert [(round(r.start, 2), round(r.end, 2)) for r in after_one_word] == [(18.05, 27.4)]

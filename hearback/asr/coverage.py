@@ -2,9 +2,10 @@
 
 A word covers its own span (at most MAX_WORD_SECONDS of it), widened by WORD_PAD on each side
 (word times from cross-attention are approximate); words less than WORD_GAP apart also cover the
-pause between them (a breath inside a sentence). A stretch of speech of at least MIN_MISSED_SECONDS that no word covers is "missed": it
-is decoded again on its own (Whisper often stops after the first sentence of a long region with
-two voices; the rest, decoded alone, comes out), and reported as untranscribed if it still has none.
+pause between them (a breath inside a sentence). A stretch of speech of at least
+MIN_MISSED_SECONDS that no word covers is "missed": it is decoded again on its own (Whisper often
+stops after the first sentence of a long region with two voices; the rest, decoded alone, comes
+out), and reported as untranscribed if it still has none.
 """
 
 from __future__ import annotations

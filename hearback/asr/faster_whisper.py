@@ -218,8 +218,9 @@ class Decoding:
                                              [None] * len(alone) + [language for language, _ in shared])
         return out + out_more + self._decode_pending(pending + more, progress)
 
-    def _encode_chunks(self, chunks: list[Chunk], regions: list[SpeechRegion], progress: Optional[StepProgress] = None,
-                       languages: Optional[list[Optional[str]]] = None) -> tuple[list[tuple[Encoded, int, str]], list[Segment]]:
+    def _encode_chunks(self, chunks: list[Chunk], regions: list[SpeechRegion],
+                       progress: Optional[StepProgress] = None, languages: Optional[list[Optional[str]]] = None,
+                       ) -> tuple[list[tuple[Encoded, int, str]], list[Segment]]:
         """Encode the chunks a batch at a time: (rows to decode, each with its language; the words
         of the chunks without a clear language, looked at closer). `languages`: a chunk's expected
         language, kept unless its window clearly sounds another."""
