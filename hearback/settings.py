@@ -44,6 +44,10 @@ class Settings:
         "HEARBACK_EMBEDDER", "campp",
         "Speaker embedder for diarization, enrolment and identification: `campp` (CAM++, 192-d) or `ge2e` "
         "(256-d). Voiceprints of another embedder are never compared: re-embed them (`hearback speakers reembed`).")
+    embedder_runtime: str = setting(
+        "HEARBACK_EMBEDDER_RUNTIME", "onnx",
+        "How CAM++ runs on the CPU: `onnx` (ONNX Runtime, about a quarter faster than torch, the same vectors; "
+        "exported once into the model cache, torch where that fails) or `torch`. On a GPU: torch.")
     segmentation: bool = setting(
         "HEARBACK_SEGMENTATION", True,
         "Run pyannote segmentation-3.0 (bundled) beside the VAD: speech the VAD misses in far-field meetings, "
@@ -74,6 +78,10 @@ class Settings:
     # Where models are cached (and, for the service, its SQLite file and kept audio)
     data_dir: Path = setting(
         "HEARBACK_DATA_DIR", Path.home() / ".hearback", "Home of the model cache and the SQLite database.")
+    model_dir: str = setting(
+        "HEARBACK_MODEL_CACHE_DIR", "",
+        "Where joined and exported models are kept (the bundled Whisper, CAM++'s ONNX export); empty: "
+        "`HEARBACK_DATA_DIR/models`. Processes may share it.")
     block_seconds: float = setting("HEARBACK_BLOCK_SECONDS", 180.0,
                                    "Audio decoded and processed at a time: memory stays flat on long recordings.")
     # Summaries by a language model (nothing is sent anywhere while HEARBACK_LLM_URL is empty)
@@ -117,7 +125,7 @@ class Settings:
 
     @property
     def model_cache_dir(self) -> Path:
-        return Path(self.data_dir) / "models"
+        return Path(self.model_dir) if self.model_dir else Path(self.data_dir) / "models"
 
 
 

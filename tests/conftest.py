@@ -48,6 +48,19 @@ def fixed_clock():
         yield
 
 
+@pytest.fixture(scope="session", autouse=True)
+def shared_model_cache(tmp_path_factory):
+    """One model cache for the session's processes, whatever data folder each test gives them: the
+    joined Whisper base and CAM++'s ONNX export are made once (HEARBACK_MODEL_CACHE_DIR)."""
+    if os.environ.get("HEARBACK_MODEL_CACHE_DIR"):
+        yield os.environ["HEARBACK_MODEL_CACHE_DIR"]
+        return
+    folder = str(tmp_path_factory.mktemp("model-cache"))
+    os.environ["HEARBACK_MODEL_CACHE_DIR"] = folder
+    yield folder
+    os.environ.pop("HEARBACK_MODEL_CACHE_DIR", None)
+
+
 @pytest.fixture(scope="session")
 def settings(tmp_path_factory):
     from service.settings import Settings

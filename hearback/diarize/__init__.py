@@ -58,7 +58,8 @@ class Diarizer(Protocol):
 
 
 def load_diarizer(settings: Settings) -> Diarizer:
-    embedder = load_embedder(settings.embedder, settings.device, settings.bundled_models_dir)
+    embedder = load_embedder(settings.embedder, settings.device, settings.bundled_models_dir,
+                             str(settings.model_cache_dir), settings.embedder_runtime)
     if settings.diarization_backend == "embedded":
         from hearback.diarize.embedded import EmbeddedDiarizer
 

@@ -28,7 +28,7 @@ class EmbeddedDiarizer:
 
     def describe(self) -> dict:
         return {"backend": self.name, "embedder": self.embedder.name, "dimension": self.embedder.dim,
-                "source": self.embedder.source}
+                "source": self.embedder.source, "runtime": self.embedder.runtime}
 
     def begin(self, source: Source = None) -> "WindowRun":
         return WindowRun(self.embedder)

@@ -48,7 +48,7 @@ class PyannoteDiarizer:
 
     def describe(self) -> dict:
         return {"backend": self.name, "model": self.settings.diarization_model, "embedder": self.embedder.name,
-                "dimension": self.embedder.dim, "source": self.embedder.source}
+                "dimension": self.embedder.dim, "source": self.embedder.source, "runtime": self.embedder.runtime}
 
     def begin(self, source: Source = None) -> "PyannoteRun":
         return PyannoteRun(self, source)

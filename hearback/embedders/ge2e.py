@@ -44,6 +44,7 @@ class Ge2eEmbedder:
     same_voice = SAME_VOICE["ge2e"]
     identify_threshold = IDENTIFY_THRESHOLD["ge2e"]
     source = "resemblyzer 0.1.4 (pretrained.pt)"
+    runtime = "torch"
 
     def __init__(self, weights: Path | None = None, threads: int = 0):
         import torch
