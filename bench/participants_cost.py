@@ -3,7 +3,10 @@ faster-whisper (sequential, VAD + word times), side by side on the identity meet
 half (bench/identity_eval.py: real voices enrolled from other recordings, strangers mixed in, phone
 band and codecs). Issue 22's target: with participants, within 1.15x of bare.
 
-    python bench/participants_cost.py [--count 4] [--repeat 2]
+    python bench/participants_cost.py [--count 4] [--repeat 2] [--torch-too]
+
+`--torch-too` adds the pipeline with participants and CAM++ in torch (HEARBACK_EMBEDDER_RUNTIME=torch),
+alternated with the others in the same process, to show what ONNX Runtime saves.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import argparse
 import statistics
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -28,15 +32,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--count", type=int, default=4)
     parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--torch-too", action="store_true", help="also time CAM++ in torch, alternated")
     args = parser.parse_args()
     settings = Settings.from_env()
     pipeline = Pipeline(settings).load()
+    in_torch = Pipeline(replace(settings, embedder_runtime="torch")).load() if args.torch_too else None
     pool = voices(devset.TEST)
     prints = enrol(pipeline, pool)
     embedder = pipeline.embedder_name
     print(f"{'meeting':22s} {'dur':>5s} {'bare s':>6s} {'full s':>6s} {'with participants s':>19s} "
           f"{'full/bare':>9s} {'participants/bare':>17s} {'participants/full':>17s}")
-    totals = [0.0, 0.0, 0.0]
+    totals = [0.0] * (4 if in_torch is not None else 3)
     for meeting in meetings(devset.TEST, args.count, pool):
         audio = Audio(meeting.recording.samples)
         listed = listed_voiceprints(meeting, prints, "participants", embedder)
@@ -44,20 +50,33 @@ def main() -> None:
         def bare() -> float:
             return sequential(pipeline, audio.samples, settings)[0]
 
-        def full(voiceprints) -> float:
+        def full(voiceprints, runner=pipeline) -> float:
             started = time.perf_counter()
-            pipeline.transcribe_audio(audio, Options(), voiceprints=voiceprints)
+            runner.transcribe_audio(audio, Options(), voiceprints=voiceprints)
             return time.perf_counter() - started
 
-        bare(), full(None), full(listed)  # warm-up
-        times = [statistics.median(run() for _ in range(args.repeat))
-                 for run in (bare, lambda: full(None), lambda: full(listed))]
+        runs = [bare, lambda: full(None), lambda: full(listed)]
+        if in_torch is not None:
+            runs.append(lambda: full(listed, in_torch))
+        for run in runs:  # warm-up
+            run()
+        seconds: list[list[float]] = [[] for _ in runs]
+        for _ in range(args.repeat):  # alternated, so that the machine's drift hits every variant alike
+            for i, run in enumerate(runs):
+                seconds[i].append(run())
+        times = [statistics.median(s) for s in seconds]
         totals = [t + x for t, x in zip(totals, times)]
-        b, f, p = times
-        print(f"{meeting.recording.name:22s} {audio.duration:5.1f} {b:6.2f} {f:6.2f} {p:19.2f} {f / b:9.2f} "
-              f"{p / b:17.2f} {p / f:17.2f}")
-    b, f, p = totals
-    print(f"{'all':22s} {'':5s} {b:6.2f} {f:6.2f} {p:19.2f} {f / b:9.2f} {p / b:17.2f} {p / f:17.2f}")
+        print(row(meeting.recording.name, audio.duration, times))
+    print(row("all", None, totals))
+
+
+def row(name: str, duration, times: list[float]) -> str:
+    b, f, p = times[:3]
+    out = (f"{name:22s} {f'{duration:5.1f}' if duration else '':5s} {b:6.2f} {f:6.2f} {p:19.2f} {f / b:9.2f} "
+           f"{p / b:17.2f} {p / f:17.2f}")
+    if len(times) > 3:
+        out += f"   participants, CAM++ in torch: {times[3]:.2f} s ({times[3] / b:.2f}x bare)"
+    return out
 
 
 if __name__ == "__main__":

@@ -83,7 +83,8 @@ def test_campp_runs_through_onnx_runtime_on_the_cpu_with_torchs_vectors(pipeline
     from hearback.embedders.campp import CamppEmbedder
 
     embedder = pipeline.diarizer.embedder
-    assert embedder.runtime.startswith("onnxruntime") and pipeline.describe()["diarization"]["runtime"] == embedder.runtime
+    assert embedder.runtime.startswith("onnxruntime")
+    assert pipeline.describe()["diarization"]["runtime"] == embedder.runtime
     features = trn00_windows(embedder)
     reference = CamppEmbedder(runtime="torch").embed_features(features)
     assert np.abs(embedder.embed_features(features) - reference).max() < 1e-4

