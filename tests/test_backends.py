@@ -79,6 +79,12 @@ def test_whisperx_backends_say_how_to_install_them():
         Pipeline(Settings(asr_backend="vosk")).load()
 
 
+def test_an_unknown_embedder_runtime_is_a_clear_error_and_exports_nothing(tmp_path):
+    with pytest.raises(ConfigError, match="HEARBACK_EMBEDDER_RUNTIME='tensorrt': use one of onnx, torch"):
+        Pipeline(Settings(embedder_runtime="tensorrt", data_dir=tmp_path)).load()
+    assert not list(tmp_path.rglob("*.onnx"))
+
+
 def test_unknown_model_name_fails_clearly_offline(tmp_path):
     with pytest.raises(ConfigError, match="cannot load Whisper model 'no-such-model'"):
         Pipeline(Settings(whisper_model="no-such-model", data_dir=tmp_path)).load()
