@@ -105,8 +105,9 @@ def test_campp_falls_back_to_torch_when_onnx_cannot_be_used(tmp_path, caplog, mo
     from hearback.embedders import onnx_forward
     from hearback.embedders.campp import CamppEmbedder
 
-    features = trn00_windows(CamppEmbedder(runtime="torch"))[:4]
-    reference = CamppEmbedder(runtime="torch").embed_features(features)
+    in_torch = CamppEmbedder(runtime="torch")
+    features = trn00_windows(in_torch)[:4]
+    reference = in_torch.embed_features(features)
     damaged = tmp_path / "damaged"
     CamppEmbedder(cache_dir=damaged)
     [path] = damaged.glob("*.onnx")

@@ -16,10 +16,10 @@ from typing import Optional, Protocol, Sequence
 
 import numpy as np
 
+from hearback.embedders.onnx_forward import RUNTIMES
 from hearback.errors import ConfigError
 
 EMBEDDERS = ("campp", "ge2e")
-from hearback.embedders.onnx_forward import RUNTIMES
 from hearback.embedders.calibration import CLEAR_PARTICIPANT, GUEST_THRESHOLD, IDENTIFY_THRESHOLD, PARTICIPANT_THRESHOLD
 
 

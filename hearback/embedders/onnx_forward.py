@@ -47,19 +47,24 @@ class OnnxForward:
 def onnx_forward(model, example: np.ndarray, path: Path, threads: int) -> Optional[OnnxForward]:
     """`model` (a torch module taking batches shaped like `example`) as an ONNX Runtime session,
     exported to `path` first if it is not there; None (run torch) where that fails."""
-    for attempt in range(2):
+    try:
+        return _session(model, example, path, threads)
+    except Exception as exc:  # noqa: BLE001 - any failure here only means torch runs instead
+        log.warning("the speaker embedder runs in torch (slower, same vectors): ONNX Runtime could not be "
+                    "used with %s: %s", path, exc)
+        return None
+
+
+def _session(model, example: np.ndarray, path: Path, threads: int) -> OnnxForward:
+    """The session on `path`, exported first if missing; a file that does not load (damaged) is
+    exported again, once."""
+    if path.exists():
         try:
-            if not path.exists():
-                export(model, example, path)
             return OnnxForward(path, threads)
-        except Exception as exc:  # noqa: BLE001 - any failure here only means torch runs instead
-            if attempt == 0 and path.exists():  # a damaged file: made again once
-                path.unlink(missing_ok=True)
-                continue
-            log.warning("the speaker embedder runs in torch (slower, same vectors): ONNX Runtime could not be "
-                        "used with %s: %s", path, exc)
-            return None
-    return None
+        except Exception:  # noqa: BLE001 - a damaged file: made again below
+            path.unlink(missing_ok=True)
+    export(model, example, path)
+    return OnnxForward(path, threads)
 
 
 def export(model, example: np.ndarray, path: Path) -> None:
