@@ -9,6 +9,7 @@ impostor: against every other speaker's. The threshold is the equal-error point 
 half; on the test half the bench reports how that threshold does. Then the issues' meeting: a
 lookalike of the five-voice phone meeting, three voices enrolled from other clips, through the
 whole pipeline: the share of enrolled speech named right and of strangers' speech left unnamed.
+Scores are naming scores: cosines with the embedder's mean taken out (`hearback/embedders/centre.py`).
 
     python bench/identification_eval.py --half tune                 # choose the threshold
     python bench/identification_eval.py --half test --threshold T   # report with it
@@ -27,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench import devset  # noqa: E402
 from hearback.decode import SAMPLE_RATE, Audio  # noqa: E402
 from hearback.embedders import IDENTIFY_THRESHOLD  # noqa: E402
+from hearback.embedders.centre import comparable  # noqa: E402
 from hearback.identify import KnownVoice  # noqa: E402
 from hearback.pipeline import Options, Pipeline  # noqa: E402
 from hearback.vad import speech_regions  # noqa: E402
@@ -70,7 +72,7 @@ def scores(pipeline: Pipeline, half: str, short: bool) -> tuple[np.ndarray, np.n
             if not vector.any():
                 continue
             for (name, lang), voiceprint in enrolled.items():
-                score = float(vector @ voiceprint)
+                score = float(comparable(vector, pipeline.embedder_name) @ comparable(voiceprint, pipeline.embedder_name))
                 if (name, lang) == (speaker, language):
                     genuine.append(score)
                     per_condition.setdefault(condition, ([], []))[0].append(score)

@@ -23,6 +23,7 @@ from typing import Optional, Sequence
 import numpy as np
 
 from hearback.diarize.anchors import Participant
+from hearback.embedders.centre import comparable
 from hearback.errors import InputError
 from hearback.result import Identification, Segment, Transcript
 from hearback.vectors import unit
@@ -67,7 +68,12 @@ def name_clusters(clusters: dict[str, np.ndarray], voiceprints: Sequence[KnownVo
                   clear: Optional[ClearRule] = None) -> list[Identification]:
     """One `Identification` per cluster label. `owners`: clusters the anchoring gave to a
     participant (label -> key); `stricter`: the score anyone not expected needs; `clear`: the
-    rule by which a participant still unnamed may take a cluster still unnamed."""
+    rule by which a participant still unnamed may take a cluster still unnamed. Scores are cosines
+    with the embedder's mean taken out (`hearback.embedders.centre`)."""
+    if voiceprints:
+        embedder = voiceprints[0].embedder
+        clusters = {label: comparable(vector, embedder) for label, vector in clusters.items()}
+        voiceprints = [replace(vp, vector=comparable(vp.vector, embedder)) for vp in voiceprints]
     labels = sorted(clusters)
     found: dict[str, Identification] = {}
     expected, others = _people(voiceprints, expected=True), _people(voiceprints, expected=False)

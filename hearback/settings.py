@@ -66,15 +66,16 @@ class Settings:
     identify_threshold: float = setting(
         "HEARBACK_IDENTIFY_THRESHOLD", 0.0,
         "Score a cluster needs to take an enrolled name when no participants are given; 0: the value calibrated "
-        "for the running embedder (0.56 for CAM++, 0.71 for GE2E; see \"Participants and groups\").")
+        "for the running embedder (0.42 for CAM++ on centred scores, 0.71 for GE2E; see \"Participants and groups\").")
     participant_threshold: float = setting(
         "HEARBACK_PARTICIPANT_THRESHOLD", 0.0,
-        "Score a cluster needs to take the name of one of the recording's participants; 0: calibrated (0.56 for "
-        "CAM++, 0.71 for GE2E, and for CAM++ a cluster clearly a participant's from 0.50); set by hand, exactly this.")
+        "Score a cluster needs to take the name of one of the recording's participants; 0: calibrated (0.42 for "
+        "CAM++ on centred scores, 0.71 for GE2E, and for CAM++ a cluster clearly a participant's from 0.32); set by hand, "
+        "exactly this.")
     guest_threshold: float = setting(
         "HEARBACK_GUEST_THRESHOLD", 0.0,
         "With participants given, the score anyone else enrolled needs (never below the participants'); 0: "
-        "calibrated (0.60 for CAM++, 0.75 for GE2E).")
+        "calibrated (0.46 for CAM++, 0.75 for GE2E).")
     # Where models are cached (and, for the service, its SQLite file and kept audio)
     data_dir: Path = setting(
         "HEARBACK_DATA_DIR", Path.home() / ".hearback", "Home of the model cache and the SQLite database.")

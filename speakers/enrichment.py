@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session as DbSession
 
 from database import audit
 from hearback.embedders import identify_threshold
+from hearback.embedders.centre import comparable
 from hearback.result import Identification
 from hearback.vectors import checked_unit
 from service.settings import Settings
@@ -96,7 +97,7 @@ def _why_not(db: DbSession, matcher: Matcher, workspace: str, embedder: str, spe
         Voiceprint.speaker_id == speaker_id, Voiceprint.embedder == embedder, Voiceprint.origin != ENRICHED))]
     if not anchors:
         return None
-    anchor = float(np.max(checked_unit(np.stack(anchors)) @ vector))
+    anchor = float(np.max(comparable(checked_unit(np.stack(anchors)), embedder) @ comparable(vector, embedder)))
     if anchor < guard.threshold + guard.margin:
         return None
     speakers, scores = matcher.scores(embedder, workspace, vector[None, :])

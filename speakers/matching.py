@@ -1,7 +1,7 @@
 """Where enrolled voiceprints are looked up: one `Matcher` interface, two implementations.
 
 `FaissMatcher` is the service's: a FAISS index per embedder (inner product on unit vectors is
-cosine similarity), rebuilt from the database at start and kept in step on every enrol, merge and
+cosine similarity; they are stored centred, as names are compared), rebuilt from the database at start and kept in step on every enrol, merge and
 delete, so identification against 100k voiceprints takes milliseconds. `MemoryMatcher` compares
 with every voiceprint by brute force: the command line's `--identify` loads the local database
 into it once per run. Both answer the same question (`scores`), and `identification.identify`
@@ -18,6 +18,7 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session as DbSession
 
+from hearback.embedders.centre import comparable
 from hearback.identify import best_per_speaker
 from hearback.vectors import checked_unit
 from speakers.tables import Speaker, Voiceprint
@@ -52,8 +53,9 @@ class Matcher(Protocol):
     def remove(self, voiceprint_ids: list[int]) -> None: ...
 
     def scores(self, embedder: str, workspace: str, queries: np.ndarray) -> tuple[list[str], np.ndarray]:
-        """Candidate speaker ids, and for each query row (a unit vector) the cosine similarity of
-        each candidate's closest voiceprint (`NOT_COMPARED` where none was looked at)."""
+        """Candidate speaker ids, and for each query row (a unit vector) the naming score (cosine
+        with the embedder's mean taken out, `hearback.embedders.centre`) of each candidate's closest
+        voiceprint (`NOT_COMPARED` where none was looked at)."""
 
     def snapshot(self) -> dict[int, str]:
         """voiceprint id -> speaker id, as held (for checks against the database)."""
@@ -132,7 +134,8 @@ class MemoryMatcher(_Owners):
             chosen = [e for e in self._entries.values() if e.embedder == embedder and e.workspace == workspace]
             if not chosen:
                 return [], np.zeros((len(queries), 0), np.float32)
-            similarity = queries @ checked_unit(np.stack([e.vector for e in chosen])).T
+            stored = comparable(checked_unit(np.stack([e.vector for e in chosen])), embedder)
+            similarity = comparable(queries, embedder) @ stored.T
             return best_per_speaker(similarity, [self._owners[e.voiceprint_id][0] for e in chosen], NOT_COMPARED)
 
     def count(self, embedder: Optional[str] = None) -> int:
@@ -160,12 +163,13 @@ class FaissMatcher(_Owners):
             for embedder, group in by_embedder.items():
                 ids = np.array([e.voiceprint_id for e in group], np.int64)
                 index = self._index(embedder, len(group[0].vector))
-                index.add_with_ids(checked_unit(np.stack([e.vector for e in group])), ids)
+                index.add_with_ids(comparable(checked_unit(np.stack([e.vector for e in group])), embedder), ids)
 
     def add(self, entry: IndexEntry) -> None:
         with self._lock:
             index = self._index(entry.embedder, len(entry.vector))
-            index.add_with_ids(checked_unit(entry.vector[None, :]), np.array([entry.voiceprint_id], np.int64))
+            index.add_with_ids(comparable(checked_unit(entry.vector[None, :]), entry.embedder),
+                               np.array([entry.voiceprint_id], np.int64))
             self._owners[entry.voiceprint_id] = (entry.speaker_id, entry.workspace)
 
     def remove(self, voiceprint_ids: list[int]) -> None:
@@ -183,7 +187,7 @@ class FaissMatcher(_Owners):
             index = self._indexes.get(embedder)
             if index is None or index.ntotal == 0:
                 return [], np.zeros((len(queries), 0), np.float32)
-            found, ids = index.search(np.ascontiguousarray(queries, np.float32), min(SEARCH_DEPTH, index.ntotal))
+            found, ids = index.search(np.ascontiguousarray(comparable(queries, embedder)), min(SEARCH_DEPTH, index.ntotal))
             hits = [[(int(i), float(s)) for s, i in zip(row_s, row_i) if i >= 0] for row_s, row_i in zip(found, ids)]
             return self._best_per_speaker(hits, workspace)
 

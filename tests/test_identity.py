@@ -172,3 +172,25 @@ def test_participant_windows_match_their_voice(pipeline, enrolled):
     scores = participant_scores(run.found.embeddings, people)
     assert scores.shape == (len(run.found), 3)
     assert np.median(scores[:, 0]) > np.median(scores[:, 1:]) + 0.15  # Kennedy's own windows
+
+
+def test_names_are_compared_with_campps_mean_voice_taken_out(pipeline, enrolled):
+    """CAM++ vectors of different voices share a common part (the stored mean of the tuning half's
+    windows); names compare what is left, which sets a voice further apart from the others."""
+    from hearback.embedders.centre import centre, comparable
+
+    mean = centre(pipeline.embedder_name)
+    assert mean.shape == (192,) and 0.3 < float(np.linalg.norm(mean)) < 0.4
+    run, _ = pipeline.speaker_windows(Audio(clip("jfk.flac", 0.0, 5.5)))
+    kennedy = unit(run.found.embeddings.mean(axis=0))
+    found = name_clusters({"SPEAKER_00": kennedy}, [KnownVoice(n, v, pipeline.embedder_name) for n, v in enrolled.items()],
+                          0.0, 0.0)
+    assert found[0].name == "Kennedy"
+    centred = comparable(kennedy, pipeline.embedder_name) @ comparable(enrolled["Kennedy"], pipeline.embedder_name)
+    assert found[0].score == pytest.approx(float(centred), abs=1e-5)
+    # centring widens the gap between Kennedy's own voice and the others'
+    raw = {n: float(kennedy @ unit(v)) for n, v in enrolled.items()}
+    named = {n: float(comparable(kennedy, pipeline.embedder_name) @ comparable(v, pipeline.embedder_name))
+             for n, v in enrolled.items()}
+    assert named["Kennedy"] - max(named["Reader"], named["Sheila"]) > raw["Kennedy"] - max(raw["Reader"], raw["Sheila"])
+    assert np.allclose(comparable(enrolled["Kennedy"], "an-embedder-without-a-mean"), unit(enrolled["Kennedy"]))
