@@ -134,3 +134,32 @@ def test_enrichment_counts_only_person_provided_voiceprints(db):
         added += [v.source for v in changes.added]
     assert added == ["session s2 SPEAKER_00 (enriched)"]
     assert db.query(Voiceprint).filter_by(speaker_id=alice, origin="enriched").count() == 2
+
+
+@pytest.mark.parametrize("kind", [matching.MemoryMatcher, matching.FaissMatcher])
+def test_both_matchers_score_on_the_centred_scale_the_pipeline_names_with(db, kind):
+    """CAM++'s mean is taken out of stored voiceprints and queries alike, so a cluster scores what
+    `hearback.identify.name_clusters` would give it; the vectors stay stored raw."""
+    from hearback.embedders.centre import centre, comparable
+    from hearback.identify import KnownVoice, name_clusters
+    from speakers.tables import Voiceprint
+
+    campp = Embedder("campp-3dspeaker-zh-en-192", 192)
+    mean = centre(campp.name)
+    rng = np.random.default_rng(5)
+    alice_voice = mean + 0.05 * rng.standard_normal(192).astype(np.float32)  # voices share the mean
+    heard = alice_voice + 0.05 * rng.standard_normal(192).astype(np.float32)
+    speaker = roster.add_speaker(db, "default", "Alice")
+    record_consent(db, speaker, Consent(True, "cli", recorded_by="test"), "default")
+    add_voiceprint(db, speaker, alice_voice, campp.name)
+    db.commit()
+    matcher = kind()
+    matching.load(db, matcher)
+    (found,) = identify(db, matcher, "default", {"SPEAKER_00": heard}, campp.name, campp, 0.0)
+    expected = float(comparable(heard, campp.name) @ comparable(alice_voice, campp.name))
+    raw = float(heard @ alice_voice / np.linalg.norm(heard) / np.linalg.norm(alice_voice))
+    assert found.name == "Alice" and found.score == pytest.approx(expected, abs=1e-5) and abs(expected - raw) > 0.005
+    (pipeline,) = name_clusters({"SPEAKER_00": heard}, [KnownVoice("Alice", alice_voice, campp.name)], 0.0, 0.0)
+    assert pipeline.score == pytest.approx(expected, abs=1e-5)
+    stored = db.query(Voiceprint).one().array
+    assert np.allclose(stored, alice_voice / np.linalg.norm(alice_voice), atol=1e-6)

@@ -3,10 +3,10 @@
 CAM++ vectors of different voices share a common part: the mean of the tuning half's speaker
 windows (some fifteen voices in five conditions) has a length of 0.34, and the test half's windows,
 other voices, point the same way (cosine 0.71 between the two means). Two different voices thus
-score above zero, and a voice heard through a phone line or a codec loses its own part first. Speaker verification
-removes its training data's mean before the cosine; doing the same with the tuning half's mean
-named more of the enrolled speech at a threshold that still names no stranger's cluster (README,
-"Participants and groups"). Only naming is centred: the diarization's windows, anchors and
+score above zero, and a voice heard through a phone line or a codec loses its own part first.
+Speaker verification removes its training data's mean before the cosine; doing the same with the
+tuning half's mean named more of the enrolled speech at a threshold that still names no stranger's
+cluster (README, "Participants and groups"). Only naming is centred: the diarization's windows, anchors and
 clustering compare raw vectors, as they were calibrated.
 
 The mean is kept as `<embedder name>.centre.npy` beside this module, made by
