@@ -76,7 +76,7 @@ def test_campp_on_the_cpu_embeds_windows_sixteen_at_a_time_with_the_same_vectors
 
 def test_campp_runs_through_onnx_runtime_on_the_cpu_with_torchs_vectors(pipeline, tmp_path, monkeypatch):
     """The pipeline's CAM++ runs in ONNX Runtime (a quarter less time than torch on 2 cores),
-    exported once into the model cache: a second process reads the file back, and the vectors are
+    exported once into the model cache: a second embedder reads the file back, and the vectors are
     torch's."""
     import torch
 

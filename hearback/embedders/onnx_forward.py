@@ -1,8 +1,8 @@
 """A speaker network run by ONNX Runtime on the CPU instead of torch.
 
 CAM++ on 2 cores embeds a meeting's windows in about a quarter less time through ONNX Runtime
-than in torch, with the same vectors within 1e-5 (`python bench/embed_batch.py`). ONNX Runtime already comes with
-faster-whisper (its VAD); the export needs the `onnx` package. The network is exported once per
+than in torch, with the same vectors within 1e-5 (`python bench/embed_batch.py`). ONNX Runtime
+already comes with faster-whisper (its VAD); the export needs the `onnx` package. The network is exported once per
 weights, torch version and input shape into the model cache and read back from there; where the
 export or the file cannot be used (no `onnx`, a read-only cache, a damaged file) torch runs
 instead and the log says why: the vectors are the same, only slower.
