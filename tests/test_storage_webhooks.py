@@ -85,6 +85,20 @@ def upload(client, data: bytes) -> str:
     return form["audio_url"]
 
 
+def until(condition, seconds: float = 10) -> None:
+    """Polls: a sender records its answer a moment after the receiver has it."""
+    deadline = time.time() + seconds
+    while not condition() and time.time() < deadline:
+        time.sleep(0.1)
+
+
+def webhook_states(runner, job_ids) -> list[str]:
+    from jobs.table import Job
+
+    with runner.database.open() as db:
+        return [db.get(Job, job_id).webhook_state for job_id in job_ids]
+
+
 def wait(client, job_id):
     job = client.app.state.runner.wait(job_id, timeout=300)
     return job, client.get(f"/transcriptions/{job_id}").json()
@@ -214,7 +228,7 @@ def test_webhook_is_signed_and_retried_until_delivered(client):
         deadline = time.time() + 20
         while len(handler.received) < 3 and time.time() < deadline:
             time.sleep(0.1)
-        time.sleep(0.3)
+        until(lambda: len(client.get(f"/transcriptions/{job['id']}").json()["webhook_attempts"]) >= 3)
         status = client.get(f"/transcriptions/{job['id']}").json()
     finally:
         server.shutdown()
@@ -313,6 +327,8 @@ def test_a_webhook_whose_sender_died_is_sent_by_the_next_sweep(client):
         while len(handler.received) < 3 and time.time() < deadline:
             time.sleep(0.1)
         assert len(handler.received) == 3
+        # the receiver answers before the sender records "sent": wait for the record too
+        until(lambda: webhook_states(runner, jobs) == ["sent"] * 3)
         # as a killed replica leaves them: one never claimed, one claimed long ago, one being sent now
         states = ["", f"{SENDING}{int(time.time()) - 3600:010d}", f"{SENDING}{int(time.time()):010d}"]
         with runner.database.open() as db:
@@ -332,8 +348,8 @@ def test_a_webhook_whose_sender_died_is_sent_by_the_next_sweep(client):
         server.shutdown()
     resent = [json.loads(body)["job_id"] for body, _ in handler.received[3:]]
     assert sorted(resent) == sorted(jobs[:2]), "the unclaimed and the expired one, once each"
-    with runner.database.open() as db:
-        assert [db.get(Job, job_id).webhook_state for job_id in jobs] == ["sent", "sent", states[2]]
+    until(lambda: webhook_states(runner, jobs) == ["sent", "sent", states[2]])
+    assert webhook_states(runner, jobs) == ["sent", "sent", states[2]]
 
 
 def test_retention_keeps_audio_until_the_sweep(s3, tmp_path, pipeline):
