@@ -107,6 +107,22 @@ def test_a_cluster_under_the_bar_goes_to_a_participant_only_when_it_is_clearly_t
     assert {i.label: i.name for i in name_clusters(low, prints, 0.6, 0.99, clear=rule)}["SPEAKER_01"] is None
 
 
+def test_the_losses_bench_says_where_a_name_was_missed_or_a_stranger_named():
+    """bench/identity_losses.py, on turns made by hand: a neighbour's turn reaching into a
+    stranger's, a participant's cluster left unnamed, one merged into a stranger's."""
+    from bench.identity_losses import enrolled_losses, stranger_names
+
+    truth = [(0.0, 2.0, "alice"), (2.2, 4.0, "stranger"), (4.5, 6.0, "bruno"), (6.5, 7.0, "chloe")]
+    turns = [(0.0, 2.5, "S0"), (2.5, 4.0, "S1"), (4.5, 6.0, "S2"), (6.5, 7.0, "S1")]
+    enrolled = ["alice", "bruno", "chloe"]
+    lost = enrolled_losses(truth, turns, {"S0": "alice"}, enrolled)
+    assert lost["named right"] == pytest.approx(2.0, abs=0.06)
+    assert lost["own cluster unnamed"] == pytest.approx(1.5, abs=0.06)  # bruno's S2: under the bar
+    assert lost["someone else's cluster, unnamed"] == pytest.approx(0.5, abs=0.06)  # chloe inside the stranger's S1
+    named = stranger_names(truth, turns, {"S0": "alice"}, enrolled)
+    assert named == {"turn start": pytest.approx(0.3)}  # alice's turn runs 0.3 s into the stranger's
+
+
 @pytest.fixture(scope="module")
 def enrolled(pipeline):
     """Voiceprints of Kennedy, the reader and Sheila from parts of their recordings the meeting

@@ -1,0 +1,135 @@
+"""Where identity goes wrong, by cause: the enrolled speech that does not carry its name, and the
+strangers' speech that carries one (`bench/identity_eval.py`'s meetings and shipped settings).
+
+Enrolled speech not named right is either found by no turn, given another name, left in an
+unnamed cluster that is mostly the speaker's own (the name missed: a score under the bar), or in
+an unnamed cluster that is mostly someone else's (the clustering merged them). A stranger's speech
+named lies at the start or the end of the stranger's turn (a neighbour's turn reaching into it: a
+boundary), covers the whole turn (a short turn clustered with an enrolled voice), or lies inside it.
+Run it on the tuning half to decide what to work on next; the figures reported stay the test half's
+(`bench/identity_eval.py --half test`).
+
+    python bench/identity_losses.py --half tune --cache /tmp/identity
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench import devset  # noqa: E402
+from bench.identity_eval import FRAME, Bars, Meeting, diarized, embedded, named, summary  # noqa: E402
+from hearback.decode import SAMPLE_RATE  # noqa: E402
+from hearback.embedders import CLEAR_PARTICIPANT, GUEST_THRESHOLD, IDENTIFY_THRESHOLD, PARTICIPANT_THRESHOLD  # noqa: E402
+from hearback.identify import ClearRule, name_clusters  # noqa: E402
+from hearback.pipeline import Pipeline  # noqa: E402
+from service.settings import Settings  # noqa: E402
+
+Span = tuple[float, float, str]
+ENROLLED_CAUSES = ("named right", "no turn", "another name", "own cluster unnamed", "someone else's cluster, unnamed")
+STRANGER_PLACES = ("turn start", "turn end", "whole turn", "inside the turn")
+
+
+def majority(truth: list[Span], turns: list[Span]) -> dict[str, str]:
+    """Cluster label -> the true speaker heard most in its turns."""
+    heard: dict[str, Counter] = {}
+    for start, end, label in turns:
+        counts = heard.setdefault(label, Counter())
+        for s, e, who in truth:
+            counts[who] += max(0.0, min(e, end) - max(s, start))
+    return {label: counts.most_common(1)[0][0] for label, counts in heard.items() if counts}
+
+
+def enrolled_losses(truth: list[Span], turns: list[Span], names: dict[str, str], enrolled: list[str]) -> Counter:
+    """Seconds of the enrolled voices' speech, by ENROLLED_CAUSES (frames of FRAME seconds)."""
+    owner = majority(truth, turns)
+    out: Counter = Counter()
+    for s, e, who in truth:
+        if who not in enrolled:
+            continue
+        for f in np.arange(s, e, FRAME):
+            labels = {label for a, b, label in turns if a <= f < b}
+            given = {names.get(label) for label in labels}
+            if who in given:
+                cause = "named right"
+            elif not labels:
+                cause = "no turn"
+            elif given - {None}:
+                cause = "another name"
+            elif any(owner.get(label) == who for label in labels):
+                cause = "own cluster unnamed"
+            else:
+                cause = "someone else's cluster, unnamed"
+            out[cause] += FRAME
+    return out
+
+
+def stranger_names(truth: list[Span], turns: list[Span], names: dict[str, str], enrolled: list[str]) -> Counter:
+    """Seconds of the strangers' speech that carry a name, by STRANGER_PLACES."""
+    out: Counter = Counter()
+    for s, e, who in truth:
+        if who in enrolled:
+            continue
+        for a, b, label in turns:
+            start, end = max(s, a), min(e, b)
+            if label in names and end > start:
+                at_start, at_end = start <= s + 1e-6, end >= e - 1e-6
+                place = ("whole turn" if at_start and at_end else "turn start" if at_start
+                         else "turn end" if at_end else "inside the turn")
+                out[place] += end - start
+    return out
+
+
+def losses(meeting: Meeting, diarization, voiceprints, mode: str, bars: Bars) -> tuple[Counter, Counter]:
+    found = name_clusters(diarization.embeddings, voiceprints, *bars.of(mode), diarization.owners,
+                          bars.clear if mode == "participants" else None)
+    names = {i.label: i.name for i in found if i.name}
+    turns = [(t.start, t.end, t.speaker) for t in diarization.turns]
+    truth, enrolled = meeting.recording.turns, meeting.enrolled
+    # strangers count as named when they carry any enrolled name (as in identity_eval.frame_scores)
+    known = {label for label, name in names.items() if name in meeting.workspace}
+    return enrolled_losses(truth, turns, names, enrolled), stranger_names(truth, turns, {k: names[k] for k in known},
+                                                                          enrolled)
+
+
+def show(title: str, counts: Counter, order: tuple[str, ...], total: float) -> None:
+    print(f"\n{title}")
+    print("| where | seconds | share |")
+    print("|---|---|---|")
+    for key in order:
+        print(f"| {key} | {counts[key]:.1f} | {counts[key] / max(total, 1e-9):.2%} |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--half", choices=(devset.TUNE, devset.TEST), default=devset.TUNE)
+    parser.add_argument("--meetings", type=int, default=24)
+    parser.add_argument("--mode", choices=("named", "participants"), default="participants")
+    parser.add_argument("--cache", default="", help="the embedded meetings' folder (shared with identity_eval)")
+    args = parser.parse_args()
+    pipeline = Pipeline(Settings.from_env(embedder="campp"))
+    prints, runs = embedded(pipeline, args.half, args.meetings, args.cache)
+    bars = Bars(IDENTIFY_THRESHOLD["campp"], PARTICIPANT_THRESHOLD["campp"], GUEST_THRESHOLD["campp"],
+                ClearRule(*CLEAR_PARTICIPANT["campp"]))
+    enrolled, strangers, rows = Counter(), Counter(), []
+    for meeting, diarization, voiceprints in diarized(runs, prints, pipeline.embedder_name, args.mode):
+        lost, named_strangers = losses(meeting, diarization, voiceprints, args.mode, bars)
+        enrolled, strangers = enrolled + lost, strangers + named_strangers
+        rows.append(named(meeting, diarization, voiceprints, args.mode, bars))
+    totals = summary(rows)
+    stranger_seconds = sum(e - s for m, _, _ in runs for s, e, who in m.recording.turns if who not in m.enrolled)
+    print(f"{args.half} half, {args.mode}: {totals['named_right']:.1%} of the enrolled speech named right, "
+          f"{totals['strangers_named']:.2%} of the strangers' speech named ({len(runs)} meetings, "
+          f"{sum(len(m.recording.samples) for m, _, _ in runs) / SAMPLE_RATE / 60:.1f} min)")
+    show("Enrolled speech", enrolled, ENROLLED_CAUSES, sum(enrolled.values()))
+    show("Strangers' speech that carries a name", strangers, STRANGER_PLACES, stranger_seconds)
+
+
+if __name__ == "__main__":
+    main()
