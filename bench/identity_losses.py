@@ -92,10 +92,7 @@ def losses(meeting: Meeting, diarization, voiceprints, mode: str, bars: Bars) ->
     names = {i.label: i.name for i in found if i.name}
     turns = [(t.start, t.end, t.speaker) for t in diarization.turns]
     truth, enrolled = meeting.recording.turns, meeting.enrolled
-    # strangers count as named when they carry any enrolled name (as in identity_eval.frame_scores)
-    known = {label for label, name in names.items() if name in meeting.workspace}
-    return enrolled_losses(truth, turns, names, enrolled), stranger_names(truth, turns, {k: names[k] for k in known},
-                                                                          enrolled)
+    return enrolled_losses(truth, turns, names, enrolled), stranger_names(truth, turns, names, enrolled)
 
 
 def show(title: str, counts: Counter, order: tuple[str, ...], total: float) -> None:
