@@ -32,6 +32,7 @@ import itertools
 import pickle
 import sys
 import time
+from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -206,19 +207,26 @@ def named(meeting: Meeting, diarization, voiceprints, mode: str, bars: Bars) -> 
             len(meeting.recording.speakers), *frame_scores(meeting, hyp), *stranger_clusters(meeting, diarization, names))
 
 
+def heard_in(truth: list[tuple[float, float, str]], turns: list[tuple[float, float, str]]) -> dict[str, Counter]:
+    """Cluster label -> seconds of each true speaker heard in its turns."""
+    heard: dict[str, Counter] = {}
+    for start, end, label in turns:
+        counts = heard.setdefault(label, Counter())
+        for s, e, who in truth:
+            counts[who] += max(0.0, min(e, end) - max(s, start))
+    return heard
+
+
 def stranger_clusters(meeting: Meeting, diarization, names: dict[str, str]) -> tuple[float, float]:
     """(seconds of clusters mostly a stranger's that took a name, seconds of such clusters): a
     stranger taking a name, as opposed to a stranger's few words inside someone's turn."""
     named = total = 0.0
+    heard = heard_in(meeting.recording.turns, [(t.start, t.end, t.speaker) for t in diarization.turns])
     for label in diarization.embeddings:
-        heard: dict[str, float] = {}
-        for t in diarization.turns:
-            if t.speaker == label:
-                for s, e, who in meeting.recording.turns:
-                    heard[who] = heard.get(who, 0.0) + max(0.0, min(e, t.end) - max(s, t.start))
-        if heard and max(heard, key=heard.get) not in meeting.enrolled:
-            total += sum(heard.values())
-            named += sum(heard.values()) * (label in names)
+        counts = heard.get(label)
+        if counts and counts.most_common(1)[0][0] not in meeting.enrolled:
+            total += sum(counts.values())
+            named += sum(counts.values()) * (label in names)
     return named, total
 
 

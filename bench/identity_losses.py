@@ -24,7 +24,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import devset  # noqa: E402
-from bench.identity_eval import FRAME, Bars, Meeting, diarized, embedded, named, summary  # noqa: E402
+from bench.identity_eval import FRAME, Bars, Meeting, diarized, embedded, heard_in, named, summary  # noqa: E402
 from hearback.decode import SAMPLE_RATE  # noqa: E402
 from hearback.embedders import CLEAR_PARTICIPANT, GUEST_THRESHOLD, IDENTIFY_THRESHOLD, PARTICIPANT_THRESHOLD  # noqa: E402
 from hearback.identify import ClearRule, name_clusters  # noqa: E402
@@ -38,12 +38,7 @@ STRANGER_PLACES = ("turn start", "turn end", "whole turn", "inside the turn")
 
 def majority(truth: list[Span], turns: list[Span]) -> dict[str, str]:
     """Cluster label -> the true speaker heard most in its turns."""
-    heard: dict[str, Counter] = {}
-    for start, end, label in turns:
-        counts = heard.setdefault(label, Counter())
-        for s, e, who in truth:
-            counts[who] += max(0.0, min(e, end) - max(s, start))
-    return {label: counts.most_common(1)[0][0] for label, counts in heard.items() if counts}
+    return {label: counts.most_common(1)[0][0] for label, counts in heard_in(truth, turns).items() if counts}
 
 
 def enrolled_losses(truth: list[Span], turns: list[Span], names: dict[str, str], enrolled: list[str]) -> Counter:

@@ -86,7 +86,8 @@ def upload(client, data: bytes) -> str:
 
 
 def until(condition, seconds: float = 10) -> None:
-    """Polls: a sender records its answer a moment after the receiver has it."""
+    """Polls `condition` until true or `seconds` pass: deliveries and their records happen on
+    other threads (a sender records its answer a moment after the receiver has it)."""
     deadline = time.time() + seconds
     while not condition() and time.time() < deadline:
         time.sleep(0.1)
@@ -225,9 +226,7 @@ def test_webhook_is_signed_and_retried_until_delivered(client):
         job = client.post("/transcriptions", files={"audio": ("a.wav", wav_bytes(clip("jfk.flac", 0, 11)), "audio/wav")},
                           data={"language": "en", "webhook_url": url}).json()
         wait(client, job["id"])
-        deadline = time.time() + 20
-        while len(handler.received) < 3 and time.time() < deadline:
-            time.sleep(0.1)
+        until(lambda: len(handler.received) >= 3, seconds=20)
         until(lambda: len(client.get(f"/transcriptions/{job['id']}").json()["webhook_attempts"]) >= 3)
         status = client.get(f"/transcriptions/{job['id']}").json()
     finally:
@@ -272,9 +271,7 @@ def test_webhook_targets_outside_the_allowlist_are_refused_and_failures_say_noth
     job = client.post("/transcriptions", files={"audio": ("x.wav", b"not audio at all" * 100, "audio/wav")},
                       data={"webhook_url": closed}).json()
     wait(client, job["id"])
-    deadline = time.time() + 10
-    while len(client.get(f"/transcriptions/{job['id']}").json()["webhook_attempts"]) < 3 and time.time() < deadline:
-        time.sleep(0.1)
+    until(lambda: len(client.get(f"/transcriptions/{job['id']}").json()["webhook_attempts"]) >= 3)
     attempts = client.get(f"/transcriptions/{job['id']}").json()["webhook_attempts"]
     assert [(a["status"], a["error"]) for a in attempts] == [(None, "not delivered")] * 3, attempts
     settings = dataclasses.replace(client.app.state.settings, webhook_allowlist=("127.0.0.0/8", "hooks.example.org"),
@@ -298,9 +295,7 @@ def test_failed_job_sends_a_webhook_too(client):
         job = client.post("/transcriptions", files={"audio": ("x.wav", b"not audio at all" * 100, "audio/wav")},
                           data={"webhook_url": url}).json()
         done, _ = wait(client, job["id"])
-        deadline = time.time() + 10
-        while not handler.received and time.time() < deadline:
-            time.sleep(0.1)
+        until(lambda: handler.received)
     finally:
         server.shutdown()
     assert done.state == "failed"
@@ -323,9 +318,7 @@ def test_a_webhook_whose_sender_died_is_sent_by_the_next_sweep(client):
                             data={"webhook_url": url}).json()["id"] for _ in range(3)]
         for job_id in jobs:
             wait(client, job_id)
-        deadline = time.time() + 10
-        while len(handler.received) < 3 and time.time() < deadline:
-            time.sleep(0.1)
+        until(lambda: len(handler.received) >= 3)
         assert len(handler.received) == 3
         # the receiver answers before the sender records "sent": wait for the record too
         until(lambda: webhook_states(runner, jobs) == ["sent"] * 3)
@@ -338,9 +331,7 @@ def test_a_webhook_whose_sender_died_is_sent_by_the_next_sweep(client):
                 job.webhook_state, job.finished_at = state, now() - timedelta(minutes=5)
             db.commit()
         runner.sweep()
-        deadline = time.time() + 10
-        while len(handler.received) < 5 and time.time() < deadline:
-            time.sleep(0.1)
+        until(lambda: len(handler.received) >= 5)
         time.sleep(0.3)
         runner.sweep()
         time.sleep(0.3)
