@@ -8,8 +8,10 @@ import threading
 import time
 
 import pytest
-from conftest import KEY, audio, clip, database_urls, enrol, free_port, fresh_database, service_client, wav_bytes
+from conftest import KEY, audio, clip, database_urls, enrol, free_port, fresh_database, service_client, wait_until, wav_bytes
 from fastapi.testclient import TestClient
+
+from jobs.runner import STOP_SECONDS
 
 HERE = "http://testserver"  # TestClient's own origin
 ELSEWHERE = "http://testserver:8081"  # another port of the same host: another origin
@@ -220,10 +222,10 @@ def test_a_stopping_service_hands_its_jobs_back(tmp_path, pipeline):
         ids = [c.post("/transcriptions", files={"audio": (f"m{i}.wav", long_one, "audio/wav")}).json()["id"]
                for i in range(3)]
         runner = c.app.state.runner
-        while runner.get(ids[0]).state != "running":
-            time.sleep(0.05)
+        wait_until(lambda: runner.get(ids[0]).state == "running", 120, "the first job running")
         started = time.monotonic()
-    assert time.monotonic() - started < 10  # not the 30 s of finishing every queued job
+    # it lets go at the running job's next progress report (STOP_SECONDS at most), and starts no other
+    assert time.monotonic() - started < STOP_SECONDS
     with service_client(settings, pipeline) as c:
         assert {c.app.state.runner.get(i).state for i in ids} <= {"queued", "running"}
         assert all(c.app.state.runner.wait(i, timeout=300).state == "done" for i in ids)
@@ -244,8 +246,8 @@ def served(tmp_path, pipeline):
                                           host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    while not server.started:
-        time.sleep(0.05)
+    wait_until(lambda: server.started or not thread.is_alive(), 60, "uvicorn listening")
+    assert server.started, "uvicorn did not start (see its log above)"
     yield port
     server.should_exit = True
     thread.join(10)
@@ -265,10 +267,10 @@ def test_no_key_no_body_read(served):
     upload = ("POST /transcriptions HTTP/1.1\nHost: 127.0.0.1\nContent-Length: 600000000\n"
               "Content-Type: multipart/form-data; boundary=x\n")
     status, seconds = raw_request(served, upload, b"--x\r\n" + b"\0" * 10000)
-    assert status.startswith("HTTP/1.1 401") and seconds < 2
+    assert status.startswith("HTTP/1.1 401") and seconds < 4  # a guard reading the body waits for ever
     identify = "POST /identify HTTP/1.1\nHost: 127.0.0.1\nContent-Length: 45000000\nContent-Type: application/json\n"
     status, seconds = raw_request(served, identify, b'{"embedder": "x", "embeddings": {"a": [' + b"0.1," * 1000)
-    assert status.startswith("HTTP/1.1 401") and seconds < 2
+    assert status.startswith("HTTP/1.1 401") and seconds < 4  # a guard reading the body waits for ever
     status, _ = raw_request(served, identify.replace("Host", f"X-API-Key: {KEY}\nHost"), b"{")
     assert status.startswith("HTTP/1.1 413")  # with the key, a 45 MB JSON is still refused unread
     status, _ = raw_request(served, upload.replace("600000000", "900000000").replace("Host", f"X-API-Key: {KEY}\nHost"))
@@ -301,15 +303,15 @@ def test_health_answers_while_an_enrolment_decodes(served, tmp_path):
     slowest = 0.0
     while thread.is_alive():
         started = time.monotonic()
-        assert httpx.get(f"{base}/health", timeout=5).status_code == 200
+        assert httpx.get(f"{base}/health", timeout=30).status_code == 200
         slowest = max(slowest, time.monotonic() - started)
         time.sleep(0.02)
     thread.join()
     print(f"slowest /health during the enrolment: {slowest * 1000:.0f} ms")
     assert answer["r"].status_code == 422 and answer["r"].json()["code"] == "sample_too_long", answer["r"].text
-    # a blocked event loop answers only when the 25-minute sample is decoded (many seconds); 2 s
+    # a blocked event loop answers only when the 25-minute sample is decoded (many seconds); 3 s
     # leaves room for a busy 2-core machine without hiding that
-    assert slowest < 2.0
+    assert slowest < 3.0
 
 
 @pytest.mark.parametrize("url", database_urls())

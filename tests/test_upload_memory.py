@@ -20,13 +20,16 @@ LIMIT = 200 * 1024 * 1024  # most the service may grow by while receiving it
 BOUNDARY = "hearback-test-boundary"
 
 
-def body():
-    """A multipart form with one 600 MB file, made as it is sent (the test holds 1 MB of it)."""
+def body(sent: threading.Event | None = None):
+    """A multipart form with one 600 MB file, made as it is sent (the test holds 1 MB of it);
+    `sent` is set once the last byte is handed over."""
     yield (f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"audio\"; filename=\"big.wav\"\r\n"
            "Content-Type: audio/wav\r\n\r\n").encode()
     for _ in range(UPLOAD_BYTES // len(CHUNK)):
         yield CHUNK
     yield f"\r\n--{BOUNDARY}--\r\n".encode()
+    if sent is not None:
+        sent.set()
 
 
 def test_a_600_mb_upload_streams_to_disk(tmp_path):
@@ -36,22 +39,21 @@ def test_a_600_mb_upload_streams_to_disk(tmp_path):
     try:
         service = psutil.Process(process.pid)
         idle = service.memory_info().rss
-        peak, receiving = idle, threading.Event()
-        receiving.set()
+        peak, sent = idle, threading.Event()
 
-        def sample() -> None:
+        def sample() -> None:  # while the upload is received, not once its job has begun (loading models)
             nonlocal peak
-            while receiving.is_set():
+            while not sent.is_set():
                 peak = max(peak, service.memory_info().rss)
                 time.sleep(0.02)
 
         sampler = threading.Thread(target=sample)
         sampler.start()
         length = sum(len(part) for part in body())
-        r = httpx.post(f"http://127.0.0.1:{port}/transcriptions", content=body(), timeout=300,
+        r = httpx.post(f"http://127.0.0.1:{port}/transcriptions", content=body(sent), timeout=300,
                        headers={"X-API-Key": KEY, "Content-Length": str(length),
                                 "Content-Type": f"multipart/form-data; boundary={BOUNDARY}"})
-        receiving.clear()
+        sent.set()
         sampler.join()
         grown = (peak - idle) / 1024**2
         print(f"idle RSS {idle / 1024**2:.0f} MB, peak while receiving 600 MB: {peak / 1024**2:.0f} MB (+{grown:.0f} MB)")

@@ -11,12 +11,11 @@ import re
 import shutil
 import tempfile
 import threading
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import KEY, ROOT, clip, free_port, write_wav
+from conftest import KEY, ROOT, clip, free_port, wait_until, write_wav
 
 pytestmark = pytest.mark.slow  # the whole web journey in a browser: the slow tier
 
@@ -42,8 +41,8 @@ def serving(tmp: Path, pipeline, database_url: str, **settings_overrides):
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    while not server.started:
-        time.sleep(0.05)
+    wait_until(lambda: server.started or not thread.is_alive(), 60, "uvicorn listening")
+    assert server.started, "uvicorn did not start (see its log above)"
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
