@@ -9,6 +9,13 @@ boundary), covers the whole turn (a short turn clustered with an enrolled voice)
 Run it on the tuning half to decide what to work on next; the figures reported stay the test half's
 (`bench/identity_eval.py --half test`).
 
+It also says what one bar alone would do, chosen with hindsight on the very half it is run on:
+the share of the enrolled speech lying in clusters mostly its speaker's own whose score with that
+speaker's voiceprint beats every score of every stranger's cluster with the voiceprints a name could
+go to (the participants; without them every enrolled voice). Against the shipped figure it tells
+what the rules around the bar add (one name per cluster, the clear rule) and, without
+participants, what a bar chosen on the other half costs here.
+
     python bench/identity_losses.py --half tune --cache /tmp/identity
 """
 
@@ -27,6 +34,7 @@ from bench import devset  # noqa: E402
 from bench.identity_eval import FRAME, Bars, Meeting, diarized, embedded, heard_in, named, summary  # noqa: E402
 from hearback.decode import SAMPLE_RATE  # noqa: E402
 from hearback.embedders import CLEAR_PARTICIPANT, GUEST_THRESHOLD, IDENTIFY_THRESHOLD, PARTICIPANT_THRESHOLD  # noqa: E402
+from hearback.embedders.centre import comparable  # noqa: E402
 from hearback.identify import ClearRule, name_clusters  # noqa: E402
 from hearback.pipeline import Pipeline  # noqa: E402
 from service.settings import Settings  # noqa: E402
@@ -90,6 +98,34 @@ def losses(meeting: Meeting, diarization, voiceprints, mode: str, bars: Bars) ->
     return enrolled_losses(truth, turns, names, enrolled), stranger_names(truth, turns, names, enrolled)
 
 
+def cluster_scores(meeting: Meeting, diarization, voiceprints) -> tuple[list[tuple[float, float]], list[float]]:
+    """([(seconds of its speaker's speech, score with its speaker's voiceprint)] for the clusters
+    mostly a listed voice's, [best score with any listed voiceprint] for those mostly a stranger's):
+    cosines with the embedder's mean taken out, as the naming compares them. Listed: the
+    participants (with participants), every enrolled voice (without)."""
+    prints = {vp.name: comparable(vp.vector, vp.embedder) for vp in voiceprints if vp.expected}
+    heard = heard_in(meeting.recording.turns, [(t.start, t.end, t.speaker) for t in diarization.turns])
+    genuine, strangers = [], []
+    for label, vector in diarization.embeddings.items():
+        if not heard.get(label):
+            continue
+        who, seconds = heard[label].most_common(1)[0]
+        cluster = comparable(vector, voiceprints[0].embedder)
+        cluster = cluster / np.linalg.norm(cluster)
+        scores = {name: float(cluster @ (v / np.linalg.norm(v))) for name, v in prints.items()}
+        if who in prints:
+            genuine.append((seconds, scores[who]))
+        else:
+            strangers.append(max(scores.values()))
+    return genuine, strangers
+
+
+def one_bar(genuine: list[tuple[float, float]], strangers: list[float], enrolled_seconds: float) -> tuple[float, float]:
+    """(the hindsight bar: the highest stranger's score, share of the enrolled speech above it)."""
+    bar = max(strangers, default=-1.0)
+    return bar, sum(seconds for seconds, score in genuine if score > bar) / max(enrolled_seconds, 1e-9)
+
+
 def show(title: str, counts: Counter, order: tuple[str, ...], total: float) -> None:
     print(f"\n{title}")
     print("| where | seconds | share |")
@@ -109,11 +145,13 @@ def main() -> None:
     prints, runs = embedded(pipeline, args.half, args.meetings, args.cache)
     bars = Bars(IDENTIFY_THRESHOLD["campp"], PARTICIPANT_THRESHOLD["campp"], GUEST_THRESHOLD["campp"],
                 ClearRule(*CLEAR_PARTICIPANT["campp"]))
-    enrolled, strangers, rows = Counter(), Counter(), []
+    enrolled, strangers, rows, genuine_scores, stranger_scores = Counter(), Counter(), [], [], []
     for meeting, diarization, voiceprints in diarized(runs, prints, pipeline.embedder_name, args.mode):
         lost, named_strangers = losses(meeting, diarization, voiceprints, args.mode, bars)
         enrolled, strangers = enrolled + lost, strangers + named_strangers
         rows.append(named(meeting, diarization, voiceprints, args.mode, bars))
+        genuine, stranger = cluster_scores(meeting, diarization, voiceprints)
+        genuine_scores, stranger_scores = genuine_scores + genuine, stranger_scores + stranger
     totals = summary(rows)
     stranger_seconds = sum(e - s for m, _, _ in runs for s, e, who in m.recording.turns if who not in m.enrolled)
     print(f"{args.half} half, {args.mode}: {totals['named_right']:.1%} of the enrolled speech named right, "
@@ -121,7 +159,10 @@ def main() -> None:
           f"{sum(len(m.recording.samples) for m, _, _ in runs) / SAMPLE_RATE / 60:.1f} min)")
     show("Enrolled speech", enrolled, ENROLLED_CAUSES, sum(enrolled.values()))
     show("Strangers' speech that carries a name", strangers, STRANGER_PLACES, stranger_seconds)
-
+    bar, share = one_bar(genuine_scores, stranger_scores, sum(enrolled.values()))
+    print(f"\nOne bar alone, with hindsight: {share:.1%} of the enrolled speech lies in its own cluster scoring above "
+          f"every stranger's cluster of the half (the highest: {bar:.3f}); the shipped bars are {bars.identify:.2f} "
+          f"without participants, {bars.participant:.2f} for a participant, {bars.guest:.2f} for a guest")
 
 if __name__ == "__main__":
     main()
