@@ -37,6 +37,7 @@ from hearback.embedders import CLEAR_PARTICIPANT, GUEST_THRESHOLD, IDENTIFY_THRE
 from hearback.embedders.centre import comparable  # noqa: E402
 from hearback.identify import ClearRule, name_clusters  # noqa: E402
 from hearback.pipeline import Pipeline  # noqa: E402
+from hearback.vectors import unit  # noqa: E402
 from service.settings import Settings  # noqa: E402
 
 Span = tuple[float, float, str]
@@ -110,12 +111,11 @@ def cluster_scores(meeting: Meeting, diarization, voiceprints) -> tuple[list[tup
         if not heard.get(label):
             continue
         who, seconds = heard[label].most_common(1)[0]
-        cluster = comparable(vector, voiceprints[0].embedder)
-        cluster = cluster / np.linalg.norm(cluster)
-        scores = {name: float(cluster @ (v / np.linalg.norm(v))) for name, v in prints.items()}
+        cluster = unit(comparable(vector, voiceprints[0].embedder))
+        scores = {name: float(cluster @ unit(v)) for name, v in prints.items()}
         if who in prints:
             genuine.append((seconds, scores[who]))
-        else:
+        elif scores:
             strangers.append(max(scores.values()))
     return genuine, strangers
 
@@ -163,6 +163,7 @@ def main() -> None:
     print(f"\nOne bar alone, with hindsight: {share:.1%} of the enrolled speech lies in its own cluster scoring above "
           f"every stranger's cluster of the half (the highest: {bar:.3f}); the shipped bars are {bars.identify:.2f} "
           f"without participants, {bars.participant:.2f} for a participant, {bars.guest:.2f} for a guest")
+
 
 if __name__ == "__main__":
     main()
