@@ -3,6 +3,7 @@ ffmpeg-made variants of the recordings, and a plain HTTP server on 127.0.0.1."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import json
@@ -338,6 +339,25 @@ def wait_until(condition, timeout: float, what: str, interval: float = 0.05):
         if time.monotonic() > deadline:
             pytest.fail(f"{what}: not within {timeout:g} s")
         time.sleep(interval)
+
+
+@contextlib.contextmanager
+def uvicorn_thread(app):
+    """`app` under uvicorn on a free port of 127.0.0.1, in a thread, until the block ends (real
+    sockets: what is read, and when, is visible); yields the port."""
+    import uvicorn
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    wait_until(lambda: server.started or not thread.is_alive(), 60, "uvicorn listening")
+    assert server.started, "uvicorn did not start (see its log above)"
+    try:
+        yield port
+    finally:
+        server.should_exit = True
+        thread.join(10)
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ import threading
 import time
 
 import pytest
-from conftest import KEY, audio, clip, database_urls, enrol, free_port, fresh_database, service_client, wait_until, wav_bytes
+from conftest import KEY, audio, clip, database_urls, enrol, fresh_database, service_client, uvicorn_thread, wait_until, wav_bytes
 from fastapi.testclient import TestClient
 
 from jobs.runner import STOP_SECONDS
@@ -237,20 +237,10 @@ def test_a_stopping_service_hands_its_jobs_back(tmp_path, pipeline):
 @pytest.fixture
 def served(tmp_path, pipeline):
     """The service under uvicorn on 127.0.0.1 (real sockets: what is read, and when, is visible)."""
-    import uvicorn
-
     from api.app import create_app
 
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(make_settings(tmp_path, max_bytes=700_000_000), pipeline),
-                                          host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    wait_until(lambda: server.started or not thread.is_alive(), 60, "uvicorn listening")
-    assert server.started, "uvicorn did not start (see its log above)"
-    yield port
-    server.should_exit = True
-    thread.join(10)
+    with uvicorn_thread(create_app(make_settings(tmp_path, max_bytes=700_000_000), pipeline)) as port:
+        yield port
 
 
 def raw_request(port: int, head: str, first_bytes: bytes = b"") -> tuple[str, float]:

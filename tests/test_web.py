@@ -10,12 +10,11 @@ import os
 import re
 import shutil
 import tempfile
-import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import KEY, ROOT, clip, free_port, wait_until, write_wav
+from conftest import KEY, ROOT, clip, uvicorn_thread, write_wav
 
 pytestmark = pytest.mark.slow  # the whole web journey in a browser: the slow tier
 
@@ -29,25 +28,13 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 @contextlib.contextmanager
 def serving(tmp: Path, pipeline, database_url: str, **settings_overrides):
     """The service on a free port of 127.0.0.1, in a thread, until the block ends."""
-    import uvicorn
-
     from api.app import create_app
     from service.settings import Settings
 
     settings = Settings(data_dir=tmp / "data", database_url=database_url, api_key=KEY,
                         min_enrol_seconds=3.0, audio_retention_hours=1.0, **settings_overrides)
-    app = create_app(settings, pipeline)
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    wait_until(lambda: server.started or not thread.is_alive(), 60, "uvicorn listening")
-    assert server.started, "uvicorn did not start (see its log above)"
-    try:
+    with uvicorn_thread(create_app(settings, pipeline)) as port:
         yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
 
 
 @pytest.fixture(scope="module")
