@@ -54,6 +54,7 @@ LANDED_THRESHOLD = 0.38
 CONDITIONS = ("phone+mp3", "opus", "noise", "clean", "phone+mp3+noise")
 FRAME = 0.05
 MODES = ("blind", "landed", "named", "workspace", "participants")
+STRANGERS_BOUND = 0.01  # issue 22: at most 1 % of the strangers' speech may carry a name
 
 
 @dataclass
@@ -269,8 +270,11 @@ def grid(runs, prints, embedder) -> Bars:
     threshold must let no cluster that is mostly a stranger's take a name (pooled over the half);
     among those, the lowest (the most enrolled speech named). Without participants, then with them
     for each anchor rule (score, margin, floor): the participants' bar, then a guests' bar at least
-    0.04 stricter; the rule that names the least of the strangers' speech (to the nearest 0.5 %), then
-    the most enrolled speech right, then the lowest DER."""
+    0.04 stricter. The rule chosen: one that keeps the strangers' speech named within issue 22's
+    STRANGERS_BOUND if any does, then the most enrolled speech right (to the nearest 0.5 %), then
+    the fewest strangers' seconds named, then the lowest DER. (Fewest strangers' seconds first, as
+    before, chose on 72 meetings an anchor that needs a bar of 0.64 and names 46 % of the enrolled
+    speech: its 0.5 % of strangers' speech against 0.9 % bought by half the names.)"""
     thresholds = np.round(np.arange(0.30, 0.76, 0.02), 2)
 
     def first_safe(rows_at) -> tuple[float, dict]:
@@ -298,7 +302,8 @@ def grid(runs, prints, embedder) -> Bars:
         print(f"  anchor {score:.2f}/{margin:.2f}, floor {floor:.2f}: participant {participant:.2f}, guest "
               f"{guest:.2f}: named right {r['named_right']:.1%}, strangers' speech named {r['strangers_named']:.2%}, "
               f"DER {r['der']:.3f}", flush=True)
-        key = (-round(r["strangers_named"] / 0.005), round(r["named_right"], 3), -round(r["der"], 3))
+        key = (r["strangers_named"] <= STRANGERS_BOUND, round(r["named_right"] / 0.005), -round(r["strangers_named"], 4),
+               -round(r["der"], 3))
         if best is None or key > best[0]:
             best = (key, (score, margin, floor, participant, guest))
     anchors.ANCHOR_SCORE, anchors.ANCHOR_MARGIN, anchors.FIT_FLOOR, participant, guest = best[1]
@@ -310,18 +315,22 @@ def grid(runs, prints, embedder) -> Bars:
 
 def clear_grid(anchored, bars: Bars) -> ClearRule | None:
     """The rule for a cluster clearly a participant's although under the bar: among the rules that
-    name no cluster that is mostly a stranger's, the one that names the most enrolled speech right
-    (to the nearest 0.5 %), then the highest score (the farthest from the unsafe ones), then the
-    widest margin; None when no rule names more than the bar alone."""
+    name no cluster that is mostly a stranger's and keep the strangers' speech named within
+    STRANGERS_BOUND (or within what the bar alone names, when that is already above it), the one
+    that names the most enrolled speech right (to the nearest 0.5 %), then the highest score (the
+    farthest from the unsafe ones), then the widest margin; None when no rule names more than the
+    bar alone."""
     def at(rule):
         return summary([named(m, d, v, "participants", replace(bars, clear=rule)) for m, d, v in anchored])
 
-    plain = at(None)["named_right"]
+    plain = at(None)
+    bound = max(STRANGERS_BOUND, plain["strangers_named"])
+    plain = plain["named_right"]
     best = None
     for score, margin in itertools.product(np.round(np.arange(0.26, 0.58, 0.02), 2), (0.15, 0.20, 0.25, 0.30)):
         rule = ClearRule(float(score), margin, 0.05)
         r = at(rule)
-        if r["stranger_clusters_named"] > 0.0:
+        if r["stranger_clusters_named"] > 0.0 or r["strangers_named"] > bound:
             continue
         key = (round(r["named_right"] / 0.005), score, margin)
         print(f"  clear rule {score:.2f}/{margin:.2f}: named right {r['named_right']:.1%}, strangers' speech named "
@@ -369,7 +378,7 @@ def write_centre(runs, embedder: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--half", choices=(devset.TUNE, devset.TEST), default=devset.TUNE)
-    parser.add_argument("--meetings", type=int, default=24)
+    parser.add_argument("--meetings", type=int, default=72)
     parser.add_argument("--grid", action="store_true", help="search the anchor rule and thresholds (tuning half)")
     parser.add_argument("--embedder", default="campp")
     parser.add_argument("--centre", action="store_true", help="measure the embedder's mean vector here (tuning half)")

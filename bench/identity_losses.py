@@ -137,7 +137,7 @@ def show(title: str, counts: Counter, order: tuple[str, ...], total: float) -> N
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--half", choices=(devset.TUNE, devset.TEST), default=devset.TUNE)
-    parser.add_argument("--meetings", type=int, default=24)
+    parser.add_argument("--meetings", type=int, default=72)
     parser.add_argument("--mode", choices=("named", "participants"), default="participants")
     parser.add_argument("--cache", default="", help="the embedded meetings' folder (shared with identity_eval)")
     args = parser.parse_args()
