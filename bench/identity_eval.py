@@ -21,8 +21,9 @@ enrolled voices' speech carrying their name, and the share of the strangers' spe
 Names are compared with CAM++'s mean vector taken out (`hearback/embedders/centre.py`): `--centre`
 measures that mean as the mean of the tuning half's speaker windows and writes it into the package.
 
-    python bench/identity_eval.py --half tune --centre --grid   # the mean, the anchor rule and the thresholds
-    python bench/identity_eval.py --half test                   # reported here, never the other way
+    python bench/identity_eval.py --half tune --meetings 24 --centre   # the mean, as shipped
+    python bench/identity_eval.py --half tune --grid    # the anchor rule and the thresholds (72 meetings)
+    python bench/identity_eval.py --half test           # reported here, never the other way
 """
 
 from __future__ import annotations
