@@ -324,9 +324,8 @@ def clear_grid(anchored, bars: Bars) -> ClearRule | None:
     def at(rule):
         return summary([named(m, d, v, "participants", replace(bars, clear=rule)) for m, d, v in anchored])
 
-    plain = at(None)
-    bound = max(STRANGERS_BOUND, plain["strangers_named"])
-    plain = plain["named_right"]
+    alone = at(None)  # the bar alone, no clear rule
+    bound = max(STRANGERS_BOUND, alone["strangers_named"])
     best = None
     for score, margin in itertools.product(np.round(np.arange(0.26, 0.58, 0.02), 2), (0.15, 0.20, 0.25, 0.30)):
         rule = ClearRule(float(score), margin, 0.05)
@@ -338,7 +337,7 @@ def clear_grid(anchored, bars: Bars) -> ClearRule | None:
               f"{r['strangers_named']:.2%}", flush=True)
         if best is None or key > best[0]:
             best = (key, rule, r["named_right"])
-    if best is None or best[2] <= plain:
+    if best is None or best[2] <= alone["named_right"]:
         return None
     print(f"chosen clear rule: {best[1]}")
     return best[1]
