@@ -8,7 +8,11 @@ MP3 + noise), often two voices of one meeting (similar voices of one call). Two 
 enrolled from another clip (another meeting, another prompt); the others are strangers; the
 workspace also holds two enrolled voices who are not there, one of them a participant (a member
 who did not come), and sometimes an enrolled voice comes without being listed (a known guest).
-Each meeting is embedded once, then finished in each mode:
+The meetings are built once per enrolment (`--enrolments 0,1`): each voice with several clips
+enrolled from its first clip, then again from its second (the first is then heard in the meetings),
+since one enrolment clip is one draw of how a person sounds on the day they enrol; settings are
+chosen on both sets of the tuning half together. Each meeting is embedded once, then finished in
+each mode:
 - `blind`: free clustering, no names (what DER the clustering alone reaches);
 - `landed`: free clustering, every enrolled voice named at 0.38 on raw cosines (the landed behaviour);
 - `named`: free clustering, every enrolled voice named at the threshold without participants;
@@ -22,8 +26,8 @@ Names are compared with CAM++'s mean vector taken out (`hearback/embedders/centr
 measures that mean as the mean of the tuning half's speaker windows and writes it into the package.
 
     python bench/identity_eval.py --half tune --meetings 24 --centre   # the mean, as shipped
-    python bench/identity_eval.py --half tune --grid    # the anchor rule and the thresholds (72 meetings)
-    python bench/identity_eval.py --half test           # reported here, never the other way
+    python bench/identity_eval.py --half tune --grid    # the anchor rule and the thresholds (72 meetings x 2)
+    python bench/identity_eval.py --half test --each    # reported here, never the other way
 """
 
 from __future__ import annotations
@@ -74,31 +78,36 @@ class Meeting:
     workspace: list[str]  # every enrolled voice
 
 
-def voices(half: str) -> dict[str, Voice]:
+def voices(half: str, enrol_from: int = 0) -> dict[str, Voice]:
+    """The half's voices; a voice with several clips is enrolled from its clip number `enrol_from`
+    (modulo their count) and heard in the meetings through the others."""
     by_speaker: dict[str, list[devset.Clip]] = {}
     for clip in devset.split(half):
         by_speaker.setdefault(clip.speaker, []).append(clip)
     out = {}
     for name, clips in by_speaker.items():
         room = "council" if name.startswith("council") else clips[-1].source if name.startswith("ami") else name
-        enrol = clips[0].samples if len(clips) > 1 else None
-        out[name] = Voice(name, enrol, clips[1:] if enrol is not None else clips, room)
+        if len(clips) > 1:
+            k = enrol_from % len(clips)
+            out[name] = Voice(name, clips[k].samples, clips[:k] + clips[k + 1:], room)
+        else:
+            out[name] = Voice(name, None, clips, room)
     if half == devset.TEST:
-        out.update(_dev_meeting_voices())
+        out.update(_dev_meeting_voices(enrol_from))
     return out
 
 
-def _dev_meeting_voices() -> dict[str, Voice]:
-    """The two voices of the dev00/dev01 excerpts: enrolled from dev00, heard in dev01."""
+def _dev_meeting_voices(enrol_from: int = 0) -> dict[str, Voice]:
+    """The two voices of the dev00/dev01 excerpts: enrolled from one, heard in the other."""
     rttm = devset.read_rttm_files(devset.AUDIO / "voices/meetings/meetings.rttm")
-    audio = {n: decode(devset.AUDIO / f"voices/meetings/{n}.flac").samples for n in ("dev00", "dev01")}
+    enrolled, heard = ("dev00", "dev01")[::-1 if enrol_from % 2 else 1]
+    audio = {n: decode(devset.AUDIO / f"voices/meetings/{n}.flac").samples for n in (enrolled, heard)}
     out = {}
     for spk in ("MEE009", "MEE012"):
-        enrol = devset._alone(audio["dev00"], rttm["dev00"], spk)
-        heard = devset._alone(audio["dev01"], rttm["dev01"], spk)
         name = f"dev-{spk}"
-        out[name] = Voice(name, enrol, [devset.Clip(name, "en", "voices/meetings/dev01.flac", heard, devset.TEST)],
-                          "dev")
+        clip = devset.Clip(name, "en", f"voices/meetings/{heard}.flac", devset._alone(audio[heard], rttm[heard], spk),
+                           devset.TEST)
+        out[name] = Voice(name, devset._alone(audio[enrolled], rttm[enrolled], spk), [clip], "dev")
     return out
 
 
@@ -242,16 +251,18 @@ def summary(rows: list[tuple]) -> dict:
             "stranger_clusters_named": float(a[:, 8].sum() / max(a[:, 9].sum(), 1e-9)), "meetings": len(rows)}
 
 
-def diarized(runs, prints, embedder, mode: str) -> list:
+def diarized(sets: list[tuple[dict, list]], embedder, mode: str) -> list:
+    """(meeting, diarization, voiceprints) of every meeting of `sets` ((voiceprints, runs) each)."""
     out = []
-    for meeting, run, regions in runs:
-        voiceprints = listed_voiceprints(meeting, prints, mode, embedder)
-        out.append((meeting, clustered(run, regions, voiceprints, mode), voiceprints))
+    for prints, runs in sets:
+        for meeting, run, regions in runs:
+            voiceprints = listed_voiceprints(meeting, prints, mode, embedder)
+            out.append((meeting, clustered(run, regions, voiceprints, mode), voiceprints))
     return out
 
 
-def evaluate(runs, prints, embedder, modes, bars: Bars) -> dict[str, dict]:
-    return {mode: summary([named(m, d, v, mode, bars) for m, d, v in diarized(runs, prints, embedder, mode)])
+def evaluate(sets, embedder, modes, bars: Bars) -> dict[str, dict]:
+    return {mode: summary([named(m, d, v, mode, bars) for m, d, v in diarized(sets, embedder, mode)])
             for mode in modes}
 
 
@@ -266,7 +277,7 @@ def show(table: dict[str, dict], title: str) -> None:
               f"{r['strangers_named']:.2%} / {r['worst_strangers_named']:.1%} | {r['stranger_clusters_named']:.2%} |")
 
 
-def grid(runs, prints, embedder) -> Bars:
+def grid(sets, embedder) -> Bars:
     """The anchor rule and thresholds chosen on this half. A wrong name is worse than no name: a
     threshold must let no cluster that is mostly a stranger's take a name (pooled over the half);
     among those, the lowest (the most enrolled speech named). Without participants, then with them
@@ -285,14 +296,14 @@ def grid(runs, prints, embedder) -> Bars:
                 return float(t), r
         raise SystemExit("no threshold keeps every stranger's cluster unnamed on this half")
 
-    free = diarized(runs, prints, embedder, "named")
+    free = diarized(sets, embedder, "named")
     identify, plain = first_safe(lambda t: summary([named(m, d, v, "named", Bars(t, t, t)) for m, d, v in free]))
     print(f"  no participants: threshold {identify:.2f}, named right {plain['named_right']:.1%}, strangers' speech "
           f"named {plain['strangers_named']:.2%}", flush=True)
     best = None
     for score, margin, floor in itertools.product((0.40, 0.45, 0.50), (0.05, 0.10), (0.15, 0.20, 0.25, 0.30)):
         anchors.ANCHOR_SCORE, anchors.ANCHOR_MARGIN, anchors.FIT_FLOOR = score, margin, floor
-        anchored = diarized(runs, prints, embedder, "participants")
+        anchored = diarized(sets, embedder, "participants")
 
         def at(t, guest):
             return summary([named(m, d, v, "participants", Bars(identify, t, guest)) for m, d, v in anchored])
@@ -310,7 +321,7 @@ def grid(runs, prints, embedder) -> Bars:
     anchors.ANCHOR_SCORE, anchors.ANCHOR_MARGIN, anchors.FIT_FLOOR, participant, guest = best[1]
     print(f"chosen: anchor {anchors.ANCHOR_SCORE:.2f}/{anchors.ANCHOR_MARGIN:.2f}, floor {anchors.FIT_FLOOR:.2f}; "
           f"thresholds {identify:.2f} / {participant:.2f} / {guest:.2f}")
-    return Bars(identify, participant, guest, clear_grid(diarized(runs, prints, embedder, "participants"),
+    return Bars(identify, participant, guest, clear_grid(diarized(sets, embedder, "participants"),
                                                          Bars(identify, participant, guest)))
 
 
@@ -343,9 +354,11 @@ def clear_grid(anchored, bars: Bars) -> ClearRule | None:
     return best[1]
 
 
-def embedded(pipeline: Pipeline, half: str, count: int, cache: str) -> tuple[dict, list]:
-    """The enrolled voiceprints and each meeting's windows, embedded (or read back from `cache`)."""
-    path = Path(cache) / f"identity-v2-{half}-{count}-{pipeline.embedder_name}.pkl" if cache else None
+def embedded(pipeline: Pipeline, half: str, count: int, cache: str, enrol_from: int = 0) -> tuple[dict, list]:
+    """The enrolled voiceprints and each meeting's windows, embedded (or read back from `cache`),
+    each voice enrolled from its clip number `enrol_from` (`voices`)."""
+    variant = f"-enrol{enrol_from}" if enrol_from else ""
+    path = Path(cache) / f"identity-v2-{half}-{count}{variant}-{pipeline.embedder_name}.pkl" if cache else None
     if path is not None and path.exists():
         prints, saved = pickle.loads(path.read_bytes())
         runs = []
@@ -354,7 +367,7 @@ def embedded(pipeline: Pipeline, half: str, count: int, cache: str) -> tuple[dic
             run.found, run.overlaps = found, overlaps
             runs.append((meeting, run, regions))
         return prints, runs
-    pool = voices(half)
+    pool = voices(half, enrol_from)
     prints = enrol(pipeline, pool)
     runs = []
     for meeting in meetings(half, count, pool):
@@ -383,24 +396,31 @@ def main() -> None:
     parser.add_argument("--embedder", default="campp")
     parser.add_argument("--centre", action="store_true", help="measure the embedder's mean vector here (tuning half)")
     parser.add_argument("--cache", default="", help="keep the embedded meetings in this folder (reruns skip the models)")
+    parser.add_argument("--enrolments", default="0,1",
+                        help="the clip each voice is enrolled from, one set of meetings each (0: its first clip)")
+    parser.add_argument("--each", action="store_true", help="also a table per enrolment")
     args = parser.parse_args()
     if (args.grid or args.centre) and args.half != devset.TUNE:
         parser.error("choose settings on the tuning half only")
     pipeline = Pipeline(Settings.from_env(embedder=args.embedder))
     started = time.perf_counter()
-    prints, runs = embedded(pipeline, args.half, args.meetings, args.cache)
-    print(f"{len(runs)} meetings of the {args.half} half embedded in {time.perf_counter() - started:.0f} s "
-          f"({sum(len(m.recording.samples) for m, _, _ in runs) / SAMPLE_RATE / 60:.1f} min of audio)")
+    sets = [embedded(pipeline, args.half, args.meetings, args.cache, int(k)) for k in args.enrolments.split(",")]
+    runs = [r for _, rs in sets for r in rs]
+    print(f"{len(runs)} meetings of the {args.half} half ({len(sets)} enrolment(s)) embedded in "
+          f"{time.perf_counter() - started:.0f} s ({sum(len(m.recording.samples) for m, _, _ in runs) / SAMPLE_RATE / 60:.1f} "
+          f"min of audio)")
     embedder = pipeline.embedder_name
     if args.centre:
-        write_centre(runs, embedder)
+        write_centre(sets[0][1], embedder)
     clear = CLEAR_PARTICIPANT.get(args.embedder)
     bars = Bars(IDENTIFY_THRESHOLD[args.embedder], PARTICIPANT_THRESHOLD[args.embedder], GUEST_THRESHOLD[args.embedder],
                 ClearRule(*clear) if clear else None)
     if args.grid:
-        bars = grid(runs, prints, embedder)
-    show(evaluate(runs, prints, embedder, MODES, bars),
-         f"{args.half} half, {args.embedder}: thresholds {bars.identify:.2f} without participants, "
+        bars = grid(sets, embedder)
+    for k, one in zip(args.enrolments.split(","), sets if args.each and len(sets) > 1 else []):
+        show(evaluate([one], embedder, MODES, bars), f"{args.half} half, voices enrolled from clip {k}")
+    show(evaluate(sets, embedder, MODES, bars),
+         f"{args.half} half ({len(sets)} enrolment(s)), {args.embedder}: thresholds {bars.identify:.2f} without participants, "
          f"{bars.participant:.2f} for a participant, {bars.guest:.2f} for a guest; anchor "
          f"{anchors.ANCHOR_SCORE:.2f}, margin {anchors.ANCHOR_MARGIN:.2f}, floor {anchors.FIT_FLOOR:.2f}; "
          f"clear participant {bars.clear}")

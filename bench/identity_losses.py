@@ -16,7 +16,7 @@ go to (the participants; without them every enrolled voice). Against the shipped
 what the rules around the bar add (one name per cluster, the clear rule) and, without
 participants, what a bar chosen on the other half costs here.
 
-    python bench/identity_losses.py --half tune --cache /tmp/identity
+    python bench/identity_losses.py --half tune --cache /tmp/identity   # both enrolments, as identity_eval
 """
 
 from __future__ import annotations
@@ -140,13 +140,15 @@ def main() -> None:
     parser.add_argument("--meetings", type=int, default=72)
     parser.add_argument("--mode", choices=("named", "participants"), default="participants")
     parser.add_argument("--cache", default="", help="the embedded meetings' folder (shared with identity_eval)")
+    parser.add_argument("--enrolments", default="0,1", help="the clip each voice is enrolled from (identity_eval)")
     args = parser.parse_args()
     pipeline = Pipeline(Settings.from_env(embedder="campp"))
-    prints, runs = embedded(pipeline, args.half, args.meetings, args.cache)
+    sets = [embedded(pipeline, args.half, args.meetings, args.cache, int(k)) for k in args.enrolments.split(",")]
+    runs = [r for _, rs in sets for r in rs]
     bars = Bars(IDENTIFY_THRESHOLD["campp"], PARTICIPANT_THRESHOLD["campp"], GUEST_THRESHOLD["campp"],
                 ClearRule(*CLEAR_PARTICIPANT["campp"]))
     enrolled, strangers, rows, genuine_scores, stranger_scores = Counter(), Counter(), [], [], []
-    for meeting, diarization, voiceprints in diarized(runs, prints, pipeline.embedder_name, args.mode):
+    for meeting, diarization, voiceprints in diarized(sets, pipeline.embedder_name, args.mode):
         lost, named_strangers = losses(meeting, diarization, voiceprints, args.mode, bars)
         enrolled, strangers = enrolled + lost, strangers + named_strangers
         rows.append(named(meeting, diarization, voiceprints, args.mode, bars))
