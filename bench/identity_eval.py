@@ -25,7 +25,7 @@ enrolled voices' speech carrying their name, and the share of the strangers' spe
 Names are compared with CAM++'s mean vector taken out (`hearback/embedders/centre.py`): `--centre`
 measures that mean as the mean of the tuning half's speaker windows and writes it into the package.
 
-    python bench/identity_eval.py --half tune --meetings 24 --centre   # the mean, as shipped
+    python bench/identity_eval.py --half tune --meetings 24 --enrolments 0 --centre   # the mean, as shipped
     python bench/identity_eval.py --half tune --grid    # the anchor rule and the thresholds (72 meetings x 2)
     python bench/identity_eval.py --half test --each    # reported here, never the other way
 """
@@ -79,8 +79,10 @@ class Meeting:
 
 
 def voices(half: str, enrol_from: int = 0) -> dict[str, Voice]:
-    """The half's voices; a voice with several clips is enrolled from its clip number `enrol_from`
-    (modulo their count) and heard in the meetings through the others."""
+    """The half's voices. A voice with several clips is enrolled from its clip number `enrol_from`
+    (modulo their count) and heard in the meetings through the others: one enrolment clip is one
+    draw of how a person sounds on the day they enrol, so the bench builds its meetings once per
+    enrolment. A voice with a single clip is only ever a stranger."""
     by_speaker: dict[str, list[devset.Clip]] = {}
     for clip in devset.split(half):
         by_speaker.setdefault(clip.speaker, []).append(clip)
@@ -98,9 +100,11 @@ def voices(half: str, enrol_from: int = 0) -> dict[str, Voice]:
 
 
 def _dev_meeting_voices(enrol_from: int = 0) -> dict[str, Voice]:
-    """The two voices of the dev00/dev01 excerpts: enrolled from one, heard in the other."""
+    """The two voices of the dev00/dev01 excerpts: enrolled from dev00 and heard in dev01 when
+    `enrol_from` is even, the other way round when it is odd."""
     rttm = devset.read_rttm_files(devset.AUDIO / "voices/meetings/meetings.rttm")
-    enrolled, heard = ("dev00", "dev01")[::-1 if enrol_from % 2 else 1]
+    pair = ("dev00", "dev01")
+    enrolled, heard = pair[enrol_from % 2], pair[1 - enrol_from % 2]
     audio = {n: decode(devset.AUDIO / f"voices/meetings/{n}.flac").samples for n in (enrolled, heard)}
     out = {}
     for spk in ("MEE009", "MEE012"):
@@ -252,7 +256,8 @@ def summary(rows: list[tuple]) -> dict:
 
 
 def diarized(sets: list[tuple[dict, list]], embedder, mode: str) -> list:
-    """(meeting, diarization, voiceprints) of every meeting of `sets` ((voiceprints, runs) each)."""
+    """(meeting, diarization, voiceprints) of every meeting of `sets`: one (enrolled voiceprints,
+    embedded meetings) pair per enrolment, as `enrolment_sets` gives them."""
     out = []
     for prints, runs in sets:
         for meeting, run, regions in runs:
@@ -379,6 +384,11 @@ def embedded(pipeline: Pipeline, half: str, count: int, cache: str, enrol_from: 
     return prints, runs
 
 
+def enrolment_sets(pipeline: Pipeline, half: str, count: int, cache: str, enrolments: list[int]) -> list[tuple[dict, list]]:
+    """One (enrolled voiceprints, embedded meetings) pair per enrolment clip number."""
+    return [embedded(pipeline, half, count, cache, k) for k in enrolments]
+
+
 def write_centre(runs, embedder: str) -> None:
     """The mean of every speaker window of the half's meetings: CAM++'s common direction."""
     mean = np.mean(np.concatenate([run.found.embeddings for _, run, _ in runs]), axis=0).astype(np.float32)
@@ -396,15 +406,17 @@ def main() -> None:
     parser.add_argument("--embedder", default="campp")
     parser.add_argument("--centre", action="store_true", help="measure the embedder's mean vector here (tuning half)")
     parser.add_argument("--cache", default="", help="keep the embedded meetings in this folder (reruns skip the models)")
-    parser.add_argument("--enrolments", default="0,1",
+    parser.add_argument("--enrolments", default="0,1", type=lambda text: [int(k) for k in text.split(",")],
                         help="the clip each voice is enrolled from, one set of meetings each (0: its first clip)")
     parser.add_argument("--each", action="store_true", help="also a table per enrolment")
     args = parser.parse_args()
     if (args.grid or args.centre) and args.half != devset.TUNE:
         parser.error("choose settings on the tuning half only")
+    if args.centre and args.enrolments != [0]:
+        parser.error("the mean was made on the first enrolment's meetings alone: --enrolments 0 --centre")
     pipeline = Pipeline(Settings.from_env(embedder=args.embedder))
     started = time.perf_counter()
-    sets = [embedded(pipeline, args.half, args.meetings, args.cache, int(k)) for k in args.enrolments.split(",")]
+    sets = enrolment_sets(pipeline, args.half, args.meetings, args.cache, args.enrolments)
     runs = [r for _, rs in sets for r in rs]
     print(f"{len(runs)} meetings of the {args.half} half ({len(sets)} enrolment(s)) embedded in "
           f"{time.perf_counter() - started:.0f} s ({sum(len(m.recording.samples) for m, _, _ in runs) / SAMPLE_RATE / 60:.1f} "
@@ -417,8 +429,9 @@ def main() -> None:
                 ClearRule(*clear) if clear else None)
     if args.grid:
         bars = grid(sets, embedder)
-    for k, one in zip(args.enrolments.split(","), sets if args.each and len(sets) > 1 else []):
-        show(evaluate([one], embedder, MODES, bars), f"{args.half} half, voices enrolled from clip {k}")
+    if args.each and len(sets) > 1:
+        for k, one in zip(args.enrolments, sets):
+            show(evaluate([one], embedder, MODES, bars), f"{args.half} half, voices enrolled from clip {k}")
     show(evaluate(sets, embedder, MODES, bars),
          f"{args.half} half ({len(sets)} enrolment(s)), {args.embedder}: thresholds {bars.identify:.2f} without participants, "
          f"{bars.participant:.2f} for a participant, {bars.guest:.2f} for a guest; anchor "

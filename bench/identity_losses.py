@@ -31,7 +31,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import devset  # noqa: E402
-from bench.identity_eval import FRAME, Bars, Meeting, diarized, embedded, heard_in, named, summary  # noqa: E402
+from bench.identity_eval import FRAME, Bars, Meeting, diarized, enrolment_sets, heard_in, named, summary  # noqa: E402
 from hearback.decode import SAMPLE_RATE  # noqa: E402
 from hearback.embedders import CLEAR_PARTICIPANT, GUEST_THRESHOLD, IDENTIFY_THRESHOLD, PARTICIPANT_THRESHOLD  # noqa: E402
 from hearback.embedders.centre import comparable  # noqa: E402
@@ -134,23 +134,37 @@ def show(title: str, counts: Counter, order: tuple[str, ...], total: float) -> N
         print(f"| {key} | {counts[key]:.1f} | {counts[key] / max(total, 1e-9):.2%} |")
 
 
+def show_conditions(by_condition: dict[str, Counter]) -> None:
+    """The enrolled speech named right, and its own cluster's name missed, per recording condition:
+    which channel the names are lost on."""
+    print("\n| condition | enrolled seconds | named right | own cluster unnamed |")
+    print("|---|---|---|---|")
+    for condition, counts in sorted(by_condition.items()):
+        total = max(sum(counts.values()), 1e-9)
+        print(f"| {condition} | {total:.0f} | {counts['named right'] / total:.1%} | "
+              f"{counts['own cluster unnamed'] / total:.1%} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--half", choices=(devset.TUNE, devset.TEST), default=devset.TUNE)
     parser.add_argument("--meetings", type=int, default=72)
     parser.add_argument("--mode", choices=("named", "participants"), default="participants")
     parser.add_argument("--cache", default="", help="the embedded meetings' folder (shared with identity_eval)")
-    parser.add_argument("--enrolments", default="0,1", help="the clip each voice is enrolled from (identity_eval)")
+    parser.add_argument("--enrolments", default="0,1", type=lambda text: [int(k) for k in text.split(",")],
+                        help="the clip each voice is enrolled from (identity_eval)")
     args = parser.parse_args()
     pipeline = Pipeline(Settings.from_env(embedder="campp"))
-    sets = [embedded(pipeline, args.half, args.meetings, args.cache, int(k)) for k in args.enrolments.split(",")]
+    sets = enrolment_sets(pipeline, args.half, args.meetings, args.cache, args.enrolments)
     runs = [r for _, rs in sets for r in rs]
     bars = Bars(IDENTIFY_THRESHOLD["campp"], PARTICIPANT_THRESHOLD["campp"], GUEST_THRESHOLD["campp"],
                 ClearRule(*CLEAR_PARTICIPANT["campp"]))
     enrolled, strangers, rows, genuine_scores, stranger_scores = Counter(), Counter(), [], [], []
+    by_condition: dict[str, Counter] = {}
     for meeting, diarization, voiceprints in diarized(sets, pipeline.embedder_name, args.mode):
         lost, named_strangers = losses(meeting, diarization, voiceprints, args.mode, bars)
         enrolled, strangers = enrolled + lost, strangers + named_strangers
+        by_condition[meeting.recording.condition] = by_condition.get(meeting.recording.condition, Counter()) + lost
         rows.append(named(meeting, diarization, voiceprints, args.mode, bars))
         genuine, stranger = cluster_scores(meeting, diarization, voiceprints)
         genuine_scores, stranger_scores = genuine_scores + genuine, stranger_scores + stranger
@@ -161,6 +175,7 @@ def main() -> None:
           f"{sum(len(m.recording.samples) for m, _, _ in runs) / SAMPLE_RATE / 60:.1f} min)")
     show("Enrolled speech", enrolled, ENROLLED_CAUSES, sum(enrolled.values()))
     show("Strangers' speech that carries a name", strangers, STRANGER_PLACES, stranger_seconds)
+    show_conditions(by_condition)
     bar, share = one_bar(genuine_scores, stranger_scores, sum(enrolled.values()))
     print(f"\nOne bar alone, with hindsight: {share:.1%} of the enrolled speech lies in its own cluster scoring above "
           f"every stranger's cluster of the half (the highest: {bar:.3f}); the shipped bars are {bars.identify:.2f} "
