@@ -42,10 +42,23 @@ def _other_language(details: dict) -> str:
             f"{_language(details['asked'])} était demandé : transcrites en {_language(details['language'])}.")
 
 
+def _participants_not_named(details: dict) -> str:
+    def number(value: float) -> str:
+        return f"{value:.2f}".replace(".", ",")
+
+    people = " ; ".join(f"{p['name']} (le plus proche : {p['closest']}, score {number(p['score'])})" if p.get("closest")
+                        else p["name"] for p in details["participants"])
+    bar = f", il faut {number(details['threshold'])} pour un nom" if details.get("threshold") is not None else ""
+    return (f"{len(details['participants'])} participant(s) non reconnu(s) : {people}{bar}. Ils n'ont peut-être pas "
+            "parlé, ou leur voix sonne autrement ici (ligne téléphonique, compression, autre langue) : enregistrez "
+            "leur voix depuis un enregistrement comme celui-ci, ou baissez HEARBACK_PARTICIPANT_THRESHOLD.")
+
+
 FRENCH_PROBLEMS = {
     "untranscribed_speech": "{seconds:.0f} s de parole n'ont pas pu être transcrites (voir quality.untranscribed).",
     "several_languages": _languages_heard,
     "other_language": _other_language,
+    "participants_not_named": _participants_not_named,
     "bad_speaker_count": "{name} doit être un nombre entier de 1 à 20, et min_speakers au plus max_speakers.",
     "english_only_model": "Le modèle {model} ne connaît que l'anglais : choisissez la langue en ou auto, ou "
                           "WHISPER_MODEL=base pour le français.",

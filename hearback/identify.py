@@ -95,6 +95,38 @@ def name_clusters(clusters: dict[str, np.ndarray], voiceprints: Sequence[KnownVo
     return [found.get(label) or _unnamed(label, clusters[label], expected | others) for label in labels]
 
 
+@dataclass(frozen=True)
+class Missed:
+    """A participant no cluster took the name of, and the cluster closest to their voice (None when
+    the recording has no speaker): the user learns whom to enrol again, or that they did not speak."""
+
+    name: str
+    speaker_id: Optional[str]
+    label: Optional[str]
+    score: float
+
+
+def missed_participants(clusters: dict[str, np.ndarray], voiceprints: Sequence[KnownVoice],
+                        identifications: Sequence[Identification]) -> list[Missed]:
+    """The participants among `voiceprints` that `identifications` name no cluster after, each with
+    their best (naming) score over the recording's clusters."""
+    expected = [vp for vp in voiceprints if vp.expected]
+    if not expected:
+        return []
+    embedder = expected[0].embedder
+    named = {i.speaker_id or i.name for i in identifications if i.name}
+    vectors = {label: unit(comparable(vector, embedder)) for label, vector in clusters.items()}
+    people = _people([replace(vp, vector=comparable(vp.vector, embedder)) for vp in expected], expected=True)
+    out = []
+    for key, (name, speaker_id, prints) in people.items():
+        if key in named:
+            continue
+        scores = {label: float((prints @ vector).max()) for label, vector in vectors.items()}
+        label = max(scores, key=scores.get) if scores else None
+        out.append(Missed(name, speaker_id, label, scores.get(label, 0.0) if label else 0.0))
+    return out
+
+
 def _clearly_theirs(clusters: dict[str, np.ndarray], expected: dict, others: dict, found: dict[str, Identification],
                     clear: ClearRule, owners: dict[str, str]) -> dict[str, Identification]:
     """The clusters still unnamed that `clear` gives to a participant still unnamed, one each: never

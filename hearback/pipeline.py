@@ -25,9 +25,10 @@ from hearback.diarize.cluster import MAX_SPEAKERS
 from hearback.diarize.voice import VoiceSample, embed_voice
 from hearback.embedders import clear_participant, guest_threshold, identify_threshold, participant_threshold
 from hearback.errors import InputError
-from hearback.identify import ClearRule, KnownVoice, apply_names, check_voiceprints, name_clusters, participants
+from hearback.identify import (ClearRule, KnownVoice, apply_names, check_voiceprints, missed_participants, name_clusters,
+                               participants)
 from hearback.progress import Progress, Stage, forward_only, within
-from hearback.quality import notice_dict, warnings
+from hearback.quality import notice_dict, participants_notice, warnings
 from hearback.result import Diarization, Segment, SpeechRegion, Transcript, Voices
 from hearback.segmentation import Activity
 from hearback.settings import Settings
@@ -305,6 +306,11 @@ class _Run:
                 clear = self.pipeline.clear_rule() if expected and threshold is None else None
                 apply_names(transcript, name_clusters(transcript.speaker_embeddings, self.voiceprints, bar,
                                                       stricter, diarization.owners, clear))
+                missed = missed_participants(transcript.speaker_embeddings, self.voiceprints,
+                                             transcript.identifications)
+                notice = participants_notice(missed, bar)
+                if notice is not None:
+                    transcript.quality["warnings"].append(notice_dict(notice))
         self._report(Stage.DONE, 1.0)
         transcript.timings = self.timings
         transcript.processing_time = time.perf_counter() - self.started

@@ -6,11 +6,14 @@ page can say them in French; the CLI prints them on stderr, the worker and the s
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional, Sequence
 
 from hearback.asr.language import shares
 from hearback.errors import Notice
 from hearback.result import SpeechRegion
+
+if TYPE_CHECKING:
+    from hearback.identify import Missed
 
 UNTRANSCRIBED_WARNING = 2.0  # seconds of speech without words worth a warning
 OTHER_LANGUAGE_SHARE = 0.05  # a second language holding this share of the speech is worth saying
@@ -37,6 +40,22 @@ def warnings(speech: float, untranscribed: list[SpeechRegion], language_seconds:
                               "other_language", {"seconds": round(seconds, 1), "language": language,
                                                  "asked": asked or ""}))
     return out
+
+
+def participants_notice(missed: Sequence["Missed"], threshold: Optional[float]) -> Optional[Notice]:
+    """A warning naming the participants no speaker was recognised as: a listed person left out of
+    the transcript is a question the user has, whether they stayed silent or sounded unlike their
+    enrolment (a phone line, a codec, another language). None when every participant was named."""
+    if not missed:
+        return None
+    listed = "; ".join(f"{m.name} (closest: {m.label}, score {m.score:.2f})" if m.label else m.name for m in missed)
+    bar = f", a name needs {threshold:.2f}" if threshold is not None else ""
+    return Notice(f"{len(missed)} participant(s) not recognised: {listed}{bar}. They may not have spoken, or sound "
+                  f"different here (a phone line, a codec, another language): enrol them from a recording like this "
+                  f"one, or lower HEARBACK_PARTICIPANT_THRESHOLD", "participants_not_named",
+                  {"participants": [{"name": m.name, "speaker_id": m.speaker_id, "closest": m.label,
+                                     "score": round(m.score, 3)} for m in missed],
+                   "threshold": threshold})
 
 
 def language_name(code: str) -> str:

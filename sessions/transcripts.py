@@ -16,6 +16,8 @@ from sqlalchemy.orm import Session as DbSession
 from database import audit
 from database.engine import get_owned
 from hearback.errors import ConflictError, InputError, NotFoundError
+from hearback.identify import Missed
+from hearback.quality import notice_dict, participants_notice
 from hearback.result import Identification, Segment, Transcript, Turn, Word
 from hearback.vectors import checked_unit
 from sessions.tables import ActionItem, Cluster, Session, Status, Utterance
@@ -102,10 +104,11 @@ def store_transcript(db: DbSession, matcher: Matcher, workspace: str, session_id
     if session.status == DONE:
         db.rollback()
         return session
-    found = _participants_found(transcript, set(participants))
+    found = named_by_pipeline = _participants_found(transcript, set(participants))
     vectors = transcript.speaker_embeddings
     if found and guest is not None and transcript.embedder == running.name:
         found = _unrivalled(db, matcher, workspace, transcript, found, running, guest, set(participants))
+    _say_missed(db, transcript, found, named_by_pipeline)
     rest = {label: v for label, v in vectors.items() if label not in found}
     if rest and transcript.embedder == running.name:
         bar = guest if participants and guest is not None else threshold
@@ -148,6 +151,24 @@ def _unrivalled(db: DbSession, matcher: Matcher, workspace: str, transcript: Tra
                       transcript.embedder, running, -1.0, exclude=participants)
     let_go = {r.label for r in rivals if r.name and r.score >= doubtful[r.label].score - RIVAL_MARGIN}
     return {label: i for label, i in found.items() if label not in let_go}
+
+
+def _say_missed(db: DbSession, transcript: Transcript, found: dict[str, Identification],
+                named_by_pipeline: dict[str, Identification]) -> None:
+    """The pipeline's warning about the participants no speaker was recognised as, said with their
+    names (the pipeline knew them by speaker id), and with those `_unrivalled` let go added."""
+    warnings = transcript.quality.get("warnings") or []
+    said = next((w for w in warnings if w.get("code") == "participants_not_named"), None)
+    details = (said or {}).get("details") or {}
+    closest = {p["speaker_id"]: (p.get("closest"), float(p.get("score") or 0.0)) for p in details.get("participants", [])}
+    kept = {i.speaker_id for i in found.values() if i.name}
+    closest |= {i.speaker_id: (label, i.score) for label, i in named_by_pipeline.items() if i.speaker_id not in kept}
+    if not closest:
+        return
+    names = dict(db.execute(select(Speaker.id, Speaker.name).where(Speaker.id.in_(list(closest)))).tuples().all())
+    missed = [Missed(names.get(sid, sid), sid, label, score) for sid, (label, score) in closest.items()]
+    notice = participants_notice(missed, details.get("threshold"))
+    transcript.quality["warnings"] = [w for w in warnings if w is not said] + ([notice_dict(notice)] if notice else [])
 
 
 def _participants_found(transcript: Transcript, participants: set[str]) -> dict[str, Identification]:

@@ -144,7 +144,7 @@ def test_a_participant_named_under_the_guests_bar_gives_way_to_a_closer_guest(tm
         db.commit()
         index_sync.reload(db, matcher)
 
-    def stored(cluster: np.ndarray) -> str | None:
+    def stored(cluster: np.ndarray) -> tuple[str | None, list[dict]]:
         transcript = Transcript([], "fr", 30.0, speakers=[ids["Bruno"]], embedder=running.name,
                                 speaker_embeddings={"SPEAKER_00": unit(cluster)},
                                 identifications=[Identification("SPEAKER_00", ids["Bruno"], 0.52, ids["Bruno"])])
@@ -153,8 +153,14 @@ def test_a_participant_named_under_the_guests_bar_gives_way_to_a_closer_guest(tm
             db.commit()
             transcripts.store_transcript(db, matcher, "default", sid, transcript, running, 0.56,
                                          participants=[ids["Bruno"]], guest=0.60)
-            (named,) = transcripts.read_transcript(db, "default", sid)[1].identifications
-        return named.name
+            (named,) = (read := transcripts.read_transcript(db, "default", sid)[1]).identifications
+        return named.name, read.quality.get("warnings", [])
 
-    assert stored(0.52 * b + 0.55 * c + 0.65 * d) is None  # Chloé, at 0.55, is within 0.05 of Bruno: no name
-    assert stored(0.52 * b + 0.10 * c + 0.85 * d) == "Bruno"
+    name, warnings = stored(0.52 * b + 0.55 * c + 0.65 * d)
+    assert name is None  # Chloé, at 0.55, is within 0.05 of Bruno: no name
+    (warning,) = warnings  # and the user is told, by name, that Bruno was not recognised
+    assert warning["code"] == "participants_not_named"
+    assert warning["details"]["participants"] == [{"name": "Bruno", "speaker_id": ids["Bruno"],
+                                                   "closest": "SPEAKER_00", "score": 0.52}]
+    assert warning["text"].startswith("1 participant(s) not recognised: Bruno (closest: SPEAKER_00, score 0.52).")
+    assert stored(0.52 * b + 0.10 * c + 0.85 * d) == ("Bruno", [])

@@ -53,6 +53,12 @@ def test_french_words_carry_the_details_and_english_stays_the_reference():
     duplicate = ConflictError("a speaker named 'Alice' already exists", "duplicate_name", name="Alice")
     assert say(duplicate, "fr") == "Une voix nommée « Alice » existe déjà."
     assert say(Notice("3 voices were heard", "several_voices", {"voices": 3}), "fr").startswith("3 voix ont été entendues")
+    missed = Notice("2 participant(s) not recognised: ...", "participants_not_named",
+                    {"participants": [{"name": "Chloé", "speaker_id": "s1", "closest": "SPEAKER_02", "score": 0.36},
+                                      {"name": "Bruno", "speaker_id": "s2", "closest": None, "score": 0.0}],
+                     "threshold": 0.42})
+    assert say(missed, "fr").startswith("2 participant(s) non reconnu(s) : Chloé (le plus proche : SPEAKER_02, "
+                                        "score 0,36) ; Bruno, il faut 0,42 pour un nom.")
     # no code, or a template whose details are missing: the English text, never an error page
     assert say(InputError("something new"), "fr") == "something new"
     assert say(InputError("odd", "duplicate_name"), "fr") == "odd"

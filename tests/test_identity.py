@@ -17,8 +17,9 @@ from hearback.diarize.cluster import cluster_windows
 from hearback.diarize.linkage import FREE, average_linkage
 from hearback.embedders import PARTICIPANT_THRESHOLD
 from hearback.formats import render
-from hearback.identify import KnownVoice, name_clusters
+from hearback.identify import KnownVoice, missed_participants, name_clusters
 from hearback.pipeline import Options
+from hearback.quality import participants_notice
 from hearback.vectors import unit
 
 
@@ -107,6 +108,25 @@ def test_a_cluster_under_the_bar_goes_to_a_participant_only_when_it_is_clearly_t
     assert {i.label: i.name for i in name_clusters(low, prints, 0.6, 0.99, clear=rule)}["SPEAKER_01"] is None
 
 
+def test_a_participant_no_cluster_was_named_after_is_said_with_their_closest_cluster():
+    """Alice is named, Bruno is listed but under the bar, Chloé (enrolled, not listed) takes the
+    cluster as a guest: the warning names Bruno alone, with the cluster closest to his voice."""
+    a, b, c = np.eye(4, dtype=np.float32)[:3]
+    prints = [KnownVoice("Alice", a, "test"), KnownVoice("Bruno", b, "test"), KnownVoice("Chloé", c, "test", expected=False)]
+    clusters = {"SPEAKER_00": unit(a + 0.1 * c), "SPEAKER_01": unit(0.3 * b + c)}
+    found = name_clusters(clusters, prints, 0.5, 0.6)
+    assert {i.label: i.name for i in found} == {"SPEAKER_00": "Alice", "SPEAKER_01": "Chloé"}
+    missed = missed_participants(clusters, prints, found)
+    assert [(m.name, m.label) for m in missed] == [("Bruno", "SPEAKER_01")]
+    assert missed[0].score == pytest.approx(0.3 / np.sqrt(1.09), abs=1e-4)
+    notice = participants_notice(missed, 0.5)
+    assert notice.code == "participants_not_named"
+    assert notice.text.startswith("1 participant(s) not recognised: Bruno (closest: SPEAKER_01, score 0.29), a name needs 0.50")
+    assert notice.details["participants"] == [{"name": "Bruno", "speaker_id": None, "closest": "SPEAKER_01",
+                                               "score": 0.287}]
+    assert participants_notice(missed_participants(clusters, prints[:1], found), 0.5) is None
+
+
 def test_the_losses_bench_says_where_a_name_was_missed_or_a_stranger_named():
     """bench/identity_losses.py, on turns made by hand: a neighbour's turn reaching into a
     stranger's, a participant's cluster left unnamed, one merged into a stranger's."""
@@ -156,6 +176,9 @@ def test_participants_are_named_and_strangers_stay_unknown(anchored_meeting):
     assert named <= set(ENROL) and {"Kennedy", "Reader"} <= named
     assert all(i.score >= PARTICIPANT_THRESHOLD["campp"] for i in transcript.identifications if i.name)
     assert transcript.quality["diarization"]["anchored_windows"] > 5
+    warned = [p["name"] for w in transcript.quality["warnings"] if w["code"] == "participants_not_named"
+              for p in w["details"]["participants"]]
+    assert set(warned) == set(ENROL) - named  # a participant left out is said, never one named
 
 
 @pytest.mark.slow
@@ -183,6 +206,11 @@ def test_an_absent_participant_takes_nobodys_name(pipeline, enrolled):
     transcript = pipeline.transcribe_audio(Audio(samples), Options(language="en"), voiceprints=prints)
     assert "Sheila" not in transcript.speakers
     assert said_by(transcript, "fellow americans") == "Kennedy"
+    (warning,) = [w for w in transcript.quality["warnings"] if w["code"] == "participants_not_named"]
+    (sheila,) = warning["details"]["participants"]
+    assert sheila["name"] == "Sheila" and sheila["closest"] in transcript.speaker_embeddings
+    assert sheila["score"] < warning["details"]["threshold"] == PARTICIPANT_THRESHOLD["campp"]
+    assert "Sheila (closest: SPEAKER_" in warning["text"]
 
 
 def test_participant_windows_match_their_voice(pipeline, enrolled):
