@@ -43,15 +43,19 @@ def _other_language(details: dict) -> str:
 
 
 def _participants_not_named(details: dict) -> str:
-    def number(value: float) -> str:
-        return f"{value:.2f}".replace(".", ",")
+    def said(p: dict) -> str:
+        who, closest, score = p.get("name") or p.get("speaker_id"), p.get("shown") or p.get("closest"), p.get("score")
+        if p.get("rival"):
+            return (f"{who} ({closest} y ressemblait à {_FrenchNumber(score):.2f}, mais une autre voix enregistrée "
+                    "en est aussi proche)")
+        return f"{who} (le plus proche : {closest}, score {_FrenchNumber(score):.2f})" if closest else str(who)
 
-    people = " ; ".join(f"{p['name']} (le plus proche : {p['closest']}, score {number(p['score'])})" if p.get("closest")
-                        else p["name"] for p in details["participants"])
-    bar = f", il faut {number(details['threshold'])} pour un nom" if details.get("threshold") is not None else ""
+    threshold = details.get("threshold")
+    bar = f", il faut {_FrenchNumber(threshold):.2f} pour un nom" if threshold is not None else ""
+    people = " ; ".join(map(said, details["participants"]))
     return (f"{len(details['participants'])} participant(s) non reconnu(s) : {people}{bar}. Ils n'ont peut-être pas "
             "parlé, ou leur voix sonne autrement ici (ligne téléphonique, compression, autre langue) : enregistrez "
-            "leur voix depuis un enregistrement comme celui-ci, ou baissez HEARBACK_PARTICIPANT_THRESHOLD.")
+            "leur voix depuis un enregistrement comme celui-ci, ou baissez le seuil des participants.")
 
 
 FRENCH_PROBLEMS = {

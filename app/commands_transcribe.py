@@ -102,7 +102,8 @@ def name_enrolled_speakers(transcript: "Transcript", pipeline: "Pipeline", setti
     """The service's identification, on the local database's voiceprints held in memory, for the
     clusters no participant took: anyone else enrolled needs the guest bar when participants
     were given."""
-    from hearback.identify import apply_names
+    from hearback.identify import apply_names, shown_names
+    from hearback.quality import missed_in, with_missed
     from speakers import index_sync, matching
     from speakers.identification import Embedder, identify
 
@@ -118,6 +119,8 @@ def name_enrolled_speakers(transcript: "Transcript", pipeline: "Pipeline", setti
         found = identify(db, matcher, settings.workspace, rest, transcript.embedder, Embedder.of(pipeline), bar,
                          exclude=participants)
     apply_names(transcript, sorted([*named.values(), *found], key=lambda i: i.label))
+    warnings = transcript.quality.get("warnings", [])
+    transcript.quality["warnings"] = with_missed(warnings, *missed_in(warnings), shown_names(transcript))
     transcript.timings[Stage.IDENTIFYING.value] = time.perf_counter() - started
 
 

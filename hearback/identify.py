@@ -25,7 +25,7 @@ import numpy as np
 from hearback.diarize.anchors import Participant
 from hearback.embedders.centre import comparable
 from hearback.errors import InputError
-from hearback.result import Identification, Segment, Transcript
+from hearback.result import Identification, Missed, Segment, Transcript
 from hearback.vectors import unit
 
 
@@ -70,10 +70,7 @@ def name_clusters(clusters: dict[str, np.ndarray], voiceprints: Sequence[KnownVo
     participant (label -> key); `stricter`: the score anyone not expected needs; `clear`: the
     rule by which a participant still unnamed may take a cluster still unnamed. Scores are cosines
     with the embedder's mean taken out (`hearback.embedders.centre`)."""
-    if voiceprints:
-        embedder = voiceprints[0].embedder
-        clusters = {label: comparable(vector, embedder) for label, vector in clusters.items()}
-        voiceprints = [replace(vp, vector=comparable(vp.vector, embedder)) for vp in voiceprints]
+    clusters, voiceprints = _compared(clusters, voiceprints)
     labels = sorted(clusters)
     found: dict[str, Identification] = {}
     expected, others = _people(voiceprints, expected=True), _people(voiceprints, expected=False)
@@ -95,36 +92,30 @@ def name_clusters(clusters: dict[str, np.ndarray], voiceprints: Sequence[KnownVo
     return [found.get(label) or _unnamed(label, clusters[label], expected | others) for label in labels]
 
 
-@dataclass(frozen=True)
-class Missed:
-    """A participant no cluster took the name of, and the cluster closest to their voice (None when
-    the recording has no speaker): the user learns whom to enrol again, or that they did not speak."""
-
-    name: str
-    speaker_id: Optional[str]
-    label: Optional[str]
-    score: float
-
-
 def missed_participants(clusters: dict[str, np.ndarray], voiceprints: Sequence[KnownVoice],
                         identifications: Sequence[Identification]) -> list[Missed]:
     """The participants among `voiceprints` that `identifications` name no cluster after, each with
     their best (naming) score over the recording's clusters."""
-    expected = [vp for vp in voiceprints if vp.expected]
-    if not expected:
-        return []
-    embedder = expected[0].embedder
+    clusters, voiceprints = _compared(clusters, voiceprints)
     named = {i.speaker_id or i.name for i in identifications if i.name}
-    vectors = {label: unit(comparable(vector, embedder)) for label, vector in clusters.items()}
-    people = _people([replace(vp, vector=comparable(vp.vector, embedder)) for vp in expected], expected=True)
+    vectors = {label: unit(vector) for label, vector in clusters.items()}
     out = []
-    for key, (name, speaker_id, prints) in people.items():
+    for key, (name, speaker_id, prints) in _people(voiceprints, expected=True).items():
         if key in named:
             continue
         scores = {label: float((prints @ vector).max()) for label, vector in vectors.items()}
         label = max(scores, key=scores.get) if scores else None
-        out.append(Missed(name, speaker_id, label, scores.get(label, 0.0) if label else 0.0))
+        out.append(Missed(name, speaker_id, label, scores[label] if label else 0.0))
     return out
+
+
+def _compared(clusters: dict[str, np.ndarray], voiceprints: Sequence[KnownVoice]) -> tuple[dict, list[KnownVoice]]:
+    """Clusters and voiceprints as names compare them: the embedder's mean taken out (`centre.py`)."""
+    if not voiceprints:
+        return clusters, list(voiceprints)
+    embedder = voiceprints[0].embedder
+    return ({label: comparable(vector, embedder) for label, vector in clusters.items()},
+            [replace(vp, vector=comparable(vp.vector, embedder)) for vp in voiceprints])
 
 
 def _clearly_theirs(clusters: dict[str, np.ndarray], expected: dict, others: dict, found: dict[str, Identification],
@@ -242,6 +233,11 @@ def apply_names(transcript: Transcript, identifications: list[Identification]) -
     transcript.speakers = [names.get(s, s) for s in transcript.speakers]
     transcript.identifications = identifications
     return transcript
+
+
+def shown_names(transcript: Transcript) -> dict[str, str]:
+    """Cluster label -> the name it is shown under, for the clusters named so far."""
+    return {i.label: i.name for i in transcript.identifications if i.name}
 
 
 def _rename(segment: Segment, names: dict[str, str]) -> None:

@@ -26,9 +26,9 @@ from hearback.diarize.voice import VoiceSample, embed_voice
 from hearback.embedders import clear_participant, guest_threshold, identify_threshold, participant_threshold
 from hearback.errors import InputError
 from hearback.identify import (ClearRule, KnownVoice, apply_names, check_voiceprints, missed_participants, name_clusters,
-                               participants)
+                               participants, shown_names)
 from hearback.progress import Progress, Stage, forward_only, within
-from hearback.quality import notice_dict, participants_notice, warnings
+from hearback.quality import notice_dict, warnings, with_missed
 from hearback.result import Diarization, Segment, SpeechRegion, Transcript, Voices
 from hearback.segmentation import Activity
 from hearback.settings import Settings
@@ -308,9 +308,8 @@ class _Run:
                                                       stricter, diarization.owners, clear))
                 missed = missed_participants(transcript.speaker_embeddings, self.voiceprints,
                                              transcript.identifications)
-                notice = participants_notice(missed, bar)
-                if notice is not None:
-                    transcript.quality["warnings"].append(notice_dict(notice))
+                transcript.quality["warnings"] = with_missed(transcript.quality["warnings"], missed, bar,
+                                                             shown_names(transcript))
         self._report(Stage.DONE, 1.0)
         transcript.timings = self.timings
         transcript.processing_time = time.perf_counter() - self.started

@@ -6,14 +6,11 @@ page can say them in French; the CLI prints them on stderr, the worker and the s
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Optional, Sequence
+from typing import Any, Optional, Sequence
 
 from hearback.asr.language import shares
 from hearback.errors import Notice
-from hearback.result import SpeechRegion
-
-if TYPE_CHECKING:
-    from hearback.identify import Missed
+from hearback.result import Missed, SpeechRegion
 
 UNTRANSCRIBED_WARNING = 2.0  # seconds of speech without words worth a warning
 OTHER_LANGUAGE_SHARE = 0.05  # a second language holding this share of the speech is worth saying
@@ -42,20 +39,48 @@ def warnings(speech: float, untranscribed: list[SpeechRegion], language_seconds:
     return out
 
 
-def participants_notice(missed: Sequence["Missed"], threshold: Optional[float]) -> Optional[Notice]:
+MISSED = "participants_not_named"
+
+
+def participants_notice(missed: Sequence[Missed], threshold: Optional[float],
+                        shown: Optional[dict[str, str]] = None) -> Optional[Notice]:
     """A warning naming the participants no speaker was recognised as: a listed person left out of
     the transcript is a question the user has, whether they stayed silent or sounded unlike their
-    enrolment (a phone line, a codec, another language). None when every participant was named."""
+    enrolment (a phone line, a codec, another language). `shown`: the name a cluster label is shown
+    under (the closest cluster may be someone else's). None when every participant was named."""
     if not missed:
         return None
-    listed = "; ".join(f"{m.name} (closest: {m.label}, score {m.score:.2f})" if m.label else m.name for m in missed)
+    shown = shown or {}
+
+    def said(m: Missed) -> str:
+        who, closest = m.name or m.speaker_id, shown.get(m.label or "", m.label)
+        if m.rival:
+            return f"{who} ({closest} matched at {m.score:.2f}, but someone else enrolled is as close)"
+        return f"{who} (closest: {closest}, score {m.score:.2f})" if m.label else str(who)
+
     bar = f", a name needs {threshold:.2f}" if threshold is not None else ""
-    return Notice(f"{len(missed)} participant(s) not recognised: {listed}{bar}. They may not have spoken, or sound "
-                  f"different here (a phone line, a codec, another language): enrol them from a recording like this "
-                  f"one, or lower HEARBACK_PARTICIPANT_THRESHOLD", "participants_not_named",
+    return Notice(f"{len(missed)} participant(s) not recognised: {'; '.join(map(said, missed))}{bar}. They may not "
+                  f"have spoken, or sound different here (a phone line, a codec, another language): enrol them from a "
+                  f"recording like this one, or lower the participants' threshold", MISSED,
                   {"participants": [{"name": m.name, "speaker_id": m.speaker_id, "closest": m.label,
-                                     "score": round(m.score, 3)} for m in missed],
+                                     "shown": shown.get(m.label or "", m.label), "score": round(m.score, 3),
+                                     "rival": m.rival} for m in missed],
                    "threshold": threshold})
+
+
+def missed_in(warnings: Sequence[dict[str, Any]]) -> tuple[list[Missed], Optional[float]]:
+    """The participants a `participants_notice` in `warnings` (as stored) names, and its bar."""
+    said = next((w for w in warnings if w.get("code") == MISSED), None)
+    details = (said or {}).get("details") or {}
+    return ([Missed(p.get("name"), p.get("speaker_id"), p.get("closest"), float(p.get("score") or 0.0),
+                    bool(p.get("rival"))) for p in details.get("participants", [])], details.get("threshold"))
+
+
+def with_missed(warnings: Sequence[dict[str, Any]], missed: Sequence[Missed], threshold: Optional[float],
+                shown: Optional[dict[str, str]] = None) -> list[dict[str, Any]]:
+    """`warnings` with their `participants_notice` said again for `missed` (or dropped)."""
+    notice = participants_notice(missed, threshold, shown)
+    return [w for w in warnings if w.get("code") != MISSED] + ([notice_dict(notice)] if notice else [])
 
 
 def language_name(code: str) -> str:

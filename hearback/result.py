@@ -133,6 +133,19 @@ class Identification:
         return cls(data["label"], data.get("name"), float(data.get("score", 0.0)), data.get("speaker_id"))
 
 
+@dataclass(frozen=True)
+class Missed:
+    """A participant no cluster took the name of, and the cluster closest to their voice with its
+    score: the user learns whom to enrol again, or that they did not speak. `rival`: a cluster was
+    theirs but someone else enrolled came as close, so the name was not kept (the service)."""
+
+    name: Optional[str]  # None where only the speaker id is known (what the service stores)
+    speaker_id: Optional[str]
+    label: Optional[str]
+    score: float
+    rival: bool = False
+
+
 @dataclass
 class Transcript:
     segments: list[Segment]

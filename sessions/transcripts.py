@@ -7,6 +7,7 @@ their words and word scores) and comes back out (`read_transcript`) as the same 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, Optional, Sequence
 
@@ -16,9 +17,8 @@ from sqlalchemy.orm import Session as DbSession
 from database import audit
 from database.engine import get_owned
 from hearback.errors import ConflictError, InputError, NotFoundError
-from hearback.identify import Missed
-from hearback.quality import notice_dict, participants_notice
-from hearback.result import Identification, Segment, Transcript, Turn, Word
+from hearback.quality import missed_in, with_missed
+from hearback.result import Identification, Missed, Segment, Transcript, Turn, Word
 from hearback.vectors import checked_unit
 from sessions.tables import ActionItem, Cluster, Session, Status, Utterance
 from speakers.consent import Consent, record_consent, require
@@ -104,11 +104,12 @@ def store_transcript(db: DbSession, matcher: Matcher, workspace: str, session_id
     if session.status == DONE:
         db.rollback()
         return session
-    found = named_by_pipeline = _participants_found(transcript, set(participants))
+    named_by_pipeline = _participants_found(transcript, set(participants))
+    found = dict(named_by_pipeline)
     vectors = transcript.speaker_embeddings
     if found and guest is not None and transcript.embedder == running.name:
         found = _unrivalled(db, matcher, workspace, transcript, found, running, guest, set(participants))
-    _say_missed(db, transcript, found, named_by_pipeline)
+    _keep_missed(transcript, found, named_by_pipeline)
     rest = {label: v for label, v in vectors.items() if label not in found}
     if rest and transcript.embedder == running.name:
         bar = guest if participants and guest is not None else threshold
@@ -153,22 +154,33 @@ def _unrivalled(db: DbSession, matcher: Matcher, workspace: str, transcript: Tra
     return {label: i for label, i in found.items() if label not in let_go}
 
 
-def _say_missed(db: DbSession, transcript: Transcript, found: dict[str, Identification],
-                named_by_pipeline: dict[str, Identification]) -> None:
-    """The pipeline's warning about the participants no speaker was recognised as, said with their
-    names (the pipeline knew them by speaker id), and with those `_unrivalled` let go added."""
+def _keep_missed(transcript: Transcript, found: dict[str, Identification],
+                 named_by_pipeline: dict[str, Identification]) -> None:
+    """The pipeline's warning about the participants no speaker was recognised as, kept by speaker
+    id only (a name stored there would outlive a rename or an erasure: `read_transcript` says it
+    with today's names), with those `_unrivalled` let go added."""
     warnings = transcript.quality.get("warnings") or []
-    said = next((w for w in warnings if w.get("code") == "participants_not_named"), None)
-    details = (said or {}).get("details") or {}
-    closest = {p["speaker_id"]: (p.get("closest"), float(p.get("score") or 0.0)) for p in details.get("participants", [])}
+    missed, threshold = missed_in(warnings)
     kept = {i.speaker_id for i in found.values() if i.name}
-    closest |= {i.speaker_id: (label, i.score) for label, i in named_by_pipeline.items() if i.speaker_id not in kept}
-    if not closest:
-        return
-    names = dict(db.execute(select(Speaker.id, Speaker.name).where(Speaker.id.in_(list(closest)))).tuples().all())
-    missed = [Missed(names.get(sid, sid), sid, label, score) for sid, (label, score) in closest.items()]
-    notice = participants_notice(missed, details.get("threshold"))
-    transcript.quality["warnings"] = [w for w in warnings if w is not said] + ([notice_dict(notice)] if notice else [])
+    let_go = [Missed(None, i.speaker_id, label, i.score, rival=True) for label, i in named_by_pipeline.items()
+              if i.speaker_id not in kept]
+    if missed or let_go:
+        transcript.quality["warnings"] = with_missed(
+            warnings, [replace(m, name=None) for m in missed] + let_go, threshold)
+
+
+def _missed_today(db: DbSession, quality: dict, owners: dict[str, str], names: dict[str, str]) -> dict:
+    """`quality` with its warning about the participants not recognised said with today's names:
+    anyone erased since, or given a cluster of the session by hand, is left out. `owners`: cluster
+    label -> speaker id; `names`: speaker id -> name of the session's named speakers."""
+    missed, threshold = missed_in(quality.get("warnings") or [])
+    if not missed:
+        return quality
+    ids = [m.speaker_id for m in missed if m.speaker_id and m.speaker_id not in owners.values()]
+    today = dict(db.execute(select(Speaker.id, Speaker.name).where(Speaker.id.in_(ids))).all()) if ids else {}
+    missed = [replace(m, name=today[m.speaker_id]) for m in missed if m.speaker_id in today]
+    shown = {label: names[sid] for label, sid in owners.items() if sid in names}
+    return {**quality, "warnings": with_missed(quality["warnings"], missed, threshold, shown)}
 
 
 def _participants_found(transcript: Transcript, participants: set[str]) -> dict[str, Identification]:
@@ -204,7 +216,9 @@ def read_transcript(db: DbSession, workspace: str, session_id: str) -> tuple[Ses
         segments=segments, language=session.language, duration=session.duration,
         processing_time=float(meta.get("processing_time", 0.0)),
         speakers=sorted({s.speaker for s in segments if s.speaker}),
-        model=meta.get("model", {}), timings=meta.get("timings", {}), quality=meta.get("quality", {}),
+        model=meta.get("model", {}), timings=meta.get("timings", {}),
+        quality=_missed_today(db, meta.get("quality", {}), {c.label: c.speaker_id for c in clusters if c.speaker_id},
+                              names),
         identifications=[Identification(c.label, names.get(c.speaker_id) if c.speaker_id else None, c.score,
                                         c.speaker_id) for c in clusters], turns=turns)
     return session, transcript

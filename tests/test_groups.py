@@ -158,9 +158,30 @@ def test_a_participant_named_under_the_guests_bar_gives_way_to_a_closer_guest(tm
 
     name, warnings = stored(0.52 * b + 0.55 * c + 0.65 * d)
     assert name is None  # Chloé, at 0.55, is within 0.05 of Bruno: no name
-    (warning,) = warnings  # and the user is told, by name, that Bruno was not recognised
+    (warning,) = warnings  # and the user is told, by name, why Bruno was not recognised
     assert warning["code"] == "participants_not_named"
-    assert warning["details"]["participants"] == [{"name": "Bruno", "speaker_id": ids["Bruno"],
-                                                   "closest": "SPEAKER_00", "score": 0.52}]
-    assert warning["text"].startswith("1 participant(s) not recognised: Bruno (closest: SPEAKER_00, score 0.52).")
+    assert warning["details"]["participants"] == [{"name": "Bruno", "speaker_id": ids["Bruno"], "closest": "SPEAKER_00",
+                                                   "shown": "SPEAKER_00", "score": 0.52, "rival": True}]
+    assert warning["text"].startswith("1 participant(s) not recognised: Bruno (SPEAKER_00 matched at 0.52, but "
+                                      "someone else enrolled is as close).")
     assert stored(0.52 * b + 0.10 * c + 0.85 * d) == ("Bruno", [])
+
+    # the session keeps speaker ids, never a name: the warning says today's name, and no one erased
+    import json
+
+    from sqlalchemy import select
+
+    from sessions.erasure import erase
+    from sessions.tables import Session
+    from speakers.roster import update_speaker
+
+    with database.open() as db:
+        (session,) = [s for s in db.scalars(select(Session)) if s.meta["quality"].get("warnings")]
+        assert "Bruno" not in json.dumps(session.meta)
+        update_speaker(db, "default", ids["Bruno"], name="Bruno Lefèvre", actor="test")
+        db.commit()
+        (warning,) = transcripts.read_transcript(db, "default", session.id)[1].quality["warnings"]
+        assert warning["details"]["participants"][0]["name"] == "Bruno Lefèvre"
+        erase(db, matcher, None, "default", ids["Bruno"], "test", forget_name=True)
+        db.commit()
+        assert transcripts.read_transcript(db, "default", session.id)[1].quality["warnings"] == []

@@ -119,11 +119,11 @@ def test_a_participant_no_cluster_was_named_after_is_said_with_their_closest_clu
     missed = missed_participants(clusters, prints, found)
     assert [(m.name, m.label) for m in missed] == [("Bruno", "SPEAKER_01")]
     assert missed[0].score == pytest.approx(0.3 / np.sqrt(1.09), abs=1e-4)
-    notice = participants_notice(missed, 0.5)
+    notice = participants_notice(missed, 0.5, {"SPEAKER_01": "Chloé"})  # the cluster is shown as Chloé's
     assert notice.code == "participants_not_named"
-    assert notice.text.startswith("1 participant(s) not recognised: Bruno (closest: SPEAKER_01, score 0.29), a name needs 0.50")
+    assert notice.text.startswith("1 participant(s) not recognised: Bruno (closest: Chloé, score 0.29), a name needs 0.50")
     assert notice.details["participants"] == [{"name": "Bruno", "speaker_id": None, "closest": "SPEAKER_01",
-                                               "score": 0.287}]
+                                               "shown": "Chloé", "score": 0.287, "rival": False}]
     assert participants_notice(missed_participants(clusters, prints[:1], found), 0.5) is None
 
 
@@ -209,8 +209,10 @@ def test_an_absent_participant_takes_nobodys_name(pipeline, enrolled):
     (warning,) = [w for w in transcript.quality["warnings"] if w["code"] == "participants_not_named"]
     (sheila,) = warning["details"]["participants"]
     assert sheila["name"] == "Sheila" and sheila["closest"] in transcript.speaker_embeddings
+    shown = {i.label: i.name or i.label for i in transcript.identifications}
+    assert sheila["shown"] == shown[sheila["closest"]]  # the label, or the name it is shown under
     assert sheila["score"] < warning["details"]["threshold"] == PARTICIPANT_THRESHOLD["campp"]
-    assert "Sheila (closest: SPEAKER_" in warning["text"]
+    assert f"Sheila (closest: {sheila['shown']}, score {sheila['score']:.2f})" in warning["text"]
 
 
 def test_participant_windows_match_their_voice(pipeline, enrolled):
