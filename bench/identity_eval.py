@@ -384,6 +384,11 @@ def embedded(pipeline: Pipeline, half: str, count: int, cache: str, enrol_from: 
     return prints, runs
 
 
+def clip_numbers(text: str) -> list[int]:
+    """`--enrolments`: the clip numbers each voice is enrolled from, comma-separated ("0,1")."""
+    return [int(k) for k in text.split(",")]
+
+
 def enrolment_sets(pipeline: Pipeline, half: str, count: int, cache: str, enrolments: list[int]) -> list[tuple[dict, list]]:
     """One (enrolled voiceprints, embedded meetings) pair per enrolment clip number."""
     return [embedded(pipeline, half, count, cache, k) for k in enrolments]
@@ -406,7 +411,7 @@ def main() -> None:
     parser.add_argument("--embedder", default="campp")
     parser.add_argument("--centre", action="store_true", help="measure the embedder's mean vector here (tuning half)")
     parser.add_argument("--cache", default="", help="keep the embedded meetings in this folder (reruns skip the models)")
-    parser.add_argument("--enrolments", default="0,1", type=lambda text: [int(k) for k in text.split(",")],
+    parser.add_argument("--enrolments", default="0,1", type=clip_numbers,
                         help="the clip each voice is enrolled from, one set of meetings each (0: its first clip)")
     parser.add_argument("--each", action="store_true", help="also a table per enrolment")
     args = parser.parse_args()

@@ -31,7 +31,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import devset  # noqa: E402
-from bench.identity_eval import FRAME, Bars, Meeting, diarized, enrolment_sets, heard_in, named, summary  # noqa: E402
+from bench.identity_eval import (FRAME, Bars, Meeting, clip_numbers, diarized, enrolment_sets, heard_in, named,  # noqa: E402
+                                 summary)
 from hearback.decode import SAMPLE_RATE  # noqa: E402
 from hearback.embedders import CLEAR_PARTICIPANT, GUEST_THRESHOLD, IDENTIFY_THRESHOLD, PARTICIPANT_THRESHOLD  # noqa: E402
 from hearback.embedders.centre import comparable  # noqa: E402
@@ -151,7 +152,7 @@ def main() -> None:
     parser.add_argument("--meetings", type=int, default=72)
     parser.add_argument("--mode", choices=("named", "participants"), default="participants")
     parser.add_argument("--cache", default="", help="the embedded meetings' folder (shared with identity_eval)")
-    parser.add_argument("--enrolments", default="0,1", type=lambda text: [int(k) for k in text.split(",")],
+    parser.add_argument("--enrolments", default="0,1", type=clip_numbers,
                         help="the clip each voice is enrolled from (identity_eval)")
     args = parser.parse_args()
     pipeline = Pipeline(Settings.from_env(embedder="campp"))
