@@ -9,7 +9,9 @@ boundary), covers the whole turn (a short turn clustered with an enrolled voice)
 Run it on the tuning half to decide what to work on next; the figures reported stay the test half's
 (`bench/identity_eval.py --half test`).
 
-It also says what one bar alone would do, chosen with hindsight on the very half it is run on:
+It also says what perfect naming would reach on the same diarization (every cluster named after
+the enrolled voice heard most in it): the ceiling of any naming rule, short of better clustering
+and turns. And it says what one bar alone would do, chosen with hindsight on the very half it is run on:
 the share of the enrolled speech lying in clusters mostly its speaker's own whose score with that
 speaker's voiceprint beats every score of every stranger's cluster with the voiceprints a name could
 go to (the participants; without them every enrolled voice). Against the shipped figure it tells
@@ -100,6 +102,14 @@ def losses(meeting: Meeting, diarization, voiceprints, mode: str, bars: Bars) ->
     return enrolled_losses(truth, turns, names, enrolled), stranger_names(truth, turns, names, enrolled)
 
 
+def perfect_naming(truth: list[Span], turns: list[Span], enrolled: list[str]) -> Counter:
+    """`enrolled_losses` had every cluster mostly an enrolled voice's taken that voice's name (two
+    clusters of one voice both, the rest none): what perfect naming would reach on this diarization,
+    the part no threshold or rule can pass; what it misses is the clustering's and the turns'."""
+    names = {label: who for label, who in majority(truth, turns).items() if who in enrolled}
+    return enrolled_losses(truth, turns, names, enrolled)
+
+
 def cluster_scores(meeting: Meeting, diarization, voiceprints) -> tuple[list[tuple[float, float]], list[float]]:
     """([(seconds of its speaker's speech, score with its speaker's voiceprint)] for the clusters
     mostly a listed voice's, [best score with any listed voiceprint] for those mostly a stranger's):
@@ -160,11 +170,13 @@ def main() -> None:
     runs = [r for _, rs in sets for r in rs]
     bars = Bars(IDENTIFY_THRESHOLD["campp"], PARTICIPANT_THRESHOLD["campp"], GUEST_THRESHOLD["campp"],
                 ClearRule(*CLEAR_PARTICIPANT["campp"]))
-    enrolled, strangers, rows, genuine_scores, stranger_scores = Counter(), Counter(), [], [], []
+    enrolled, strangers, perfect, rows, genuine_scores, stranger_scores = Counter(), Counter(), Counter(), [], [], []
     by_condition: dict[str, Counter] = {}
     for meeting, diarization, voiceprints in diarized(sets, pipeline.embedder_name, args.mode):
         lost, named_strangers = losses(meeting, diarization, voiceprints, args.mode, bars)
         enrolled, strangers = enrolled + lost, strangers + named_strangers
+        perfect += perfect_naming(meeting.recording.turns, [(t.start, t.end, t.speaker) for t in diarization.turns],
+                                  meeting.enrolled)
         by_condition[meeting.recording.condition] = by_condition.get(meeting.recording.condition, Counter()) + lost
         rows.append(named(meeting, diarization, voiceprints, args.mode, bars))
         genuine, stranger = cluster_scores(meeting, diarization, voiceprints)
@@ -181,6 +193,11 @@ def main() -> None:
     print(f"\nOne bar alone, with hindsight: {share:.1%} of the enrolled speech lies in its own cluster scoring above "
           f"every stranger's cluster of the half (the highest: {bar:.3f}); the shipped bars are {bars.identify:.2f} "
           f"without participants, {bars.participant:.2f} for a participant, {bars.guest:.2f} for a guest")
+    total = max(sum(perfect.values()), 1e-9)
+    print(f"Perfect naming of this diarization (every cluster mostly an enrolled voice's named after it): "
+          f"{perfect['named right'] / total:.1%} of the enrolled speech named right; the rest lies in no turn "
+          f"({perfect['no turn'] / total:.1%}) or in a cluster mostly someone else's "
+          f"({1 - (perfect['named right'] + perfect['no turn']) / total:.1%})")
 
 
 if __name__ == "__main__":

@@ -130,7 +130,7 @@ def test_a_participant_no_cluster_was_named_after_is_said_with_their_closest_clu
 def test_the_losses_bench_says_where_a_name_was_missed_or_a_stranger_named():
     """bench/identity_losses.py, on turns made by hand: a neighbour's turn reaching into a
     stranger's, a participant's cluster left unnamed, one merged into a stranger's."""
-    from bench.identity_losses import enrolled_losses, one_bar, stranger_names
+    from bench.identity_losses import enrolled_losses, one_bar, perfect_naming, stranger_names
 
     truth = [(0.0, 2.0, "alice"), (2.2, 4.0, "stranger"), (4.5, 6.0, "bruno"), (6.5, 7.0, "chloe")]
     turns = [(0.0, 2.5, "S0"), (2.5, 4.0, "S1"), (4.5, 6.0, "S2"), (6.5, 7.0, "S1")]
@@ -141,6 +141,10 @@ def test_the_losses_bench_says_where_a_name_was_missed_or_a_stranger_named():
     assert lost["someone else's cluster, unnamed"] == pytest.approx(0.5, abs=0.06)  # chloe inside the stranger's S1
     named = stranger_names(truth, turns, {"S0": "alice"}, enrolled)
     assert named == {"turn start": pytest.approx(0.3)}  # alice's turn runs 0.3 s into the stranger's
+    # perfect naming: S2 is bruno's, S1 stays the stranger's, so only chloe's 0.5 s inside it is lost
+    perfect = perfect_naming(truth, turns, enrolled)
+    assert perfect["named right"] == pytest.approx(3.5, abs=0.06)
+    assert perfect["someone else's cluster, unnamed"] == pytest.approx(0.5, abs=0.06)
     # one bar with hindsight: above the best stranger's cluster (0.40), alice's 10 s of 20 s enrolled
     bar, share = one_bar([(10.0, 0.55), (6.0, 0.38), (2.0, 0.40)], [0.40, 0.21], 20.0)
     assert (bar, share) == (0.40, pytest.approx(0.5))
