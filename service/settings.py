@@ -35,9 +35,10 @@ class Settings(LibrarySettings):
         "On service start, recompute every voiceprint of another embedder from its kept audio "
         "(`hearback speakers reembed`).")
     enrich: bool = setting(
-        "HEARBACK_ENRICH", True,
+        "HEARBACK_ENRICH", False,
         "Add a voiceprint to a consenting speaker from a cluster identified with a large margin (see README for "
-        "the guard against drift).")
+        "the guard against drift). Off by default: strangers heard the way such a session was heard then take "
+        "names more often (bench/enrichment_eval.py).")
     enrich_margin: float = setting(
         "HEARBACK_ENRICH_MARGIN", 0.05,
         "Enrichment: how far above the identification threshold the cluster must score against the speaker's "

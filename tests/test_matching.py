@@ -107,6 +107,17 @@ def test_a_speaker_without_consent_is_never_matched(db, kind):
     assert identify(db, matcher, "default", cluster, EMBEDDER.name, EMBEDDER, 0.5)[0].name == "Silent"
 
 
+def test_enrichment_is_off_unless_asked(monkeypatch):
+    """A session's voiceprint lets strangers heard the same way take the name (bench/enrichment_eval.py):
+    no voiceprint is added from sessions unless HEARBACK_ENRICH=1."""
+    from speakers.enrichment import Guard
+
+    monkeypatch.delenv("HEARBACK_ENRICH", raising=False)
+    assert Guard.of(Settings.from_env()) is None
+    monkeypatch.setenv("HEARBACK_ENRICH", "1")
+    assert Guard.of(Settings.from_env()).margin == 0.05
+
+
 def test_enrichment_counts_only_person_provided_voiceprints(db):
     """A cluster close to an enriched voiceprint but not to the enrolled ones is named, never added:
     enrichment cannot walk away from the voice a person vouched for."""

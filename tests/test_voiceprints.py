@@ -25,7 +25,7 @@ def service_settings(tmp_path):
     from service.settings import Settings
 
     return Settings(data_dir=tmp_path / "data", database_url=f"sqlite:///{tmp_path / 'hearback.db'}", api_key=KEY,
-                    enrich_min_seconds=5.0)
+                    enrich=True, enrich_min_seconds=5.0)
 
 
 def enrol(client, name: str, samples) -> dict:
