@@ -9,9 +9,9 @@ boundary), covers the whole turn (a short turn clustered with an enrolled voice)
 Run it on the tuning half to decide what to work on next; the figures reported stay the test half's
 (`bench/identity_eval.py --half test`).
 
-It also says what perfect naming would reach on the same diarization (every cluster named after
-the enrolled voice heard most in it): the ceiling of any naming rule, short of better clustering
-and turns. And it says what one bar alone would do, chosen with hindsight on the very half it is run on:
+It also says what perfect naming would reach on the same diarization (every cluster that is
+mostly an enrolled voice's named after that voice, the others left unnamed): the ceiling of any
+naming rule that names no stranger's cluster, short of better clustering and turns. And it says what one bar alone would do, chosen with hindsight on the very half it is run on:
 the share of the enrolled speech lying in clusters mostly its speaker's own whose score with that
 speaker's voiceprint beats every score of every stranger's cluster with the voiceprints a name could
 go to (the participants; without them every enrolled voice). Against the shipped figure it tells

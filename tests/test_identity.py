@@ -150,33 +150,44 @@ def test_the_losses_bench_says_where_a_name_was_missed_or_a_stranger_named():
     assert (bar, share) == (0.40, pytest.approx(0.5))
 
 
-def test_the_enrichment_bench_takes_session_voiceprints_from_other_meetings_only():
-    """bench/enrichment_eval.py: a cluster named by hand is one voice's own (97 %) and long enough,
-    and a meeting gets voiceprints only from the other meetings (recorded the same way, when asked)."""
+def test_the_enrichment_bench_learns_from_earlier_sessions_only():
+    """bench/enrichment_eval.py: a cluster named by hand is one voice's own (97 %) and long enough;
+    the enrichment guard keeps a named cluster clearly closer to its voice than to anyone else; a
+    session gets voiceprints only from the sessions before it (recorded the same way, when asked)."""
     from types import SimpleNamespace
 
     from bench.devset import Recording
-    from bench.enrichment_eval import named_by_hand, with_sessions
-    from bench.identity_eval import Meeting
+    from bench.enrichment_eval import enriched, named_by_hand, with_sessions
+    from bench.identity_eval import Bars, Meeting
 
-    def diarized(name: str, condition: str, turns: list) -> tuple:
+    alice, bruno = np.eye(4)[0], np.eye(4)[1]
+
+    def diarized(name: str, condition: str, turns: list, vectors: dict) -> tuple:
         truth = [(s, e, who) for s, e, who, _ in turns]
         recording = Recording(name, np.zeros(16000, np.float32), truth, condition=condition)
         diarization = SimpleNamespace(turns=[SimpleNamespace(start=s, end=e, speaker=label) for s, e, _, label in turns],
-                                      embeddings={label: np.full(4, k + 1.0) for k, label in enumerate(
-                                          sorted({t[3] for t in turns}))})
-        return Meeting(recording, ["alice", "bruno"], ["alice", "bruno"], ["alice", "bruno"]), diarization, []
+                                      embeddings=vectors, owners={})
+        prints = [KnownVoice("alice", alice, "test"), KnownVoice("bruno", bruno, "test")]
+        return Meeting(recording, ["alice", "bruno"], ["alice", "bruno"], ["alice", "bruno"]), diarization, prints
 
-    phone = diarized("m1", "phone+mp3", [(0.0, 12.0, "alice", "S0"), (12.0, 20.0, "bruno", "S1")])
-    clean = diarized("m2", "clean", [(0.0, 12.0, "alice", "S0"), (12.0, 15.0, "stranger", "S0")])
+    phone = diarized("m1", "phone+mp3", [(0.0, 12.0, "alice", "S0"), (12.0, 20.0, "bruno", "S1")],
+                     {"S0": alice, "S1": bruno})
+    clean = diarized("m2", "clean", [(0.0, 12.0, "alice", "S0"), (12.0, 15.0, "stranger", "S0")],
+                     {"S0": unit(alice + 0.8 * bruno)})
     found = named_by_hand([phone, clean], min_seconds=10.0)
     # alice's pure 12 s in m1 only: bruno's 8 s are too short, m2's cluster is 80 % alice's
-    assert list(found) == ["alice"] and [m.recording.name for m, _ in found["alice"]] == ["m1"]
-    prints = [KnownVoice("alice", np.ones(4), "campp"), KnownVoice("bruno", np.ones(4), "campp")]
-    later = diarized("m3", "phone+mp3", [(0.0, 5.0, "alice", "S0")])[0]
-    assert [vp.name for vp in with_sessions(later, prints, found, same_condition=True)] == ["alice", "bruno", "alice"]
-    assert len(with_sessions(phone[0], prints, found, same_condition=False)) == 2  # never its own cluster
-    assert len(with_sessions(clean[0], prints, found, same_condition=True)) == 2  # another condition
+    assert list(found) == ["alice"] and [m.recording.name for _, m, _ in found["alice"]] == ["m1"]
+    # the guard: m1's alice (score 1.0); m2's cluster is named alice (0.78) but only 0.16 above bruno
+    guarded = enriched([phone, clean], "test", Bars(0.42, 0.42, 0.46), "named", margin=0.2, min_seconds=10.0)
+    assert list(guarded) == ["alice"] and [n for n, _, _ in guarded["alice"]] == [0]
+    assert [n for n, _, _ in enriched([phone, clean], "test", Bars(0.42, 0.42, 0.46), "named", 0.1, 10.0)["alice"]] == [0, 1]
+    prints = phone[2]
+    later = diarized("m3", "phone+mp3", [(0.0, 5.0, "alice", "S0")], {"S0": alice})[0]
+    assert [vp.name for vp in with_sessions(2, later, prints, found, True, None)] == ["alice", "bruno", "alice"]
+    assert len(with_sessions(0, phone[0], prints, found, False, None)) == 2  # nothing before the first session
+    assert len(with_sessions(2, clean[0], prints, found, True, None)) == 2  # another condition
+    twice = {"alice": [(0, phone[0], alice), (1, phone[0], bruno)]}
+    assert [vp.vector.tolist() for vp in with_sessions(2, later, prints, twice, False, 1)][2] == bruno.tolist()  # the latest
 
 
 @pytest.fixture(scope="module")
