@@ -8,7 +8,7 @@ sessions in their order: each meeting is named once with the enrolments alone, a
 voiceprints the meetings before it would have given, in the same mode (no participants, or
 participants):
 - `enriched`: clusters the shipped rules named after a voice, with at least `--min-seconds` of
-  speech in their turns, scoring at least the naming threshold + margin with the voice's enrolment
+  speech (the diarization's, as the service counts it), scoring at least the naming threshold + margin with the voice's enrolment
   and beating every other enrolled voice of the meeting's workspace by the margin (the enrichment
   guard; the service also counts the other voices' enriched voiceprints for the runner-up); the
   `ENRICH_MAX` most recent a voice;
@@ -34,25 +34,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import devset  # noqa: E402
 from bench.identity_eval import (Bars, Meeting, clip_numbers, clustered, diarized, enrolment_sets, heard_in,  # noqa: E402
-                                 listed_voiceprints, named, summary)
+                                 hypothesis, listed_voiceprints, named, summary)
 from hearback.embedders import CLEAR_PARTICIPANT, GUEST_THRESHOLD, IDENTIFY_THRESHOLD, PARTICIPANT_THRESHOLD  # noqa: E402
 from hearback.embedders.centre import comparable  # noqa: E402
 from hearback.identify import ClearRule, KnownVoice, name_clusters  # noqa: E402
 from hearback.pipeline import Pipeline  # noqa: E402
-from hearback.vectors import unit  # noqa: E402
 from service.settings import Settings  # noqa: E402
 
 ENRICH_MAX = 5  # HEARBACK_ENRICH_MAX's default
 HAND_PURITY = 0.97
 Found = dict[str, list[tuple[int, Meeting, np.ndarray]]]  # voice -> (session number, meeting, cluster vector)
-
-
-def turn_seconds(diarization) -> dict[str, float]:
-    """Cluster label -> seconds of its turns (what the service counts as a cluster's speech)."""
-    out: dict[str, float] = {}
-    for t in diarization.turns:
-        out[t.speaker] = out.get(t.speaker, 0.0) + t.end - t.start
-    return out
 
 
 def enriched(diarized_meetings: list, embedder: str, bars: Bars, mode: str, margin: float, min_seconds: float) -> Found:
@@ -61,14 +52,14 @@ def enriched(diarized_meetings: list, embedder: str, bars: Bars, mode: str, marg
     with the voice's enrolment and `margin` above every other enrolled voice."""
     out: Found = {}
     for number, (meeting, diarization, voiceprints) in enumerate(diarized_meetings):
-        prints = {vp.name: unit(comparable(vp.vector, embedder)) for vp in voiceprints}
-        seconds = turn_seconds(diarization)
+        prints = {vp.name: comparable(vp.vector, embedder) for vp in voiceprints}
         for found in name_clusters(diarization.embeddings, voiceprints, *bars.of(mode), diarization.owners,
                                    bars.clear if mode == "participants" else None):
-            if not found.name or seconds.get(found.label, 0.0) < min_seconds:
+            if not found.name or diarization.speech_time.get(found.label, 0.0) < min_seconds:
                 continue
             vector = diarization.embeddings[found.label]
-            scores = {name: float(unit(comparable(vector, embedder)) @ p) for name, p in prints.items()}
+            centred = comparable(vector, embedder)
+            scores = {name: float(centred @ p) for name, p in prints.items()}
             rest = max((s for name, s in scores.items() if name != found.name), default=-1.0)
             if scores[found.name] >= bars.identify + margin and scores[found.name] - rest >= margin:
                 out.setdefault(found.name, []).append((number, meeting, vector))
@@ -79,14 +70,13 @@ def named_by_hand(diarized_meetings: list, min_seconds: float) -> Found:
     """The clusters of `diarized_meetings` that are at least HAND_PURITY one enrolled voice's speech."""
     out: Found = {}
     for number, (meeting, diarization, _) in enumerate(diarized_meetings):
-        heard = heard_in(meeting.recording.turns, [(t.start, t.end, t.speaker) for t in diarization.turns])
-        seconds = turn_seconds(diarization)
+        heard = heard_in(meeting.recording.turns, hypothesis(diarization, {}))
         for label, vector in diarization.embeddings.items():
             counts = heard.get(label)
             if not counts:
                 continue
             who, heard_seconds = counts.most_common(1)[0]
-            if (who in meeting.enrolled and seconds.get(label, 0.0) >= min_seconds
+            if (who in meeting.enrolled and diarization.speech_time.get(label, 0.0) >= min_seconds
                     and heard_seconds / sum(counts.values()) >= HAND_PURITY):
                 out.setdefault(who, []).append((number, meeting, vector))
     return out
@@ -100,7 +90,8 @@ def with_sessions(number: int, meeting: Meeting, voiceprints: list[KnownVoice], 
     for vp in voiceprints:
         earlier = [v for n, m, v in found.get(vp.name, []) if n < number
                    and (not same_condition or m.recording.condition == meeting.recording.condition)]
-        out += [KnownVoice(vp.name, v, vp.embedder, expected=vp.expected) for v in earlier[-most if most else 0:]]
+        recent = earlier[-most:] if most else earlier
+        out += [KnownVoice(vp.name, v, vp.embedder, expected=vp.expected) for v in recent]
     return out
 
 

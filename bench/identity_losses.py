@@ -11,8 +11,8 @@ Run it on the tuning half to decide what to work on next; the figures reported s
 
 It also says what perfect naming would reach on the same diarization (every cluster that is
 mostly an enrolled voice's named after that voice, the others left unnamed): the ceiling of any
-naming rule that names no stranger's cluster, short of better clustering and turns. And it says what one bar alone would do, chosen with hindsight on the very half it is run on:
-the share of the enrolled speech lying in clusters mostly its speaker's own whose score with that
+naming rule that names no stranger's cluster, short of better clustering and turns. And it says
+what one bar alone would do, chosen with hindsight on the very half it is run on: the share of the enrolled speech lying in clusters mostly its speaker's own whose score with that
 speaker's voiceprint beats every score of every stranger's cluster with the voiceprints a name could
 go to (the participants; without them every enrolled voice). Against the shipped figure it tells
 what the rules around the bar add (one name per cluster, the clear rule) and, without
@@ -33,8 +33,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import devset  # noqa: E402
-from bench.identity_eval import (FRAME, Bars, Meeting, clip_numbers, diarized, enrolment_sets, heard_in, named,  # noqa: E402
-                                 summary)
+from bench.identity_eval import (FRAME, Bars, Meeting, clip_numbers, diarized, enrolment_sets, heard_in,  # noqa: E402
+                                 hypothesis, named, summary)
 from hearback.decode import SAMPLE_RATE  # noqa: E402
 from hearback.embedders import CLEAR_PARTICIPANT, GUEST_THRESHOLD, IDENTIFY_THRESHOLD, PARTICIPANT_THRESHOLD  # noqa: E402
 from hearback.embedders.centre import comparable  # noqa: E402
@@ -175,8 +175,7 @@ def main() -> None:
     for meeting, diarization, voiceprints in diarized(sets, pipeline.embedder_name, args.mode):
         lost, named_strangers = losses(meeting, diarization, voiceprints, args.mode, bars)
         enrolled, strangers = enrolled + lost, strangers + named_strangers
-        perfect += perfect_naming(meeting.recording.turns, [(t.start, t.end, t.speaker) for t in diarization.turns],
-                                  meeting.enrolled)
+        perfect += perfect_naming(meeting.recording.turns, hypothesis(diarization, {}), meeting.enrolled)
         by_condition[meeting.recording.condition] = by_condition.get(meeting.recording.condition, Counter()) + lost
         rows.append(named(meeting, diarization, voiceprints, args.mode, bars))
         genuine, stranger = cluster_scores(meeting, diarization, voiceprints)

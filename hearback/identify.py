@@ -226,7 +226,7 @@ def assign_names(labels: Sequence[str], candidates: Sequence[tuple[str, Optional
 
 def apply_names(transcript: Transcript, identifications: list[Identification]) -> Transcript:
     """Replace cluster labels by names in segments, words, turns and the speaker list."""
-    names = {i.label: i.name for i in identifications if i.name}
+    names = _named(identifications)
     for segment in transcript.segments:
         _rename(segment, names)
     transcript.turns = [replace(t, speaker=names.get(t.speaker, t.speaker)) for t in transcript.turns]
@@ -237,7 +237,12 @@ def apply_names(transcript: Transcript, identifications: list[Identification]) -
 
 def shown_names(transcript: Transcript) -> dict[str, str]:
     """Cluster label -> the name it is shown under, for the clusters named so far."""
-    return {i.label: i.name for i in transcript.identifications if i.name}
+    return _named(transcript.identifications)
+
+
+def _named(identifications: Sequence[Identification]) -> dict[str, str]:
+    """Cluster label -> name, for the clusters `identifications` name."""
+    return {i.label: i.name for i in identifications if i.name}
 
 
 def _rename(segment: Segment, names: dict[str, str]) -> None:

@@ -166,7 +166,9 @@ def test_the_enrichment_bench_learns_from_earlier_sessions_only():
         truth = [(s, e, who) for s, e, who, _ in turns]
         recording = Recording(name, np.zeros(16000, np.float32), truth, condition=condition)
         diarization = SimpleNamespace(turns=[SimpleNamespace(start=s, end=e, speaker=label) for s, e, _, label in turns],
-                                      embeddings=vectors, owners={})
+                                      embeddings=vectors, owners={}, speech_time={})
+        for s, e, _, label in turns:
+            diarization.speech_time[label] = diarization.speech_time.get(label, 0.0) + e - s
         prints = [KnownVoice("alice", alice, "test"), KnownVoice("bruno", bruno, "test")]
         return Meeting(recording, ["alice", "bruno"], ["alice", "bruno"], ["alice", "bruno"]), diarization, prints
 
